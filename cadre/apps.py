@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CadreConfig(AppConfig):
+    name = "cadre"
+    verbose_name = "Cadre register"

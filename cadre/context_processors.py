@@ -1,0 +1,13 @@
+from cadre import access
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "is_coordinator": access.is_coordinator(user),
+        "is_supervisor": access.is_supervisor(user),
+        "can_view_cadre": access.can_view_cadre(user),
+        "my_negotiator": getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None,
+    }

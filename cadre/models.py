@@ -1,0 +1,144 @@
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from cadre import rules
+
+
+class Role(models.TextChoices):
+    NEGOTIATOR = "negotiator", "Negotiator"
+    COORDINATOR = "coordinator", "Coordinator"
+    ADVISER = "adviser", "Adviser"
+
+
+ROLE_FIELDS = {
+    Role.NEGOTIATOR: "is_negotiator",
+    Role.COORDINATOR: "is_coordinator",
+    Role.ADVISER: "is_adviser",
+}
+
+
+class Force(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    code = models.CharField(max_length=10, unique=True, help_text="Short code, e.g. KNT")
+    # Forces we exchange mutual aid with; lending goes both ways.
+    neighbours = models.ManyToManyField("self", blank=True, symmetrical=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class NegotiatorQuerySet(models.QuerySet):
+    def with_role(self, role):
+        return self.filter(**{ROLE_FIELDS[Role(role)]: True})
+
+    def accredited_at(self, at: datetime):
+        day = rules.local_date(at)
+        valid = Accreditation.objects.filter(
+            negotiator=OuterRef("pk"), passed_on__lte=day, valid_until__gte=day
+        )
+        return self.filter(Exists(valid))
+
+    def deployable(self, at: datetime | None = None):
+        """Active and accredited at `at`: the same rule as cadre.rules.is_deployable."""
+        return self.filter(active=True).accredited_at(at or timezone.now())
+
+
+class Negotiator(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="negotiator",
+    )
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="negotiators")
+    callsign = models.CharField(
+        max_length=30, help_text="The name used on boards and in messages, e.g. KILO-7"
+    )
+    full_name = models.CharField(max_length=150)
+    mobile = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +447700900123")
+    is_negotiator = models.BooleanField("negotiator", default=True)
+    is_coordinator = models.BooleanField("coordinator", default=False)
+    is_adviser = models.BooleanField("adviser", default=False)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NegotiatorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["callsign"]
+        constraints = [
+            models.UniqueConstraint(fields=["force", "callsign"], name="unique_callsign_in_force"),
+            models.CheckConstraint(
+                condition=Q(is_negotiator=True) | Q(is_coordinator=True) | Q(is_adviser=True),
+                name="negotiator_has_a_role",
+            ),
+        ]
+
+    def __str__(self):
+        return self.callsign
+
+    @property
+    def roles(self) -> list[str]:
+        return [role for role, field in ROLE_FIELDS.items() if getattr(self, field)]
+
+    @roles.setter
+    def roles(self, values):
+        wanted = {Role(v) for v in values}
+        for role, field in ROLE_FIELDS.items():
+            setattr(self, field, role in wanted)
+
+    def has_role(self, role) -> bool:
+        return getattr(self, ROLE_FIELDS[Role(role)])
+
+    def role_labels(self) -> str:
+        return ", ".join(Role(r).label for r in self.roles)
+
+    def periods(self) -> list[rules.Period]:
+        return [rules.Period(a.passed_on, a.valid_until) for a in self.accreditations.all()]
+
+    def is_deployable(self, at: datetime | None = None) -> bool:
+        return rules.is_deployable(self.active, self.periods(), at or timezone.now())
+
+    def accredited_until(self, at: datetime | None = None):
+        return rules.accredited_until(self.periods(), rules.local_date(at or timezone.now()))
+
+    def mobile_display(self) -> str:
+        from cadre.phones import display
+
+        return display(self.mobile)
+
+
+class Accreditation(models.Model):
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial course"
+        REFRESHER = "refresher", "Refresher"
+        CPD = "cpd", "CPD"
+
+    negotiator = models.ForeignKey(
+        Negotiator, on_delete=models.CASCADE, related_name="accreditations"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    passed_on = models.DateField()
+    valid_until = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-valid_until"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("passed_on")),
+                name="accreditation_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.passed_on}–{self.valid_until}"

@@ -1,0 +1,48 @@
+"""Mobile numbers: parsed and validated with phonenumbers, stored in E.164."""
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+DEFAULT_REGION = "GB"
+
+# Ofcom reserves 07700 900000-900999 for drama and training. phonenumbers
+# (rightly) calls them unallocated, but forces use them for exercises and the
+# demo cadre, so they are accepted as mobiles.
+OFCOM_DRAMA_PREFIX = "+447700900"
+
+MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class InvalidMobile(ValueError):
+    pass
+
+
+def normalise_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return the number in E.164, or raise InvalidMobile with a message for a person."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidMobile("Enter a mobile number.")
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        raise InvalidMobile(f"“{text}” is not a phone number.") from None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if e164.startswith(OFCOM_DRAMA_PREFIX) and len(e164) == len(OFCOM_DRAMA_PREFIX) + 3:
+        return e164
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidMobile(f"“{text}” is not a valid phone number.")
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise InvalidMobile(f"“{text}” is not a mobile number: callouts are sent by SMS.")
+    return e164
+
+
+def display(e164: str) -> str:
+    """A stored number as a person would write it (07700 900123 for UK numbers)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    if number.country_code == 44:
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return national
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

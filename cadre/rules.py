@@ -1,0 +1,70 @@
+"""Who may be deployed, decided in one place.
+
+A negotiator is deployable at a moment when they are active and hold an
+accreditation whose dates (inclusive, in the force's local time) cover that
+moment. Roster and callouts both ask here; nothing else re-implements it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/London")
+LAPSING_WINDOW_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Period:
+    """An accreditation's validity: passed_on to valid_until, both days included."""
+
+    passed_on: date
+    valid_until: date
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(LOCAL_TZ).date()
+
+
+def accredited_on(periods: Iterable[Period], day: date) -> bool:
+    return any(p.passed_on <= day <= p.valid_until for p in periods)
+
+
+def accredited_until(periods: Iterable[Period], day: date) -> date | None:
+    """The last day of unbroken accreditation from `day` on, or None if not accredited on `day`.
+
+    Back-to-back or overlapping records (a refresher passed before the last one
+    ran out) join into one run.
+    """
+    ordered = sorted(periods, key=lambda p: p.passed_on)
+    end = None
+    for p in ordered:
+        if end is None:
+            if p.passed_on <= day <= p.valid_until:
+                end = p.valid_until
+        elif p.passed_on <= end + timedelta(days=1):
+            end = max(end, p.valid_until)
+    return end
+
+
+def is_deployable(active: bool, periods: Iterable[Period], at: datetime) -> bool:
+    return active and accredited_on(periods, local_date(at))
+
+
+def deployable_throughout(active: bool, periods: Iterable[Period], start: datetime, end: datetime):
+    """Whether accreditation covers every local day from start to end (end exclusive)."""
+    if not active:
+        return False
+    last_day = local_date(end - timedelta(microseconds=1)) if end > start else local_date(start)
+    until = accredited_until(list(periods), local_date(start))
+    return until is not None and until >= last_day
+
+
+def lapses_within(periods: Iterable[Period], today: date, days: int = LAPSING_WINDOW_DAYS):
+    """The day accreditation runs out if that is within `days` of today, else None."""
+    until = accredited_until(list(periods), today)
+    if until is None:
+        return None
+    if until <= today + timedelta(days=days):
+        return until
+    return None

@@ -1,0 +1,1 @@
+# Incident, EscalationPolicy, Callout, Message, Response: see issue 4.

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from cadre import views as cadre_views
+
+urlpatterns = [
+    path("", cadre_views.dashboard, name="dashboard"),
+    path("login/", cadre_views.ThrottledLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("cadre/", include("cadre.urls")),
+    path("rota/", include("roster.urls")),
+    path("", include("callouts.urls")),
+    path("admin/", admin.site.urls),
+]
