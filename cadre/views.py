@@ -1,5 +1,4 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from cadre.access import cadre_viewer_required
@@ -8,11 +7,6 @@ from cadre.models import Negotiator
 
 class ThrottledLoginView(auth_views.LoginView):
     pass
-
-
-@login_required
-def dashboard(request):
-    return render(request, "dashboard.html", {})
 
 
 @cadre_viewer_required

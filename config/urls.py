@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from cadre import views as cadre_views
+from config import views
 
 urlpatterns = [
-    path("", cadre_views.dashboard, name="dashboard"),
+    path("", views.dashboard, name="dashboard"),
     path("login/", cadre_views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
