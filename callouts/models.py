@@ -1,1 +1,282 @@
-# Incident, EscalationPolicy, Callout, Message, Response: see issue 4.
+"""Incidents and their callouts.
+
+State lives here, not in the queue: a restarted worker reads it and carries on.
+Unique constraints back up the code's own checks that nobody is asked twice for
+the same step and that a provider's message is taken in once.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cadre.models import Force, Negotiator, Role
+
+
+class IncidentKind(models.TextChoices):
+    PERSON_AT_HEIGHT = "person_at_height", "Person at height"
+    BARRICADE = "barricade", "Barricade"
+    SUICIDE_INTERVENTION = "suicide_intervention", "Suicide intervention"
+    HOSTAGE = "hostage", "Hostage"
+    KIDNAP_EXTORTION = "kidnap_extortion", "Kidnap or extortion"
+    OTHER = "other", "Other"
+
+
+class Audience(models.TextChoices):
+    ON_CALL = "on_call", "On call for the missing roles"
+    FORCE = "force", "Every deployable member of the force not yet asked"
+    MUTUAL_AID = "mutual_aid", "On call in neighbouring forces (mutual aid)"
+    NAMED = "named", "Named people"
+    MANAGERS = "managers", "Alert coordinators and supervisors that the incident is short"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+    BOTH = "both", "SMS and voice"
+
+
+def default_needs():
+    return {Role.NEGOTIATOR: 2, Role.COORDINATOR: 1}
+
+
+class EscalationPolicy(models.Model):
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="policies")
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False)
+    # Per force: what an incident needs unless the person raising it says otherwise.
+    default_needs = models.JSONField(default=default_needs)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "escalation policies"
+        constraints = [
+            models.UniqueConstraint(fields=["force", "name"], name="unique_policy_name"),
+            models.UniqueConstraint(
+                fields=["force"], condition=Q(is_default=True), name="one_default_policy"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class EscalationStep(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
+    # Minutes after this step before the next one fires (if still short).
+    wait_minutes = models.PositiveSmallIntegerField(default=5)
+    named = models.ManyToManyField(Negotiator, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="unique_step_position")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.get_audience_display()} by {self.get_channel_display()}"
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        CALLING = "calling", "Calling"
+        FILLED = "filled", "Filled"
+        EXHAUSTED = "exhausted", "Exhausted"
+        STOOD_DOWN = "stood_down", "Stood down"
+        CLOSED = "closed", "Closed"
+
+    LIVE = (Status.CALLING, Status.FILLED, Status.EXHAUSTED)
+
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="incidents")
+    reference = models.CharField(max_length=20, unique=True)
+    kind = models.CharField(max_length=30, choices=IncidentKind.choices)
+    location = models.CharField(max_length=80, help_text="Rough area; goes into the SMS")
+    rendezvous = models.CharField(max_length=200, blank=True, help_text="Never sent by SMS")
+    brief = models.TextField(blank=True, help_text="Never sent by SMS")
+    needs = models.JSONField(default=default_needs)
+    policy_name = models.CharField(max_length=100)
+    # The policy's steps as they were when the incident was raised: editing a
+    # policy must never change a live callout.
+    steps = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CALLING)
+    # Index into `steps` of the last step fired; -1 before the first.
+    step_index = models.SmallIntegerField(default=-1)
+    next_step_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    filled_at = models.DateTimeField(null=True, blank=True)
+    exhausted_at = models.DateTimeField(null=True, blank=True)
+    stood_down_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+
+    def __str__(self):
+        return self.reference
+
+
+class Callout(models.Model):
+    """One person asked to attend one incident, whatever the steps and channels used."""
+
+    class State(models.TextChoices):
+        ASKED = "asked", "Asked"
+        DELIVERED = "delivered", "Delivered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        NO_ANSWER = "no_answer", "No answer"
+        UNREACHABLE = "unreachable", "Unreachable"
+        STOOD_DOWN = "stood_down", "Stood down"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="callouts")
+    negotiator = models.ForeignKey(Negotiator, on_delete=models.PROTECT, related_name="callouts")
+    # The roles they were asked for (those still missing that they hold).
+    asked_roles = models.JSONField(default=list)
+    first_step = models.SmallIntegerField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ASKED)
+    # The one place they fill once accepted.
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    stood_down_at = models.DateTimeField(null=True, blank=True)
+    late = models.BooleanField(default=False, help_text="Accepted after the incident was filled")
+    sms_unreachable = models.BooleanField(default=False)
+    voice_unreachable = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["asked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "negotiator"], name="one_callout_per_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.incident} → {self.negotiator}"
+
+
+class Message(models.Model):
+    """Every SMS and call in or out, saved before it is handed to the provider."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "Outgoing"
+        IN = "in", "Incoming"
+
+    class Purpose(models.TextChoices):
+        CALLOUT = "callout", "Callout"
+        STAND_DOWN = "stand_down", "Stand-down"
+        REPLY = "reply", "Answer to a reply"
+        ALERT = "alert", "Alert to coordinators"
+        REMINDER = "reminder", "Rota reminder"
+        INBOUND = "inbound", "Inbound"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        UNDELIVERED = "undelivered", "Undelivered"
+        CANCELLED = "cancelled", "Cancelled"
+        RECEIVED = "received", "Received"
+        # Calls
+        RINGING = "ringing", "Ringing"
+        IN_PROGRESS = "in-progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        BUSY = "busy", "Busy"
+        NO_ANSWER = "no-answer", "No answer"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.OUT)
+    channel = models.CharField(max_length=10, choices=Channel.choices[:2])
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    callout = models.ForeignKey(
+        Callout, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    negotiator = models.ForeignKey(
+        Negotiator, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    step = models.SmallIntegerField(null=True, blank=True)
+    to_number = models.CharField(max_length=20)
+    from_number = models.CharField(max_length=20, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            # Never a second callout message to the same person for the same step
+            # on the same channel, whatever the queue does.
+            models.UniqueConstraint(
+                fields=["callout", "step", "channel"],
+                condition=Q(purpose="callout"),
+                name="one_callout_message_per_step_and_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["callout", "channel"],
+                condition=Q(purpose="stand_down"),
+                name="one_stand_down_per_callout_and_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.direction} {self.channel} {self.purpose} {self.to_number}"
+
+
+class Response(models.Model):
+    """What a person answered, by SMS or keypad."""
+
+    class Kind(models.TextChoices):
+        ACCEPT = "accept", "Accepted"
+        DECLINE = "decline", "Declined"
+        ETA = "eta", "ETA update"
+        ARRIVED = "arrived", "Arrived"
+
+    callout = models.ForeignKey(Callout, on_delete=models.CASCADE, related_name="responses")
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices[:2])
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    late = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+
+    def __str__(self):
+        return f"{self.callout} {self.kind}"
+
+
+class ApiToken(models.Model):
+    """A control-room system's bearer token. Only a hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
