@@ -1,10 +1,108 @@
-"""Database-facing questions about the rota, for views and for callouts.
+"""Database-facing questions about the rota, for views, tasks and callouts.
 
 These load what the pure rules in roster.rules need and return plain results.
 """
 
-from cadre.models import Negotiator, Role
-from roster.models import Shift, Unavailability
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Prefetch
+
+from cadre.models import Accreditation, Force, Negotiator
+from cadre.rules import Period
+from roster import rules
+from roster.models import Rota, Shift, Unavailability
+
+
+def rota_for(force: Force) -> Rota:
+    rota, _ = Rota.objects.get_or_create(force=force)
+    return rota
+
+
+def home_force() -> Force | None:
+    """The force with the most negotiators: where a user without a negotiator record works."""
+    return Force.objects.annotate(size=Count("negotiators")).order_by("-size", "pk").first()
+
+
+def person(n: Negotiator) -> rules.Person:
+    periods = tuple(Period(a.passed_on, a.valid_until) for a in n.accreditations.all())
+    return rules.Person(n.pk, n.callsign, n.active, periods, tuple(n.roles))
+
+
+def span(s: Shift) -> rules.Span:
+    return rules.Span(s.negotiator_id, s.role, s.start, s.end, s.pk)
+
+
+def absence(u: Unavailability) -> rules.Absence:
+    return rules.Absence(u.negotiator_id, u.start, u.end, u.get_reason_display())
+
+
+def negotiators_with_accreditations():
+    return Negotiator.objects.prefetch_related(
+        Prefetch("accreditations", queryset=Accreditation.objects.order_by("passed_on"))
+    )
+
+
+@dataclass
+class RotaData:
+    """Everything the rules need about one rota over a stretch of time, in four queries."""
+
+    rota: Rota
+    shifts: list[Shift]
+    absences: list[Unavailability]
+    negotiators: dict[int, Negotiator]
+    minimums: dict[str, int]
+    spans: list[rules.Span] = field(init=False)
+    people: dict[int, rules.Person] = field(init=False)
+    absence_spans: list[rules.Absence] = field(init=False)
+
+    def __post_init__(self):
+        self.spans = [span(s) for s in self.shifts]
+        self.people = {pk: person(n) for pk, n in self.negotiators.items()}
+        self.absence_spans = [absence(u) for u in self.absences]
+
+    def coverage(self, start: datetime, end: datetime) -> rules.Coverage:
+        return rules.coverage(
+            self.spans, self.absence_spans, self.people.values(), self.minimums, start, end
+        )
+
+    def conflicts(self, shift: Shift | rules.Span, replacing=()) -> list[rules.Conflict]:
+        s = shift if isinstance(shift, rules.Span) else span(shift)
+        return rules.conflicts(
+            s,
+            self.people[s.negotiator_id],
+            [o for o in self.spans if o.negotiator_id == s.negotiator_id],
+            [a for a in self.absence_spans if a.negotiator_id == s.negotiator_id],
+            self.rota.max_consecutive_days,
+            replacing,
+        )
+
+
+def load(rota: Rota, start: datetime, end: datetime) -> RotaData:
+    """The rota's live shifts and its cadre's absences overlapping [start, end).
+
+    Shifts are loaded a fortnight either side so that conflicts at the edges
+    (a run of days on call) see their neighbours.
+    """
+    margin = rules.REST_BREAK * 14
+    shifts = list(
+        Shift.objects.filter(rota=rota)
+        .overlapping(start - margin, end + margin)
+        .order_by("start", "pk")
+    )
+    negotiators = {n.pk: n for n in negotiators_with_accreditations().filter(force=rota.force_id)}
+    missing = {s.negotiator_id for s in shifts} - negotiators.keys()
+    if missing:  # lent from another force (mutual aid)
+        lent = negotiators_with_accreditations().filter(pk__in=missing)
+        negotiators.update({n.pk: n for n in lent})
+    for s in shifts:
+        s.negotiator = negotiators[s.negotiator_id]
+    absences = list(
+        Unavailability.objects.filter(
+            negotiator_id__in=negotiators.keys(), start__lt=end + margin, end__gt=start - margin
+        )
+    )
+    return RotaData(rota, shifts, absences, negotiators, rota.minimums())
 
 
 def on_call(force, at) -> dict[str, list[Negotiator]]:
@@ -13,29 +111,14 @@ def on_call(force, at) -> dict[str, list[Negotiator]]:
     Deployable: active, accredited at `at`, and not marked unavailable at `at`.
     Every role is a key, possibly with an empty list.
     """
-    shifts = (
-        Shift.objects.covering(at)
-        .filter(rota__force=force)
-        .select_related("negotiator")
-        .order_by("start", "negotiator__callsign")
+    shifts = list(Shift.objects.covering(at).filter(rota__force=force))
+    ids = {s.negotiator_id for s in shifts}
+    negotiators = {n.pk: n for n in negotiators_with_accreditations().filter(pk__in=ids)}
+    absences = Unavailability.objects.filter(negotiator_id__in=ids, start__lte=at, end__gt=at)
+    decided = rules.on_call(
+        [span(s) for s in shifts],
+        [absence(u) for u in absences],
+        [person(n) for n in negotiators.values()],
+        at,
     )
-    unavailable = set(
-        Unavailability.objects.filter(start__lte=at, end__gt=at).values_list(
-            "negotiator_id", flat=True
-        )
-    )
-    deployable = set(
-        Negotiator.objects.deployable(at)
-        .filter(pk__in=[s.negotiator_id for s in shifts])
-        .values_list("pk", flat=True)
-    )
-    result: dict[str, list[Negotiator]] = {role: [] for role in Role.values}
-    seen = set()
-    for shift in shifts:
-        key = (shift.role, shift.negotiator_id)
-        if key in seen:
-            continue
-        if shift.negotiator_id in deployable and shift.negotiator_id not in unavailable:
-            seen.add(key)
-            result[shift.role].append(shift.negotiator)
-    return result
+    return {role: [negotiators[pk] for pk in pks] for role, pks in decided.items()}
