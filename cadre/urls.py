@@ -1,7 +1,12 @@
 from django.urls import path
 
-from cadre import views
+from cadre import import_views, views
 
 urlpatterns = [
     path("", views.cadre_list, name="cadre_list"),
+    path("new/", views.negotiator_create, name="negotiator_create"),
+    path("me/", views.my_profile, name="my_profile"),
+    path("import/", import_views.cadre_import, name="cadre_import"),
+    path("<int:pk>/", views.negotiator_detail, name="negotiator_detail"),
+    path("<int:pk>/edit/", views.negotiator_edit, name="negotiator_edit"),
 ]

@@ -8,3 +8,8 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Each test starts from an empty throttle; never clear a shared Redis from a test run.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# WhiteNoise warns on every request when STATIC_ROOT is missing (collectstatic makes it).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

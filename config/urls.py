@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from cadre import views as cadre_views
+from cadre.auth_views import ThrottledLoginView
 from config import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("login/", cadre_views.ThrottledLoginView.as_view(), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from cadre.models import Accreditation, Force, Negotiator
@@ -53,6 +54,14 @@ def make_negotiator(
             valid_until=valid_until or date.today() + timedelta(days=365 * 3),
         )
     return negotiator
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Login-throttle counters (and anything else cached) never leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

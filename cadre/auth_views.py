@@ -1,0 +1,30 @@
+"""Log in with throttling. Logout and password change are Django's own views."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+
+from cadre import throttle
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        address = throttle.client_address(request)
+        if throttle.is_blocked(username, address):
+            # Refuse before the password is checked, so a blocked caller learns nothing.
+            form = self.get_form_class()(request, initial={"username": username})
+            minutes = max(1, settings.LOGIN_THROTTLE_WINDOW // 60)
+            context = self.get_context_data(form=form, throttled_minutes=minutes)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        address = throttle.client_address(self.request)
+        throttle.record_failure(form.data.get("username", ""), address)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        throttle.clear_user(form.get_user().get_username())
+        return super().form_valid(form)

@@ -1,0 +1,158 @@
+"""Forms for the cadre register. Every error names the problem in words a coordinator uses."""
+
+from django import forms
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+
+from cadre.models import Accreditation, Force, Negotiator, Role
+from cadre.phones import InvalidMobile, normalise_mobile
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def clean_mobile_for(value: str, negotiator: Negotiator | None) -> str:
+    """Normalise a mobile and refuse one that already belongs to someone else."""
+    try:
+        mobile = normalise_mobile(value)
+    except InvalidMobile as error:
+        raise forms.ValidationError(str(error)) from None
+    others = Negotiator.objects.filter(mobile=mobile)
+    if negotiator is not None and negotiator.pk:
+        others = others.exclude(pk=negotiator.pk)
+    holder = others.select_related("force").first()
+    if holder is not None:
+        raise forms.ValidationError(
+            f"{mobile} is already the mobile of {holder.callsign} ({holder.force.code})."
+        )
+    return mobile
+
+
+class NegotiatorForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role."},
+    )
+    username = forms.CharField(
+        label="Login username",
+        required=False,
+        max_length=150,
+        help_text="Optional. Gives this person a login in the Negotiator group "
+        "(an existing login with this name is linked instead).",
+    )
+    password = forms.CharField(
+        label="Initial password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Needed when a new login is created; they can change it after logging in.",
+    )
+
+    class Meta:
+        model = Negotiator
+        fields = ["force", "callsign", "full_name", "mobile", "active"]
+        help_texts = {"mobile": "A UK mobile such as 07700 900123, or +44…"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["force"].queryset = Force.objects.order_by("name")
+        if self.instance.pk:
+            self.initial["roles"] = self.instance.roles
+            self.initial["mobile"] = self.instance.mobile_display()
+        if self.instance.user_id:
+            # Already linked: the login is managed on its own page, not here.
+            del self.fields["username"]
+            del self.fields["password"]
+
+    def clean_callsign(self):
+        return self.cleaned_data["callsign"].strip().upper()
+
+    def clean_mobile(self):
+        return clean_mobile_for(self.cleaned_data["mobile"], self.instance)
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username", "").strip()
+        if not username:
+            return ""
+        user = User.objects.filter(username=username).first()
+        if user is not None and Negotiator.objects.filter(user=user).exists():
+            raise forms.ValidationError(f"The login “{username}” already belongs to someone.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        roles = cleaned.get("roles")
+        if roles:
+            # Before the model's own checks run (they need a role set).
+            self.instance.roles = roles
+        force, callsign = cleaned.get("force"), cleaned.get("callsign")
+        if force and callsign:
+            taken = Negotiator.objects.filter(force=force, callsign=callsign)
+            if self.instance.pk:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("callsign", f"{callsign} is already a callsign in {force.name}.")
+        username = cleaned.get("username")
+        if username and not User.objects.filter(username=username).exists():
+            password = cleaned.get("password")
+            if not password:
+                self.add_error("password", "Give an initial password for the new login.")
+            else:
+                try:
+                    validate_password(password, User(username=username))
+                except forms.ValidationError as error:
+                    self.add_error("password", error)
+        return cleaned
+
+    def validate_unique(self):
+        # Duplicate callsign and mobile have their own, clearer messages above.
+        pass
+
+    def validate_constraints(self):
+        pass
+
+
+class AccreditationForm(forms.ModelForm):
+    class Meta:
+        model = Accreditation
+        fields = ["kind", "passed_on", "valid_until", "note"]
+        widgets = {"passed_on": DATE_INPUT, "valid_until": DATE_INPUT}
+
+    def clean(self):
+        cleaned = super().clean()
+        passed_on, valid_until = cleaned.get("passed_on"), cleaned.get("valid_until")
+        if passed_on and valid_until and valid_until < passed_on:
+            self.add_error("valid_until", "Valid until must be on or after the date passed.")
+        return cleaned
+
+    def validate_constraints(self):
+        # The dates rule is checked above with a readable message.
+        pass
+
+
+AccreditationFormSet = forms.inlineformset_factory(
+    Negotiator,
+    Accreditation,
+    form=AccreditationForm,
+    extra=1,
+    can_delete=True,
+)
+
+
+class OwnMobileForm(forms.Form):
+    mobile = forms.CharField(label="Your mobile number", max_length=30)
+
+    def __init__(self, *args, negotiator, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.negotiator = negotiator
+
+    def clean_mobile(self):
+        return clean_mobile_for(self.cleaned_data["mobile"], self.negotiator)
+
+
+class CadreFilterForm(forms.Form):
+    role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
+    force = forms.ModelChoiceField(
+        queryset=Force.objects.order_by("name"), required=False, empty_label="Any force"
+    )
+    deployable = forms.BooleanField(label="Deployable now", required=False)
+    lapsing = forms.BooleanField(label="Lapsing within 60 days", required=False)

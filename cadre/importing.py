@@ -1,0 +1,199 @@
+"""Reading a cadre from CSV: every row checked, every problem reported with its row number.
+
+Pure: it takes the CSV text and what the register already holds (`Known`) and
+returns parsed rows and problems. The view loads `Known`, and saves only when
+there are no problems at all.
+
+Row numbers are those a spreadsheet shows: the header is row 1.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from cadre.phones import InvalidMobile, normalise_mobile
+
+REQUIRED_COLUMNS = ("callsign", "full_name", "mobile", "roles", "force", "passed_on", "valid_until")
+OPTIONAL_COLUMNS = ("username", "kind")
+ROLES = ("negotiator", "coordinator", "adviser")
+KINDS = ("initial", "refresher", "cpd")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the register already holds, as far as duplicates are concerned."""
+
+    force_codes: frozenset[str] = frozenset()
+    callsigns: frozenset[tuple[str, str]] = frozenset()  # (force code, callsign)
+    mobiles: dict[str, str] = field(default_factory=dict)  # mobile -> who has it
+    linked_usernames: frozenset[str] = frozenset()  # logins already tied to a negotiator
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # 0 for the file as a whole
+    message: str
+
+
+@dataclass
+class CadreRow:
+    row: int
+    callsign: str
+    full_name: str
+    mobile: str
+    roles: list[str]
+    force_code: str
+    passed_on: date
+    valid_until: date
+    kind: str = "initial"
+    username: str = ""
+
+
+@dataclass
+class ImportResult:
+    rows: list[CadreRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_roles(text: str) -> tuple[list[str], list[str]]:
+    """(roles, unknown words) from 'negotiator; coordinator'."""
+    words = [w.strip().lower() for w in text.split(";") if w.strip()]
+    roles = [w for w in ROLES if w in words]
+    unknown = [w for w in words if w not in ROLES]
+    return roles, unknown
+
+
+class _Seen:
+    """Values met earlier in the file, to report duplicates within it."""
+
+    def __init__(self):
+        self.callsigns: dict[tuple[str, str], int] = {}
+        self.mobiles: dict[str, int] = {}
+        self.usernames: dict[str, int] = {}
+
+
+def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
+    """Return (CadreRow or None, problems) for one CSV record."""
+    problems = []
+
+    def problem(message):
+        problems.append(Problem(number, message))
+
+    def duplicate(what, key, taken, earlier):
+        """Report `what` if the register has it (`taken` says how) or an earlier row did."""
+        if taken:
+            problem(f"{what} {taken}.")
+        elif key in earlier:
+            problem(f"{what} is also on row {earlier[key]}.")
+        else:
+            earlier[key] = number
+
+    value = {key: (record.get(key) or "").strip() for key in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
+    callsign = value["callsign"].upper()
+    force_code = value["force"].upper()
+    for column in ("callsign", "full_name", "force"):
+        if not value[column]:
+            problem(f"{column} is empty.")
+    if force_code and force_code not in known.force_codes:
+        problem(f"Unknown force code “{value['force']}”.")
+
+    if callsign and force_code:
+        key = (force_code, callsign)
+        taken = f"already exists in {force_code}" if key in known.callsigns else None
+        duplicate(f"Callsign {callsign}", key, taken, seen.callsigns)
+
+    mobile = ""
+    try:
+        mobile = normalise_mobile(value["mobile"])
+    except InvalidMobile as error:
+        problem(f"Mobile: {error}")
+    if mobile:
+        holder = known.mobiles.get(mobile)
+        taken = f"already belongs to {holder}" if holder else None
+        duplicate(f"Mobile {mobile}", mobile, taken, seen.mobiles)
+
+    roles, unknown = parse_roles(value["roles"])
+    if unknown:
+        problem(f"Unknown role {', '.join(f'“{w}”' for w in unknown)} (use {', '.join(ROLES)}).")
+    elif not roles:
+        problem("No role given.")
+
+    kind = value["kind"].lower() or "initial"
+    if kind not in KINDS:
+        problem(f"Unknown accreditation kind “{value['kind']}” (use {', '.join(KINDS)}).")
+
+    dates = {}
+    for column in ("passed_on", "valid_until"):
+        dates[column] = parse_date(value[column])
+        if dates[column] is None:
+            problem(f"{column} “{value[column]}” is not a date (use YYYY-MM-DD).")
+    if dates["passed_on"] and dates["valid_until"] and dates["valid_until"] < dates["passed_on"]:
+        problem("valid_until is before passed_on.")
+
+    username = value["username"]
+    if username:
+        taken = "already belongs to someone in the register"
+        taken = taken if username in known.linked_usernames else None
+        duplicate(f"Login “{username}”", username, taken, seen.usernames)
+
+    if problems:
+        return None, problems
+    row = CadreRow(
+        row=number,
+        callsign=callsign,
+        full_name=value["full_name"],
+        mobile=mobile,
+        roles=roles,
+        force_code=force_code,
+        passed_on=dates["passed_on"],
+        valid_until=dates["valid_until"],
+        kind=kind,
+        username=username,
+    )
+    return row, []
+
+
+def read_cadre_csv(text: str, known: Known) -> ImportResult:
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if not header:
+        result.problems.append(Problem(0, "The file is empty."))
+        return result
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        result.problems.append(Problem(0, f"Missing column(s): {', '.join(missing)}."))
+        return result
+    reader.fieldnames = header
+    seen = _Seen()
+    for record in reader:
+        number = reader.line_num  # the spreadsheet row, for rows without line breaks in them
+        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            continue  # blank line
+        result.rows_read += 1
+        if None in record:
+            result.problems.append(Problem(number, "More values than columns."))
+            continue
+        row, problems = check_row(number, record, known, seen)
+        result.problems.extend(problems)
+        if row is not None:
+            result.rows.append(row)
+    if result.rows_read == 0:
+        result.problems.append(Problem(0, "The file has a header but no rows."))
+    return result

@@ -1,0 +1,20 @@
+"""The three roles of people using Standby, as auth groups."""
+
+from django.db import migrations
+
+GROUPS = ("Coordinator", "Supervisor", "Negotiator")
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cadre", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+    ]
+
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

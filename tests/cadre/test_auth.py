@@ -1,0 +1,102 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.test import override_settings
+from django.urls import reverse
+
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def log_in(client, username, password, address="10.0.0.1"):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_it_creates_the_three_role_groups_when_migrating():
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "Coordinator",
+        "Supervisor",
+        "Negotiator",
+    }
+
+
+def test_it_logs_in_and_lands_on_the_dashboard(client):
+    make_user("kim", password="a-long-password")
+    response = log_in(client, "kim", "a-long-password")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard")
+
+
+def test_it_says_the_password_is_wrong(client):
+    make_user("kim", password="a-long-password")
+    response = log_in(client, "kim", "nope")
+    assert response.status_code == 200
+    assert "correct username and password" in response.text
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_blocks_a_username_after_too_many_failures_even_with_the_right_password(client):
+    make_user("kim", password="a-long-password")
+    for i in range(3):
+        log_in(client, "kim", "wrong", address=f"10.0.0.{i}")
+    response = log_in(client, "kim", "a-long-password", address="10.9.9.9")
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_blocks_an_address_trying_many_usernames(client):
+    make_user("kim", password="a-long-password")
+    for name in ("a", "b", "c"):
+        log_in(client, name, "guess")
+    assert log_in(client, "kim", "a-long-password").status_code == 429
+    # Someone else, from elsewhere, is not affected.
+    assert log_in(client, "kim", "a-long-password", address="10.0.0.2").status_code == 302
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_forgives_a_username_after_a_good_login(client):
+    make_user("kim", password="a-long-password")
+    for i in range(2):
+        log_in(client, "kim", "wrong", address=f"10.1.0.{i}")
+    assert log_in(client, "kim", "a-long-password", address="10.2.0.1").status_code == 302
+    client.logout()
+    for i in range(2):
+        log_in(client, "kim", "wrong", address=f"10.3.0.{i}")
+    assert log_in(client, "kim", "a-long-password", address="10.4.0.1").status_code == 302
+
+
+def test_it_logs_out_on_post(client):
+    user = make_user("kim")
+    client.force_login(user)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_it_changes_the_password(client):
+    user = make_user("kim", password="a-long-password")
+    client.force_login(user)
+    assert client.get(reverse("password_change")).status_code == 200
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "a-long-password",
+            "new_password1": "another-long-passphrase",
+            "new_password2": "another-long-passphrase",
+        },
+        follow=True,
+    )
+    assert "Password changed" in response.text
+    user.refresh_from_db()
+    assert user.check_password("another-long-passphrase")
+
+
+def test_it_shows_a_friendly_404_page(coordinator_client):
+    response = coordinator_client.get("/cadre/999999/")
+    assert response.status_code == 404
+    assert "Not found" in response.text
+    assert "Back to the dashboard" in response.text

@@ -1,0 +1,87 @@
+from datetime import date
+
+from cadre.importing import Known, read_cadre_csv
+
+HEADER = "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
+KNOWN = Known(
+    force_codes=frozenset({"WSX", "AVM"}),
+    callsigns=frozenset({("WSX", "ALPHA-01")}),
+    mobiles={"+447700900001": "ALPHA-01 (WSX)"},
+    linked_usernames=frozenset({"taken"}),
+)
+
+
+def problems(text, known=KNOWN):
+    return [(p.row, p.message) for p in read_cadre_csv(text, known).problems]
+
+
+def test_it_reads_good_rows():
+    result = read_cadre_csv(
+        HEADER
+        + "bravo-02,Ben Blake,07700 900002,negotiator; Coordinator,wsx,2025-01-01,31/12/2027,ben\n"
+        + "ALPHA-01,Amira Khan,07700900003,adviser,AVM,2025-01-01,2027-12-31,\n",
+        KNOWN,
+    )
+    assert result.ok
+    first, second = result.rows
+    assert (first.callsign, first.mobile, first.roles) == (
+        "BRAVO-02",
+        "+447700900002",
+        ["negotiator", "coordinator"],
+    )
+    assert first.valid_until == date(2027, 12, 31)
+    assert first.username == "ben"
+    assert second.force_code == "AVM"  # the same callsign in another force is fine
+
+
+def test_it_reports_every_problem_with_its_spreadsheet_row():
+    text = (
+        HEADER
+        + "BRAVO-02,Ben Blake,12345,negotiator,WSX,2025-01-01,2027-12-31,\n"  # row 2: phone
+        + "ALPHA-01,Amira Khan,07700900004,negotiator,WSX,2025-01-01,2027-12-31,\n"  # 3: exists
+        + "CHARLIE-03,Cat Carver,07700900001,negotiator,WSX,2025-01-01,2027-12-31,\n"  # 4
+        + "DELTA-04,Dev D,07700900005,pilot,WSX,2025-01-01,2027-12-31,\n"  # 5: role
+        + "ECHO-05,Eli E,07700900006,negotiator,XXX,2025-01-01,2027-12-31,\n"  # 6: force
+        + "FOXTROT-06,Fa F,07700900007,negotiator,WSX,yesterday,2024-01-01,\n"  # 7: dates
+        + "GOLF-07,Gi G,07700900008,negotiator,WSX,2025-01-01,2024-01-01,taken\n"  # 8
+        + "GOLF-07,Ha H,07700900008,negotiator,WSX,2025-01-01,2027-12-31,\n"  # 9: dups in file
+    )
+    found = problems(text)
+    rows = {row for row, _ in found}
+    assert rows == {2, 3, 4, 5, 6, 7, 8, 9}
+    messages = " | ".join(f"{row}: {msg}" for row, msg in found)
+    assert "2: Mobile: “12345” is not a valid phone number." in messages
+    assert "3: Callsign ALPHA-01 already exists in WSX." in messages
+    assert "4: Mobile +447700900001 already belongs to ALPHA-01 (WSX)." in messages
+    assert "5: Unknown role “pilot”" in messages
+    assert "6: Unknown force code “XXX”." in messages
+    assert "7: passed_on “yesterday” is not a date" in messages
+    assert "8: valid_until is before passed_on." in messages
+    assert "8: Login “taken” already belongs to someone" in messages
+    assert "9: Callsign GOLF-07 is also on row 8." in messages
+    assert "9: Mobile +447700900008 is also on row 8." in messages
+    assert not read_cadre_csv(text, KNOWN).ok
+
+
+def test_it_refuses_a_file_with_missing_columns_or_no_rows():
+    assert problems("callsign,mobile\nA,07700900001\n") == [
+        (0, "Missing column(s): full_name, roles, force, passed_on, valid_until.")
+    ]
+    assert problems("") == [(0, "The file is empty.")]
+    assert problems(HEADER) == [(0, "The file has a header but no rows.")]
+
+
+def test_it_skips_blank_rows_but_keeps_row_numbers():
+    text = HEADER + ",,,,,,,\n" + "BRAVO-02,Ben,bad,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    assert [row for row, _ in problems(text)] == [3]
+
+
+def test_it_accepts_a_spreadsheet_bom_and_column_case():
+    text = "\ufeffCallsign,Full_Name,Mobile,Roles,Force,Passed_On,Valid_Until\n"
+    text += "BRAVO-02,Ben,07700900002,negotiator,WSX,2025-01-01,2027-12-31\n"
+    assert read_cadre_csv(text, KNOWN).ok
+
+
+def test_it_reports_a_row_with_too_many_values():
+    text = HEADER + "BRAVO-02,Ben,07700900002,negotiator,WSX,2025-01-01,2027-12-31,,extra\n"
+    assert problems(text) == [(2, "More values than columns.")]

@@ -1,0 +1,157 @@
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from cadre.models import Negotiator
+from tests.conftest import make_force, make_negotiator
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(force, **overrides):
+    data = {
+        "force": force.pk,
+        "callsign": "golf-07",
+        "full_name": "Grace Holloway",
+        "mobile": "07700 900123",
+        "roles": ["negotiator"],
+        "active": "on",
+        "acc-TOTAL_FORMS": "1",
+        "acc-INITIAL_FORMS": "0",
+        "acc-MIN_NUM_FORMS": "0",
+        "acc-MAX_NUM_FORMS": "1000",
+        "acc-0-kind": "initial",
+        "acc-0-passed_on": "2025-01-10",
+        "acc-0-valid_until": "2028-01-09",
+        "acc-0-note": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_it_lists_the_cadre_with_names_and_mobiles_for_coordinators(coordinator_client, force):
+    make_negotiator(force=force, callsign="KILO-07", mobile="+447700900777")
+    page = coordinator_client.get(reverse("cadre_list")).text
+    assert "KILO-07" in page
+    assert "07700 900777" in page
+    assert "Deployable" in page
+
+
+def test_it_hides_names_and_mobiles_from_supervisors(supervisor_client, force):
+    person = make_negotiator(force=force, callsign="KILO-07", mobile="+447700900777")
+    for url in (reverse("cadre_list"), reverse("negotiator_detail", args=[person.pk])):
+        page = supervisor_client.get(url).text
+        assert "KILO-07" in page
+        assert person.full_name not in page
+        assert "900777" not in page
+
+
+def test_it_filters_by_role_force_deployable_and_lapsing(coordinator_client, force):
+    other = make_force("Other Police", "OTH")
+    make_negotiator(force=force, callsign="NEG-1")
+    make_negotiator(force=force, callsign="COORD-1", roles=["coordinator"])
+    make_negotiator(force=other, callsign="AWAY-1")
+    make_negotiator(force=force, callsign="LAPSED-1", valid_until=date.today() - timedelta(days=3))
+    make_negotiator(force=force, callsign="SOON-1", valid_until=date.today() + timedelta(days=20))
+
+    def shown(**params):
+        rows = coordinator_client.get(reverse("cadre_list"), params).context["rows"]
+        return {row.negotiator.callsign for row in rows}
+
+    assert shown(role="coordinator") == {"COORD-1"}
+    assert shown(force=other.pk) == {"AWAY-1"}
+    assert "LAPSED-1" not in shown(deployable="on")
+    assert shown(lapsing="on") == {"SOON-1"}
+
+
+def test_it_adds_a_negotiator_with_accreditation_and_a_login(coordinator_client, force):
+    data = form_data(force, username="grace", password="a-good-long-password")
+    response = coordinator_client.post(reverse("negotiator_create"), data)
+    assert response.status_code == 302
+    person = Negotiator.objects.get(callsign="GOLF-07")
+    assert person.mobile == "+447700900123"
+    assert person.accreditations.get().valid_until == date(2028, 1, 9)
+    assert person.user.username == "grace"
+    assert person.user.groups.filter(name="Negotiator").exists()
+    assert User.objects.get(username="grace").check_password("a-good-long-password")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mobile": "not a phone"}, "is not a phone number"),
+        ({"mobile": "01632 960123"}, "not a"),
+        ({"roles": []}, "Choose at least one role"),
+        ({"acc-0-valid_until": "2024-01-01"}, "Valid until must be on or after the date passed"),
+        ({"username": "grace"}, "Give an initial password"),
+    ],
+)
+def test_it_refuses_bad_input_and_saves_nothing(coordinator_client, force, overrides, message):
+    response = coordinator_client.post(reverse("negotiator_create"), form_data(force, **overrides))
+    assert response.status_code == 200
+    assert message in response.text
+    assert not Negotiator.objects.exists()
+    assert not User.objects.filter(username="grace").exists()
+
+
+def test_it_refuses_a_duplicate_callsign_in_the_force_or_a_duplicate_mobile(
+    coordinator_client, force
+):
+    make_negotiator(force=force, callsign="GOLF-07", mobile="+447700900555")
+    response = coordinator_client.post(reverse("negotiator_create"), form_data(force))
+    assert "GOLF-07 is already a callsign in Home Constabulary" in response.text
+    data = form_data(force, callsign="HOTEL-08", mobile="+44 7700 900555")
+    response = coordinator_client.post(reverse("negotiator_create"), data)
+    assert "+447700900555 is already the mobile of GOLF-07" in response.text
+    assert Negotiator.objects.count() == 1
+
+
+def test_it_allows_the_same_callsign_in_another_force(coordinator_client, force):
+    make_negotiator(force=make_force("Other Police", "OTH"), callsign="GOLF-07")
+    response = coordinator_client.post(reverse("negotiator_create"), form_data(force))
+    assert response.status_code == 302
+
+
+def test_it_edits_a_negotiator_and_keeps_their_own_mobile(coordinator_client, force):
+    person = make_negotiator(force=force, callsign="GOLF-07", mobile="+447700900123")
+    acc = person.accreditations.get()
+    data = form_data(
+        force,
+        full_name="Grace Renamed",
+        **{
+            "acc-INITIAL_FORMS": "1",
+            "acc-0-id": acc.pk,
+            "acc-0-valid_until": "2029-05-01",
+        },
+    )
+    response = coordinator_client.post(reverse("negotiator_edit", args=[person.pk]), data)
+    assert response.status_code == 302, response.text
+    person.refresh_from_db()
+    assert person.full_name == "Grace Renamed"
+    assert person.accreditations.get().valid_until == date(2029, 5, 1)
+
+
+def test_it_shows_a_negotiator_their_own_profile_and_lets_them_change_their_mobile(
+    negotiator_client, negotiator_user
+):
+    page = negotiator_client.get(reverse("my_profile")).text
+    assert "ALPHA-01" in page
+    assert "My accreditation" in page
+    response = negotiator_client.post(reverse("my_profile"), {"mobile": "07700 900999"})
+    assert response.status_code == 302
+    assert Negotiator.objects.get(user=negotiator_user).mobile == "+447700900999"
+
+
+def test_it_refuses_a_bad_or_taken_mobile_on_the_profile(negotiator_client, negotiator_user, force):
+    make_negotiator(force=force, mobile="+447700900444")
+    before = Negotiator.objects.get(user=negotiator_user).mobile
+    for mobile, message in (("12", "not a"), ("07700900444", "already the mobile of")):
+        response = negotiator_client.post(reverse("my_profile"), {"mobile": mobile})
+        assert message in response.text
+    assert Negotiator.objects.get(user=negotiator_user).mobile == before
+
+
+def test_it_gives_a_login_without_a_cadre_record_a_404_for_the_profile(supervisor_client):
+    assert supervisor_client.get(reverse("my_profile")).status_code == 404
