@@ -61,6 +61,11 @@ class RotaData:
         self.people = {pk: person(n) for pk, n in self.negotiators.items()}
         self.absence_spans = [absence(u) for u in self.absences]
 
+    def add(self, negotiator: Negotiator):
+        """A negotiator from elsewhere (mutual aid) who is about to be rostered."""
+        self.negotiators[negotiator.pk] = negotiator
+        self.people[negotiator.pk] = person(negotiator)
+
     def coverage(self, start: datetime, end: datetime) -> rules.Coverage:
         return rules.coverage(
             self.spans, self.absence_spans, self.people.values(), self.minimums, start, end

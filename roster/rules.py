@@ -258,12 +258,12 @@ def problems(
         errors.append(f"{person.callsign} does not hold the {span.role} role.")
     skip = set(replacing)
     for other in same_person_shifts:
-        if other.id in skip or other.id == span.id or other.role != span.role:
+        if other.id in skip or other is span or other.role != span.role:
             continue
         if other.start < span.end and other.end > span.start:
             errors.append(
                 f"{person.callsign} is already on the rota as {span.role} "
-                f"{_when(other.start)}–{_when(other.end)}: that would be a duplicate."
+                f"{when(other.start)}–{when(other.end)}: that would be a duplicate."
             )
             break
     return errors
@@ -279,8 +279,8 @@ def conflicts(
 ) -> list[Conflict]:
     """Warnings about a shift: saved only if a coordinator overrides them with a reason."""
     found = []
-    skip = set(replacing) | {span.id}
-    others = [s for s in same_person_shifts if s.id not in skip or s.id is None]
+    skip = set(replacing) | ({span.id} if span.id is not None else set())
+    others = [s for s in same_person_shifts if s is not span and s.id not in skip]
     if not person.active:
         found.append(Conflict("inactive", f"{person.callsign} is inactive."))
     elif not deployable_throughout(True, person.periods, span.start, span.end):
@@ -295,7 +295,7 @@ def conflicts(
             found.append(
                 Conflict(
                     "unavailable",
-                    f"{person.callsign} is unavailable {_when(a.start)}–{_when(a.end)}.",
+                    f"{person.callsign} is unavailable {when(a.start)}–{when(a.end)}.",
                     a.reason,
                 )
             )
@@ -305,7 +305,7 @@ def conflicts(
                 Conflict(
                     "double_booked",
                     f"{person.callsign} is also on call as {other.role} "
-                    f"{_when(other.start)}–{_when(other.end)}.",
+                    f"{when(other.start)}–{when(other.end)}.",
                 )
             )
     days = consecutive_days(span, others)
@@ -332,7 +332,7 @@ def consecutive_days(span: Span, others: Iterable[Span], tz: ZoneInfo = LOCAL_TZ
     return -(-wall // timedelta(days=1))
 
 
-def _when(at: datetime) -> str:
+def when(at: datetime) -> str:
     return at.astimezone(LOCAL_TZ).strftime("%a %-d %b %H:%M")
 
 

@@ -1,1 +1,26 @@
-urlpatterns = []
+from django.urls import path
+
+from roster import feeds, self_views, views
+
+urlpatterns = [
+    path("", views.home, name="rota_home"),
+    path("board/", views.rota_board, name="rota_board"),
+    path("shift/new/", views.shift_new, name="rota_shift_new"),
+    path("shift/<int:pk>/", views.shift_detail, name="rota_shift"),
+    path("shift/<int:pk>/move/", views.shift_move, name="rota_shift_move"),
+    path("shift/<int:pk>/cover/", views.shift_cover, name="rota_shift_cover"),
+    path("shift/<int:pk>/remove/", views.shift_remove, name="rota_shift_remove"),
+    path("undo/", views.undo, name="rota_undo"),
+    path("swap/<int:pk>/", views.swap_decide, name="rota_swap_decide"),
+    path("generate/", views.generate, name="rota_generate"),
+    path("patterns/", views.patterns, name="rota_patterns"),
+    path("unavailable/", views.unavailable_for, name="rota_unavailable_for"),
+    path("changes/", views.audit, name="rota_audit"),
+    path("mine/", self_views.my_shifts, name="my_shifts"),
+    path("mine/unavailable/", self_views.mark_unavailable, name="my_unavailable"),
+    path("mine/swap/<int:pk>/", self_views.request_swap, name="my_swap"),
+    path("mine/feed/", self_views.regenerate_feed, name="my_feed_regenerate"),
+    # The only roster URLs open without a login: the token in the path is the credential.
+    path("feed/<str:token>/mine.ics", feeds.mine, name="rota_feed_mine"),
+    path("feed/<str:token>/rota.ics", feeds.whole_rota, name="rota_feed_rota"),
+]

@@ -1,0 +1,336 @@
+"""Every change to the rota goes through here: checked, saved whole or not at all, audited.
+
+A change takes some live shifts out of force (they stay as history with
+superseded_at set) and puts new ones in. The pure rules decide errors (never
+saved) and warnings (saved only with a coordinator's reason).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from cadre.models import Negotiator
+from roster import queries, rules
+from roster.models import RotaChange, RotationPattern, Shift, SwapRequest, Unavailability
+from roster.rules import when
+
+UNDOABLE = {"add", "move", "cover", "remove", "swap", "generate"}
+
+
+class Refused(Exception):
+    """Bad input: nothing saved. `errors` are plain sentences for the user."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+class NeedsOverride(Exception):
+    """Warnings a coordinator must see and override with a reason before saving."""
+
+    def __init__(self, warnings):
+        super().__init__("; ".join(w.message for w in warnings))
+        self.warnings = list(warnings)
+
+
+class NeedsConfirmation(Exception):
+    """Generating over hand-made edits: the coordinator must confirm replacing them."""
+
+    def __init__(self, edited):
+        super().__init__(f"{edited} shifts in this range were edited by hand")
+        self.edited = edited
+
+
+@dataclass
+class Plan:
+    action: str
+    summary: str
+    supersede: list[Shift]
+    create: list[Shift]
+
+
+def snapshot(shift: Shift) -> dict:
+    return {
+        "id": shift.pk,
+        "callsign": shift.negotiator.callsign,
+        "role": shift.role,
+        "start": shift.start.isoformat(),
+        "end": shift.end.isoformat(),
+    }
+
+
+def _carry(shift: Shift, negotiator, start, end, source, user) -> Shift:
+    return Shift(
+        rota_id=shift.rota_id,
+        negotiator=negotiator,
+        role=shift.role,
+        start=start,
+        end=end,
+        source=source,
+        replaces=shift,
+        created_by=user,
+    )
+
+
+def check(plan: Plan, data: queries.RotaData) -> tuple[list[str], list[rules.Conflict]]:
+    gone = {s.pk for s in plan.supersede}
+    kept = [s for s in data.spans if s.id not in gone]
+    new = [queries.span(s) for s in plan.create]
+    errors, warnings = [], []
+    for s in plan.create:
+        if s.negotiator_id not in data.people:
+            data.add(s.negotiator)
+    for i, span in enumerate(new):
+        mine = [o for o in kept if o.negotiator_id == span.negotiator_id]
+        mine += [o for j, o in enumerate(new) if j != i and o.negotiator_id == span.negotiator_id]
+        person = data.people[span.negotiator_id]
+        errors += rules.problems(span, person, mine)
+        absences = [a for a in data.absence_spans if a.negotiator_id == span.negotiator_id]
+        warnings += rules.conflicts(span, person, mine, absences, data.rota.max_consecutive_days)
+    return list(dict.fromkeys(errors)), list({w.message: w for w in warnings}.values())
+
+
+def apply(rota, user, plan: Plan, override_reason: str = "") -> RotaChange:
+    override_reason = (override_reason or "").strip()
+    with transaction.atomic():
+        # One editor at a time per rota (PostgreSQL); SQLite serialises writers anyway.
+        type(rota).objects.select_for_update().get(pk=rota.pk)
+        ids = [s.pk for s in plan.supersede]
+        if Shift.objects.filter(pk__in=ids, superseded_at__isnull=False).exists():
+            raise Refused(
+                ["That shift has changed since the page was loaded; reload and try again."]
+            )
+        if plan.create:
+            start = min(s.start for s in plan.create)
+            end = max(s.end for s in plan.create)
+            errors, warnings = check(plan, queries.load(rota, start, end))
+            if errors:
+                raise Refused(errors)
+            if warnings and not override_reason:
+                raise NeedsOverride(warnings)
+        else:
+            warnings = []
+        now = timezone.now()
+        Shift.objects.filter(pk__in=[s.pk for s in plan.supersede]).update(superseded_at=now)
+        created = Shift.objects.bulk_create(plan.create)
+        return RotaChange.objects.create(
+            rota=rota,
+            by=user,
+            action=plan.action,
+            summary=plan.summary[:300],
+            before=[snapshot(s) for s in plan.supersede],
+            after=[snapshot(s) for s in created],
+            superseded_ids=[s.pk for s in plan.supersede],
+            created_ids=[s.pk for s in created],
+            warnings=[w.message for w in warnings],
+            override_reason=override_reason if warnings else "",
+        )
+
+
+# --- the operations ----------------------------------------------------------------------
+
+
+def add(rota, user, negotiator, role, start, end, reason="") -> RotaChange:
+    shift = Shift(
+        rota=rota, negotiator=negotiator, role=role, start=start, end=end, created_by=user
+    )
+    summary = f"Added {negotiator.callsign} as {role} {when(start)}–{when(end)}"
+    return apply(rota, user, Plan("add", summary, [], [shift]), reason)
+
+
+def move(shift, user, negotiator, start, end, reason="") -> RotaChange:
+    moved = _carry(shift, negotiator, start, end, Shift.Source.MANUAL, user)
+    summary = (
+        f"Moved {shift.negotiator.callsign}'s {shift.role} shift {when(shift.start)} "
+        f"to {negotiator.callsign} {when(start)}–{when(end)}"
+    )
+    return apply(shift.rota, user, Plan("move", summary, [shift], [moved]), reason)
+
+
+def cover(shift, user, coverer, start, end, reason="") -> RotaChange:
+    """Someone covers part (or all) of a shift: it splits, the original stays in history."""
+    if not (shift.start <= start < end <= shift.end):
+        raise Refused(
+            [f"The cover must lie within the shift ({when(shift.start)}–{when(shift.end)})."]
+        )
+    if coverer.pk == shift.negotiator_id:
+        raise Refused([f"{coverer.callsign} is already on this shift."])
+    pieces = [_carry(shift, coverer, start, end, Shift.Source.COVER, user)]
+    if shift.start < start:
+        pieces.append(_carry(shift, shift.negotiator, shift.start, start, Shift.Source.COVER, user))
+    if end < shift.end:
+        pieces.append(_carry(shift, shift.negotiator, end, shift.end, Shift.Source.COVER, user))
+    summary = (
+        f"{coverer.callsign} covers {shift.negotiator.callsign} as {shift.role} "
+        f"{when(start)}–{when(end)}"
+    )
+    return apply(shift.rota, user, Plan("cover", summary, [shift], pieces), reason)
+
+
+def remove(shift, user) -> RotaChange:
+    summary = (
+        f"Removed {shift.negotiator.callsign}'s {shift.role} shift "
+        f"{when(shift.start)}–{when(shift.end)}"
+    )
+    return apply(shift.rota, user, Plan("remove", summary, [shift], []))
+
+
+def request_swap(shift, user, taker) -> SwapRequest:
+    if taker.pk == shift.negotiator_id:
+        raise Refused(["You cannot swap a shift with yourself."])
+    if not taker.active:
+        raise Refused([f"{taker.callsign} is inactive."])
+    if not taker.has_role(shift.role):
+        raise Refused([f"{taker.callsign} does not hold the {shift.role} role."])
+    if shift.superseded_at or shift.end <= timezone.now():
+        raise Refused(["Only current or upcoming shifts can be swapped."])
+    if SwapRequest.objects.filter(shift=shift, status=SwapRequest.Status.PENDING).exists():
+        raise Refused(["A swap for this shift is already waiting for a coordinator."])
+    return SwapRequest.objects.create(shift=shift, taker=taker, requested_by=user)
+
+
+def approve_swap(swap: SwapRequest, user, reason="") -> RotaChange:
+    shift = swap.shift
+    if swap.status != SwapRequest.Status.PENDING:
+        raise Refused(["That swap has already been decided."])
+    taken = _carry(shift, swap.taker, shift.start, shift.end, Shift.Source.SWAP, user)
+    summary = (
+        f"Swap approved: {swap.taker.callsign} takes {shift.negotiator.callsign}'s "
+        f"{shift.role} shift {when(shift.start)}–{when(shift.end)}"
+    )
+    with transaction.atomic():
+        change = apply(shift.rota, user, Plan("swap", summary, [shift], [taken]), reason)
+        SwapRequest.objects.filter(pk=swap.pk).update(
+            status=SwapRequest.Status.APPROVED, decided_by=user, decided_at=timezone.now()
+        )
+    return change
+
+
+def decline_swap(swap: SwapRequest, user):
+    SwapRequest.objects.filter(pk=swap.pk, status=SwapRequest.Status.PENDING).update(
+        status=SwapRequest.Status.DECLINED, decided_by=user, decided_at=timezone.now()
+    )
+
+
+def generate(
+    rota, user, pattern: RotationPattern, first_day: date, end_day: date, confirm=False, reason=""
+) -> RotaChange:
+    """Lay a rotation over a range; live shifts there for that role are replaced.
+
+    Shifts made by hand (covers, swaps, moves) are replaced only with `confirm`.
+    Shifts crossing the edges of the range keep their part outside it.
+    """
+    if end_day <= first_day:
+        raise Refused(["The range must end after it starts."])
+    negotiators = Negotiator.objects.in_bulk(pattern.order)
+    missing = [pk for pk in pattern.order if pk not in negotiators]
+    if not pattern.order or missing:
+        raise Refused(["The rotation has nobody in it (or someone who no longer exists)."])
+    spans = rules.generate(to_rotation(pattern), first_day, end_day)
+    window_start = rules.at_local(first_day, pattern.handover_time)
+    window_end = rules.at_local(end_day, pattern.handover_time)
+    existing = list(
+        Shift.objects.filter(rota=rota, role=pattern.role)
+        .overlapping(window_start, window_end)
+        .select_related("negotiator")
+    )
+    edited = sum(1 for s in existing if s.source != Shift.Source.ROTATION)
+    if edited and not confirm:
+        raise NeedsConfirmation(edited)
+    create = []
+    for s in existing:  # keep what lies outside the range
+        if s.start < window_start:
+            create.append(_carry(s, s.negotiator, s.start, window_start, s.source, user))
+        if s.end > window_end:
+            create.append(_carry(s, s.negotiator, window_end, s.end, s.source, user))
+    create += [
+        Shift(
+            rota=rota,
+            negotiator=negotiators[span.negotiator_id],
+            role=span.role,
+            start=span.start,
+            end=span.end,
+            source=Shift.Source.ROTATION,
+            pattern=pattern,
+            created_by=user,
+        )
+        for span in spans
+    ]
+    summary = (
+        f"Generated {len(spans)} {pattern.role} shifts from “{pattern.name}” "
+        f"{first_day:%-d %b %Y}–{end_day:%-d %b %Y}"
+        + (f", replacing {len(existing)}" if existing else "")
+    )
+    return apply(rota, user, Plan("generate", summary, existing, create), reason)
+
+
+def to_rotation(pattern: RotationPattern) -> rules.Rotation:
+    return rules.Rotation(
+        role=pattern.role,
+        order=tuple(pattern.order),
+        length=pattern.length,
+        handover_weekday=pattern.handover_weekday,
+        handover_time=pattern.handover_time,
+        on_at_once=pattern.on_at_once,
+        starts_on=pattern.starts_on,
+    )
+
+
+def undo_last(rota, user) -> RotaChange:
+    """Put back what the latest change (not yet undone) took out, and take out what it added."""
+    with transaction.atomic():
+        type(rota).objects.select_for_update().get(pk=rota.pk)
+        last = (
+            RotaChange.objects.filter(rota=rota, action__in=UNDOABLE, undone_at__isnull=True)
+            .order_by("-at", "-id")
+            .first()
+        )
+        if last is None:
+            raise Refused(["There is no change to undo."])
+        if Shift.objects.filter(pk__in=last.created_ids, superseded_at__isnull=False).exists():
+            raise Refused(["A later change touched those shifts; undo that first."])
+        now = timezone.now()
+        Shift.objects.filter(pk__in=last.created_ids).update(superseded_at=now)
+        Shift.objects.filter(pk__in=last.superseded_ids).update(superseded_at=None)
+        last.undone_at = now
+        last.save(update_fields=["undone_at"])
+        if last.action == "swap":
+            SwapRequest.objects.filter(
+                shift_id__in=last.superseded_ids, status=SwapRequest.Status.APPROVED
+            ).update(status=SwapRequest.Status.PENDING, decided_by=None, decided_at=None)
+        return RotaChange.objects.create(
+            rota=rota,
+            by=user,
+            action="undo",
+            summary=f"Undid: {last.summary}"[:300],
+            before=last.after,
+            after=last.before,
+            superseded_ids=last.created_ids,
+            created_ids=last.superseded_ids,
+            undoes=last,
+        )
+
+
+def mark_unavailable(user, negotiator, start, end, reason, note="") -> Unavailability:
+    if end <= start:
+        raise Refused(["The end must be after the start."])
+    with transaction.atomic():
+        clash = Unavailability.objects.filter(
+            negotiator=negotiator, start__lt=end, end__gt=start
+        ).exists()
+        if clash:
+            raise Refused(["That overlaps time already marked unavailable."])
+        absence = Unavailability.objects.create(
+            negotiator=negotiator, start=start, end=end, reason=reason, note=note, created_by=user
+        )
+        rota = queries.rota_for(negotiator.force)
+        # The audit line leaves the reason out: supervisors read it too.
+        RotaChange.objects.create(
+            rota=rota,
+            by=user,
+            action="unavailable",
+            summary=f"{negotiator.callsign} unavailable {when(start)}–{when(end)}",
+        )
+    return absence

@@ -1,0 +1,74 @@
+"""Calendar feeds (iCalendar), authenticated by the secret in the URL alone.
+
+They carry callsigns and roles only: a calendar app syncs them to places we
+do not control, so no names, mobiles or unavailability reasons.
+"""
+
+from datetime import timedelta
+
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from cadre.access import is_coordinator
+from cadre.rules import LOCAL_TZ
+from roster.models import FeedToken, Shift
+from roster.queries import home_force
+
+HISTORY = timedelta(days=60)
+
+
+def calendar(name, shifts) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//Standby//Rota//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", str(LOCAL_TZ))
+    for s in shifts:
+        event = Event()
+        event.add("uid", f"shift-{s.pk}@standby")
+        event.add("summary", f"On call: {s.negotiator.callsign} ({s.get_role_display()})")
+        event.add("dtstart", s.start.astimezone(LOCAL_TZ))
+        event.add("dtend", s.end.astimezone(LOCAL_TZ))
+        event.add("dtstamp", s.created_at)
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def token_owner(token):
+    feed = FeedToken.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    return feed.user
+
+
+def respond(body):
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def recent(shifts):
+    return shifts.live().filter(end__gt=timezone.now() - HISTORY).select_related("negotiator")
+
+
+def mine(request, token):
+    user = token_owner(token)
+    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
+    if negotiator is None:
+        raise Http404
+    shifts = recent(Shift.objects.filter(negotiator=negotiator))
+    return respond(calendar(f"Standby: {negotiator.callsign}", shifts))
+
+
+def whole_rota(request, token):
+    user = token_owner(token)
+    if not is_coordinator(user):
+        raise Http404
+    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
+    force = negotiator.force if negotiator else home_force()
+    if force is None:
+        raise Http404
+    shifts = recent(Shift.objects.filter(rota__force=force))
+    return respond(calendar(f"Standby rota: {force.code}", shifts))

@@ -1,0 +1,101 @@
+"""A negotiator's own rota pages: my shifts, swap requests, unavailability, calendar feed."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cadre.access import is_coordinator
+from cadre.models import Negotiator
+from roster import changes
+from roster.forms import SwapForm, UnavailabilityForm
+from roster.models import FeedToken, Shift, SwapRequest, Unavailability
+
+
+def me(request):
+    return (
+        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
+    )
+
+
+def swap_partners(negotiator):
+    return Negotiator.objects.filter(force=negotiator.force_id, active=True).exclude(
+        pk=negotiator.pk
+    )
+
+
+@login_required
+def my_shifts(request, unavailability_form=None):
+    negotiator = me(request)
+    now = timezone.now()
+    feed, _ = FeedToken.objects.get_or_create(user=request.user)
+    context = {
+        "negotiator": negotiator,
+        "feed": feed,
+        "is_coordinator": is_coordinator(request.user),
+    }
+    if negotiator:
+        mine = Shift.objects.live().filter(negotiator=negotiator)
+        context.update(
+            upcoming=mine.filter(end__gt=now).order_by("start")[:50],
+            past=mine.filter(end__lte=now).order_by("-start")[:20],
+            absences=Unavailability.objects.filter(negotiator=negotiator, end__gt=now),
+            swaps=SwapRequest.objects.filter(shift__negotiator=negotiator)
+            .select_related("shift", "taker")
+            .order_by("-requested_at")[:20],
+            swap_form=SwapForm(negotiators=swap_partners(negotiator)),
+            unavailability_form=unavailability_form or UnavailabilityForm(),
+        )
+    return render(request, "roster/my_shifts.html", context)
+
+
+@login_required
+@require_POST
+def mark_unavailable(request):
+    negotiator = me(request)
+    if negotiator is None:
+        return redirect("my_shifts")
+    form = UnavailabilityForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            changes.mark_unavailable(
+                request.user, negotiator, d["start"], d["end"], d["reason"], d["note"]
+            )
+        except changes.Refused as e:
+            for error in e.errors:
+                form.add_error(None, error)
+        else:
+            messages.success(request, "Marked unavailable. Coordinators can see the reason.")
+            return redirect("my_shifts")
+    return my_shifts(request, unavailability_form=form)
+
+
+@login_required
+@require_POST
+def request_swap(request, pk):
+    negotiator = me(request)
+    if negotiator is None:
+        return redirect("my_shifts")
+    shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
+    form = SwapForm(request.POST, negotiators=swap_partners(negotiator))
+    if not form.is_valid():
+        messages.error(request, "Choose someone to swap with (not yourself).")
+        return redirect("my_shifts")
+    try:
+        changes.request_swap(shift, request.user, form.cleaned_data["taker"])
+    except changes.Refused as e:
+        messages.error(request, " ".join(e.errors))
+    else:
+        messages.success(request, "Swap requested: a coordinator will approve it.")
+    return redirect("my_shifts")
+
+
+@login_required
+@require_POST
+def regenerate_feed(request):
+    feed, _ = FeedToken.objects.get_or_create(user=request.user)
+    feed.regenerate()
+    messages.success(request, "New calendar link made: the old one no longer works.")
+    return redirect("my_shifts")

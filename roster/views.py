@@ -1,0 +1,364 @@
+"""Coordinators' rota pages: the week and month grid and every edit made on it, in place."""
+
+import calendar
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cadre.access import (
+    cadre_viewer_required,
+    can_view_cadre,
+    coordinator_required,
+    is_coordinator,
+)
+from cadre.models import Negotiator
+from cadre.rules import local_date
+from roster import board, changes, queries, rules
+from roster.forms import CoverForm, GenerateForm, PatternForm, ShiftForm, UnavailabilityForm
+from roster.models import RotaChange, RotationPattern, Shift, SwapRequest
+
+
+def current_rota(request):
+    """The rota of the user's own force, or the home force's for staff without a record."""
+    mine = (
+        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
+    )
+    force = mine.force if mine else queries.home_force()
+    if force is None:
+        raise Http404("No force has been set up yet.")
+    return queries.rota_for(force)
+
+
+def view_state(params):
+    kind = "month" if params.get("view") == "month" else "week"
+    try:
+        anchor = date.fromisoformat(params.get("at", ""))
+    except ValueError:
+        anchor = local_date(timezone.now())
+    if kind == "month":
+        first = anchor.replace(day=1)
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    else:
+        first = anchor - timedelta(days=anchor.weekday())
+        last = first + timedelta(days=6)
+    return kind, first, last
+
+
+def cadre_of(rota):
+    return Negotiator.objects.filter(force=rota.force_id, active=True).order_by("callsign")
+
+
+def render_board(request, rota, editor=None, done="", params=None):
+    kind, first, last = view_state(params if params is not None else request.GET)
+    data = queries.load(
+        rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
+    )
+    grid = board.build(data, first, last)
+    step = timedelta(days=7) if kind == "week" else timedelta(days=32)
+    context = {
+        "rota": rota,
+        "board": grid,
+        "kind": kind,
+        "first": first,
+        "previous": (first - timedelta(days=1) if kind == "month" else first - step),
+        "next": (last + timedelta(days=1)),
+        "can_edit": is_coordinator(request.user),
+        "swaps": SwapRequest.objects.filter(
+            shift__rota=rota, status=SwapRequest.Status.PENDING
+        ).select_related("shift__negotiator", "taker"),
+        "last_change": RotaChange.objects.filter(
+            rota=rota, action__in=changes.UNDOABLE, undone_at__isnull=True
+        ).first(),
+        "editor": editor,
+        "done": done,
+        "state": state_of({"view": kind, "at": first.isoformat()}),
+    }
+    if editor:
+        context.update(editor[1])
+    template = "roster/_board.html" if request.htmx else "roster/board.html"
+    return render(request, template, context)
+
+
+def show_editor(request, rota, template, context):
+    """The editing panel alone for htmx; the whole board around it otherwise."""
+    context = {"state": state_of(request.GET), **context}
+    if request.htmx:
+        return render(request, template, context)
+    return render_board(request, rota, editor=(template, context))
+
+
+def state_of(params):
+    kind, first, _ = view_state(params)
+    return {"view": kind, "at": first.isoformat(), "qs": f"view={kind}&at={first}"}
+
+
+def attempt(request, rota, template, context, action):
+    """Run a change; on success the board without the editor, else the editor with why."""
+    try:
+        change = action()
+    except changes.Refused as e:
+        context["errors"] = e.errors
+    except changes.NeedsOverride as e:
+        context["warnings"] = e.warnings
+    except changes.NeedsConfirmation as e:
+        context["confirm_edited"] = e.edited
+    else:
+        return render_board(request, rota, done=change.summary, params=request.POST)
+    return render_board(request, rota, editor=(template, context), params=request.POST)
+
+
+@cadre_viewer_required
+def rota_board(request):
+    return render_board(request, current_rota(request))
+
+
+@coordinator_required
+def shift_new(request):
+    rota = current_rota(request)
+    negotiators = cadre_of(rota)
+    template = "roster/_shift_form.html"
+    if request.method == "POST":
+        form = ShiftForm(request.POST, negotiators=negotiators)
+        context = {"form": form}
+        if not form.is_valid():
+            return render_board(request, rota, editor=(template, context), params=request.POST)
+        d = form.cleaned_data
+        return attempt(
+            request,
+            rota,
+            template,
+            context,
+            lambda: changes.add(
+                rota, request.user, d["negotiator"], d["role"], d["start"], d["end"], d["reason"]
+            ),
+        )
+    day = parse_day(request.GET.get("day"))
+    start = rules.at_local(day, rules.Rotation.handover_time)
+    initial = {
+        "role": request.GET.get("role", "negotiator"),
+        "start": timezone.localtime(start),
+        "end": timezone.localtime(rules.at_local(day + timedelta(days=1), start_clock(start))),
+    }
+    form = ShiftForm(initial=initial, negotiators=negotiators)
+    return show_editor(request, rota, template, {"form": form})
+
+
+def start_clock(start):
+    return timezone.localtime(start).time()
+
+
+def parse_day(raw):
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return local_date(timezone.now())
+
+
+def live_shift(rota, pk):
+    return get_object_or_404(
+        Shift.objects.live().select_related("negotiator", "rota"), pk=pk, rota=rota
+    )
+
+
+@coordinator_required
+def shift_detail(request, pk):
+    rota = current_rota(request)
+    shift = live_shift(rota, pk)
+    return show_editor(request, rota, "roster/_shift_detail.html", shift_context(rota, shift))
+
+
+def shift_context(rota, shift, move=None, cover=None):
+    data = queries.load(rota, shift.start, shift.end)
+    negotiators = cadre_of(rota)
+    initial = {
+        "negotiator": shift.negotiator,
+        "start": timezone.localtime(shift.start),
+        "end": timezone.localtime(shift.end),
+    }
+    return {
+        "shift": shift,
+        "conflicts": data.conflicts(shift),
+        "move_form": move
+        or ShiftForm(
+            initial={**initial, "role": shift.role}, negotiators=negotiators, prefix="move"
+        ),
+        "cover_form": cover
+        or CoverForm(
+            initial={**initial, "negotiator": None}, negotiators=negotiators, prefix="cover"
+        ),
+    }
+
+
+def edit_shift(request, pk, acting, form_class, change):
+    """Move or cover: both take a callsign and times from a prefixed form in the shift panel."""
+    rota = current_rota(request)
+    shift = live_shift(rota, pk)
+    form = form_class(request.POST, negotiators=cadre_of(rota), prefix=acting)
+    context = shift_context(rota, shift, **{acting: form})
+    context["acting"] = acting
+    template = "roster/_shift_detail.html"
+    if not form.is_valid():
+        return render_board(request, rota, editor=(template, context), params=request.POST)
+    d = form.cleaned_data
+    return attempt(
+        request,
+        rota,
+        template,
+        context,
+        lambda: change(shift, request.user, d["negotiator"], d["start"], d["end"], d["reason"]),
+    )
+
+
+@coordinator_required
+@require_POST
+def shift_move(request, pk):
+    return edit_shift(request, pk, "move", ShiftForm, changes.move)
+
+
+@coordinator_required
+@require_POST
+def shift_cover(request, pk):
+    return edit_shift(request, pk, "cover", CoverForm, changes.cover)
+
+
+@coordinator_required
+@require_POST
+def shift_remove(request, pk):
+    rota = current_rota(request)
+    shift = live_shift(rota, pk)
+    return attempt(
+        request,
+        rota,
+        "roster/_shift_detail.html",
+        shift_context(rota, shift),
+        lambda: changes.remove(shift, request.user),
+    )
+
+
+@coordinator_required
+@require_POST
+def undo(request):
+    rota = current_rota(request)
+    return attempt(
+        request, rota, "roster/_message.html", {}, lambda: changes.undo_last(rota, request.user)
+    )
+
+
+@coordinator_required
+@require_POST
+def swap_decide(request, pk):
+    rota = current_rota(request)
+    swap = get_object_or_404(
+        SwapRequest.objects.select_related("shift__negotiator", "shift__rota", "taker"),
+        pk=pk,
+        shift__rota=rota,
+    )
+    if request.POST.get("decision") == "decline":
+        changes.decline_swap(swap, request.user)
+        return render_board(request, rota, done="Swap declined.", params=request.POST)
+    context = {"swap": swap}
+    return attempt(
+        request,
+        rota,
+        "roster/_swap_approve.html",
+        context,
+        lambda: changes.approve_swap(swap, request.user, request.POST.get("reason", "")),
+    )
+
+
+@coordinator_required
+def generate(request):
+    rota = current_rota(request)
+    patterns = RotationPattern.objects.filter(rota=rota)
+    template = "roster/_generate_form.html"
+    if request.method != "POST":
+        kind, first, last = view_state(request.GET)
+        form = GenerateForm(
+            initial={"first_day": first, "end_day": last + timedelta(days=1)}, patterns=patterns
+        )
+        return show_editor(request, rota, template, {"form": form})
+    form = GenerateForm(request.POST, patterns=patterns)
+    context = {"form": form}
+    if not form.is_valid():
+        return render_board(request, rota, editor=(template, context), params=request.POST)
+    d = form.cleaned_data
+    return attempt(
+        request,
+        rota,
+        template,
+        context,
+        lambda: changes.generate(
+            rota,
+            request.user,
+            d["pattern"],
+            d["first_day"],
+            d["end_day"],
+            d["confirm"],
+            d["reason"],
+        ),
+    )
+
+
+@coordinator_required
+def unavailable_for(request):
+    """A coordinator marks someone unavailable (negotiators do it for themselves on 'my shifts')."""
+    rota = current_rota(request)
+    template = "roster/_unavailable_form.html"
+    negotiators = cadre_of(rota)
+    if request.method != "POST":
+        return show_editor(
+            request, rota, template, {"form": UnavailabilityForm(), "negotiators": negotiators}
+        )
+    form = UnavailabilityForm(request.POST)
+    context = {"form": form, "negotiators": negotiators}
+    who = negotiators.filter(pk=request.POST.get("negotiator") or 0).first()
+    if who is None:
+        context["errors"] = ["Choose who is unavailable."]
+    if who is None or not form.is_valid():
+        return render_board(request, rota, editor=(template, context), params=request.POST)
+    d = form.cleaned_data
+    try:
+        absence = changes.mark_unavailable(
+            request.user, who, d["start"], d["end"], d["reason"], d["note"]
+        )
+    except changes.Refused as e:
+        context["errors"] = e.errors
+        return render_board(request, rota, editor=(template, context), params=request.POST)
+    done = f"{who.callsign} marked unavailable from {rules.when(absence.start)}."
+    return render_board(request, rota, done=done, params=request.POST)
+
+
+@cadre_viewer_required
+def audit(request):
+    rota = current_rota(request)
+    entries = RotaChange.objects.filter(rota=rota).select_related("by")[:200]
+    return render(request, "roster/audit.html", {"entries": entries, "rota": rota})
+
+
+@login_required
+def home(request):
+    if can_view_cadre(request.user):
+        return redirect(reverse("rota_board"))
+    return redirect(reverse("my_shifts"))
+
+
+@coordinator_required
+def patterns(request):
+    rota = current_rota(request)
+    everyone = list(Negotiator.objects.filter(force=rota.force_id))
+    form = PatternForm(request.POST or None, negotiators=everyone)
+    if request.method == "POST" and form.is_valid():
+        form.instance.rota = rota
+        form.save()
+        return redirect("rota_patterns")
+    names = {n.pk: n.callsign for n in everyone}
+    rows = [
+        (p, [names.get(pk, "?") for pk in p.order], calendar.day_name[p.handover_weekday])
+        for p in rota.patterns.all()
+    ]
+    return render(request, "roster/patterns.html", {"form": form, "rows": rows})

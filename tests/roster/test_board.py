@@ -1,0 +1,162 @@
+from datetime import timedelta
+
+from cadre.models import Role
+from roster.models import RotaChange, Shift, Unavailability
+from tests.roster.conftest import MONDAY, put_on
+
+BOARD = "/rota/board/?view=week&at=2026-01-05"
+
+
+def test_it_shows_the_week_with_gaps_in_red(coordinator_client, rota, cadre):
+    put_on(rota, cadre["N1"])
+    response = coordinator_client.get(BOARD)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="cell gap"' in html
+    assert "1 of 2, too few rostered" in html
+    assert "nobody rostered" in html  # no coordinator
+
+
+def test_it_shows_the_month(coordinator_client, rota, cadre):
+    response = coordinator_client.get("/rota/board/?view=month&at=2026-01-05")
+    assert response.status_code == 200
+    assert "January 2026" in response.content.decode()
+
+
+def test_it_adds_a_shift_in_place(coordinator_client, rota, cadre):
+    response = coordinator_client.post(
+        "/rota/shift/new/",
+        {
+            "view": "week",
+            "at": "2026-01-05",
+            "negotiator": cadre["C1"].pk,
+            "role": Role.COORDINATOR,
+            "start": "2026-01-05T08:00",
+            "end": "2026-01-12T08:00",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.content.decode().startswith('<div id="board"')
+    shift = Shift.objects.get(negotiator=cadre["C1"])
+    assert shift.start == MONDAY
+    change = RotaChange.objects.get()
+    assert change.action == "add"
+    assert change.after[0]["callsign"] == "C1"
+
+
+def test_it_refuses_bad_times_with_a_message_and_saves_nothing(coordinator_client, rota, cadre):
+    for start, end, message in [
+        ("2026-01-06T08:00", "2026-01-05T08:00", "The end is before the start."),
+        ("2026-01-05T08:00", "2026-01-05T08:00", "Start and end are the same"),
+    ]:
+        response = coordinator_client.post(
+            "/rota/shift/new/",
+            {"negotiator": cadre["N1"].pk, "role": "negotiator", "start": start, "end": end},
+            headers={"HX-Request": "true"},
+        )
+        assert message in response.content.decode()
+    assert not Shift.objects.exists()
+    assert not RotaChange.objects.exists()
+
+
+def test_it_refuses_an_inactive_negotiator_and_a_duplicate(coordinator_client, rota, cadre):
+    put_on(rota, cadre["N1"])
+    data = {
+        "negotiator": cadre["N1"].pk,
+        "role": "negotiator",
+        "start": "2026-01-06T08:00",
+        "end": "2026-01-07T08:00",
+    }
+    response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
+    assert "that would be a duplicate" in response.content.decode()
+    cadre["N2"].active = False
+    cadre["N2"].save()
+    data["negotiator"] = cadre["N2"].pk
+    response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
+    # Inactive people are not even offered in the list.
+    assert "Select a valid choice" in response.content.decode()
+    assert Shift.objects.count() == 1
+
+
+def test_it_warns_before_saving_and_records_an_override_reason(coordinator_client, rota, cadre):
+    Unavailability.objects.create(
+        negotiator=cadre["N1"], start=MONDAY, end=MONDAY + timedelta(days=1), reason="sickness"
+    )
+    data = {
+        "negotiator": cadre["N1"].pk,
+        "role": "negotiator",
+        "start": "2026-01-05T08:00",
+        "end": "2026-01-06T08:00",
+    }
+    response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert "Check before saving" in html
+    assert "N1 is unavailable" in html
+    assert "Sickness" in html  # coordinators see the reason
+    assert not Shift.objects.exists()
+    data["reason"] = "Agreed by phone: back at work"
+    coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
+    change = RotaChange.objects.get()
+    assert change.override_reason == "Agreed by phone: back at work"
+    assert "N1 is unavailable" in change.warnings[0]
+
+
+def test_it_covers_part_of_a_shift_keeping_the_original_in_history(coordinator_client, rota, cadre):
+    shift = put_on(rota, cadre["N1"])
+    coordinator_client.post(
+        f"/rota/shift/{shift.pk}/cover/",
+        {
+            "cover-negotiator": cadre["N3"].pk,
+            "cover-start": "2026-01-07T08:00",
+            "cover-end": "2026-01-08T08:00",
+        },
+        headers={"HX-Request": "true"},
+    )
+    shift.refresh_from_db()
+    assert shift.superseded_at is not None
+    live = Shift.objects.live().order_by("start")
+    assert [(s.negotiator.callsign, s.start.day, s.end.day) for s in live] == [
+        ("N1", 5, 7),
+        ("N3", 7, 8),
+        ("N1", 8, 12),
+    ]
+    assert all(s.replaces_id == shift.pk for s in live)
+
+
+def test_it_undoes_the_last_change(coordinator_client, rota, cadre):
+    shift = put_on(rota, cadre["N1"])
+    coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
+    assert not Shift.objects.live().exists()
+    response = coordinator_client.post("/rota/undo/", headers={"HX-Request": "true"})
+    assert "Undid: Removed N1" in response.content.decode()
+    assert list(Shift.objects.live()) == [shift]
+    assert RotaChange.objects.filter(action="undo").count() == 1
+
+
+def test_it_moves_a_shift_to_someone_else(coordinator_client, rota, cadre):
+    shift = put_on(rota, cadre["N1"])
+    coordinator_client.post(
+        f"/rota/shift/{shift.pk}/move/",
+        {
+            "move-negotiator": cadre["N2"].pk,
+            "move-role": "negotiator",
+            "move-start": "2026-01-05T08:00",
+            "move-end": "2026-01-12T08:00",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert [s.negotiator for s in Shift.objects.live()] == [cadre["N2"]]
+
+
+def test_it_lets_supervisors_look_but_not_edit(supervisor_client, rota, cadre):
+    shift = put_on(rota, cadre["N1"])
+    response = supervisor_client.get(BOARD)
+    assert response.status_code == 200
+    assert b"+ add" not in response.content
+    assert supervisor_client.post(f"/rota/shift/{shift.pk}/remove/").status_code == 403
+
+
+def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
+    assert negotiator_client.get(BOARD).status_code == 403
+    assert negotiator_client.post("/rota/undo/").status_code == 403
