@@ -26,6 +26,7 @@ class Audience(models.TextChoices):
     FORCE = "force", "Every deployable member of the force not yet asked"
     MUTUAL_AID = "mutual_aid", "On call in neighbouring forces (mutual aid)"
     NAMED = "named", "Named people"
+    UNANSWERED = "unanswered", "Everyone asked who has not answered"
     MANAGERS = "managers", "Alert coordinators and supervisors that the incident is short"
 
 

@@ -22,5 +22,6 @@ urlpatterns = [
     path("cadre/", include("cadre.urls")),
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
+    path("twilio/", include("callouts.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

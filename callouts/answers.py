@@ -1,0 +1,167 @@
+"""Recording what a person answered, under a lock on their Incident row.
+
+The lock serialises every answer to one incident, so the count of accepted
+places per role is exact however many replies arrive together: the place is
+given only if it is still open, and the acceptance that fills the last place
+also stops the escalation.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from callouts import audiences, escalation, outbox, replies, services, tasks, texts
+from callouts.models import Callout, Incident, Message, Response
+
+OPEN_STATES = (
+    Callout.State.ASKED,
+    Callout.State.DELIVERED,
+    Callout.State.NO_ANSWER,
+    Callout.State.UNREACHABLE,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened, and the answer to send back."""
+
+    kind: str
+    text: str
+
+
+def accepted_callouts(incident):
+    return incident.callouts.filter(state=Callout.State.ACCEPTED).select_related("negotiator")
+
+
+def missing(incident) -> dict[str, int]:
+    asked = [
+        escalation.Asked(c.negotiator_id, frozenset(), state=c.state, role=c.role)
+        for c in accepted_callouts(incident)
+    ]
+    return escalation.missing_roles(incident.needs, asked)
+
+
+def record(callout_id: int, kind: str, eta=None, channel="sms", message=None) -> Outcome:
+    incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident_id)
+        callout = Callout.objects.select_related("negotiator").get(pk=callout_id)
+        callout.incident = incident
+        handler = {
+            replies.ACCEPT: _accept,
+            replies.DECLINE: _decline,
+            replies.ETA: _eta,
+            replies.ARRIVED: _arrived,
+        }[kind]
+        return handler(incident, callout, eta, channel, message)
+
+
+def _response(callout, kind, channel, message, eta=None, late=False):
+    Response.objects.create(
+        callout=callout, kind=kind, channel=channel, message=message, eta_minutes=eta, late=late
+    )
+
+
+def _accept(incident, callout, eta, channel, message) -> Outcome:
+    now = timezone.now()
+    if incident.status not in Incident.LIVE:
+        _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
+        return Outcome("not_needed", texts.not_needed_sms(incident))
+    if callout.state == Callout.State.ACCEPTED:
+        if eta is not None:
+            callout.eta_minutes = eta
+            callout.save(update_fields=["eta_minutes"])
+        _response(callout, Response.Kind.ACCEPT, channel, message, eta)
+        return Outcome("accepted", texts.accepted_sms(incident, callout.role, callout.eta_minutes))
+    open_places = missing(incident)
+    role = escalation.choose_role(
+        callout.negotiator.roles, open_places, audiences.supply(incident, now)
+    )
+    if role is None:
+        # Every place they could fill is taken: thanked, stood down, recorded as late.
+        callout.late = True
+        callout.answered_at = callout.answered_at or now
+        if callout.state != Callout.State.STOOD_DOWN:
+            callout.state = Callout.State.STOOD_DOWN
+            callout.stood_down_at = now
+        callout.save(update_fields=["late", "answered_at", "state", "stood_down_at"])
+        _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
+        return Outcome("late", texts.not_needed_sms(incident))
+    callout.state = Callout.State.ACCEPTED
+    callout.role = role
+    callout.eta_minutes = eta
+    callout.answered_at = now
+    callout.save(update_fields=["state", "role", "eta_minutes", "answered_at"])
+    _response(callout, Response.Kind.ACCEPT, channel, message, eta)
+    if open_places.get(role, 0) == 1 and len(open_places) == 1:
+        mark_filled(incident)
+    return Outcome("accepted", texts.accepted_sms(incident, role, eta))
+
+
+def _decline(incident, callout, eta, channel, message) -> Outcome:
+    _response(callout, Response.Kind.DECLINE, channel, message)
+    if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
+        return Outcome("declined", texts.declined_sms(incident))
+    was_accepted = callout.state == Callout.State.ACCEPTED
+    callout.state = Callout.State.DECLINED
+    callout.role = ""
+    callout.answered_at = timezone.now()
+    callout.save(update_fields=["state", "role", "answered_at"])
+    if was_accepted and incident.status != Incident.Status.CALLING:
+        # They withdrew after accepting: their place is open again.
+        services.restart_escalation(incident)
+        incident.save()
+        tasks.enqueue_step(incident.pk, 0)
+        _tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
+    return Outcome("declined", texts.declined_sms(incident))
+
+
+def _eta(incident, callout, eta, channel, message) -> Outcome:
+    if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
+        return _not_going(incident, callout)
+    callout.eta_minutes = eta
+    callout.save(update_fields=["eta_minutes"])
+    _response(callout, Response.Kind.ETA, channel, message, eta)
+    return Outcome("eta", texts.eta_sms(incident, eta))
+
+
+def _arrived(incident, callout, eta, channel, message) -> Outcome:
+    if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
+        return _not_going(incident, callout)
+    callout.arrived_at = callout.arrived_at or timezone.now()
+    callout.save(update_fields=["arrived_at"])
+    _response(callout, Response.Kind.ARRIVED, channel, message)
+    return Outcome("arrived", texts.arrived_sms(incident))
+
+
+def _not_going(incident, callout) -> Outcome:
+    if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
+        return Outcome("not_needed", texts.not_needed_sms(incident))
+    return Outcome("accept_first", texts.accept_first_sms(incident))
+
+
+def mark_filled(incident):
+    """All places taken: stop, cancel what is pending, stand the rest down, tell the coordinator.
+
+    The caller holds the Incident row lock.
+    """
+    now = timezone.now()
+    incident.status = Incident.Status.FILLED
+    incident.filled_at = now
+    incident.next_step_at = None
+    incident.save(update_fields=["status", "filled_at", "next_step_at"])
+    outbox.cancel_pending(incident)
+    outbox.stand_down(
+        list(incident.callouts.filter(state__in=OPEN_STATES).select_related("negotiator"))
+    )
+    _tell_coordinator(incident, texts.filled_sms(incident, list(accepted_callouts(incident))))
+
+
+def _tell_coordinator(incident, body) -> Message:
+    person = getattr(incident.raised_by, "negotiator", None) if incident.raised_by_id else None
+    if person is None or not person.mobile:
+        return outbox.record_alert(incident, body)
+    created = outbox.alert(incident, person, body)
+    outbox.queue([created])
+    return created

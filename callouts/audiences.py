@@ -1,0 +1,89 @@
+"""Who a step's audience reaches, loaded as plain candidates for escalation.decide."""
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+
+from cadre.access import COORDINATOR, SUPERVISOR
+from cadre.models import Negotiator, Role
+from callouts import escalation
+from callouts.models import Callout, Incident
+from roster import queries as roster
+from roster.models import Unavailability
+
+
+def busy_elsewhere(incident) -> set[int]:
+    """People deployed on another live incident: accepted there and not stood down."""
+    return set(
+        Callout.objects.filter(state=Callout.State.ACCEPTED, incident__status__in=Incident.LIVE)
+        .exclude(incident=incident)
+        .values_list("negotiator_id", flat=True)
+    )
+
+
+def _on_call(forces, at) -> list[escalation.Candidate]:
+    roles: dict[int, set[str]] = {}
+    for force in forces:
+        for role, people in roster.on_call(force, at).items():
+            for person in people:
+                roles.setdefault(person.pk, set()).add(role)
+    return [escalation.Candidate(pk, frozenset(r)) for pk, r in roles.items()]
+
+
+def _members(queryset, at) -> list[escalation.Candidate]:
+    """Whole people (every role they hold), deployable by the cadre rule and not marked away."""
+    deployable = set(Negotiator.objects.deployable(at).values_list("pk", flat=True))
+    away = set(
+        Unavailability.objects.filter(start__lte=at, end__gt=at).values_list(
+            "negotiator_id", flat=True
+        )
+    )
+    return [
+        escalation.Candidate(
+            n.pk, frozenset(n.roles), deployable=n.pk in deployable and n.pk not in away
+        )
+        for n in queryset.order_by("callsign", "pk")
+    ]
+
+
+def candidates(incident, step: dict, at) -> list[escalation.Candidate]:
+    audience = step["audience"]
+    if audience == escalation.ON_CALL:
+        found = _on_call([incident.force], at)
+    elif audience == escalation.MUTUAL_AID:
+        found = _on_call(list(incident.force.neighbours.all()), at)
+    elif audience == escalation.FORCE:
+        found = _members(Negotiator.objects.filter(force=incident.force), at)
+    elif audience == escalation.NAMED:
+        found = _members(Negotiator.objects.filter(pk__in=step.get("named", [])), at)
+    elif audience == escalation.UNANSWERED:
+        found = _members(Negotiator.objects.filter(callouts__incident=incident), at)
+    elif audience == escalation.MANAGERS:
+        return [escalation.Candidate(n.pk, frozenset()) for n in managers(incident)]
+    else:
+        return []
+    busy = busy_elsewhere(incident)
+    return [
+        escalation.Candidate(c.id, c.roles, deployable=c.deployable, busy=c.id in busy)
+        for c in found
+    ]
+
+
+def managers(incident) -> list[Negotiator]:
+    """Who hears that an incident is short, by SMS to their negotiator record's mobile.
+
+    Coordinators of the force (negotiators holding the coordinator role, and users
+    in the Coordinator group), supervisors (users in the Supervisor group) who have
+    a negotiator record in the force, and whoever raised the incident. A supervisor
+    without a negotiator record has no mobile here: they see it on the board.
+    """
+    users = User.objects.filter(groups__name__in=[COORDINATOR, SUPERVISOR], is_active=True)
+    condition = Q(force=incident.force) & (
+        Q(is_coordinator=True) | Q(user__in=users) | Q(user_id=incident.raised_by_id)
+    )
+    return list(Negotiator.objects.filter(condition, active=True).distinct().order_by("callsign"))
+
+
+def supply(incident, at) -> dict[str, int]:
+    """How many deployable members of the force hold each role: fewer means scarcer."""
+    people = Negotiator.objects.deployable(at).filter(force=incident.force)
+    return {role: people.with_role(role).count() for role in Role.values}

@@ -1,0 +1,62 @@
+"""The escalator clock: one tick fires due steps and picks up due sends.
+
+django-q2's scheduler looks at its schedules about every 30 seconds, so a step
+due at 12:03:00 could fire at 12:03:29. The clock instead looks at the database
+every half second: Incident.next_step_at says when each live incident's next
+step is due, Message.next_attempt_at when a send is due (a retry after backoff,
+a queued send that no worker started, a SENDING whose outcome was lost). All
+state is in the database, so a restarted clock carries on where it left off.
+Firing a step is a short transaction done here; sending goes to the queue.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from callouts import outbox, steps, tasks
+from callouts.models import Incident, Message
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+def due_incidents(now):
+    return list(
+        Incident.objects.filter(status=Incident.Status.CALLING, next_step_at__lte=now)
+        .order_by("next_step_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+
+
+def _claim(queryset, now, hold: timedelta) -> list[int]:
+    """Take due messages for this tick by moving their next_attempt_at on (one winner each)."""
+    ids = list(queryset.values_list("pk", flat=True)[:BATCH])
+    if not ids:
+        return []
+    return [pk for pk in ids if queryset.filter(pk=pk).update(next_attempt_at=now + hold) == 1]
+
+
+def tick(now=None) -> dict:
+    now = now or timezone.now()
+    fired = 0
+    for pk in due_incidents(now):
+        result = steps.fire(pk)
+        if result is not None:
+            fired += 1
+            if result.message_ids:
+                tasks.enqueue_send(result.message_ids)
+    out = Message.objects.filter(direction=Message.Direction.OUT, next_attempt_at__lte=now)
+    to_send = _claim(out.filter(status=Message.Status.PENDING), now, outbox.dispatch_grace())
+    if to_send:
+        async_task("callouts.tasks.send_messages", to_send, group="send")
+    lost = _claim(out.filter(status=Message.Status.SENDING), now, outbox.dispatch_grace())
+    if lost:
+        async_task("callouts.tasks.reconcile_messages", lost, group="send")
+    return {"fired": fired, "sends": len(to_send), "reconciled": len(lost)}
+
+
+def remind():
+    """Roster's reminder outbox goes out through our gateway, in a task."""
+    async_task("callouts.tasks.deliver_reminders", group="reminders")

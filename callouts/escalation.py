@@ -1,0 +1,190 @@
+"""What the next escalation step sends, and to whom: a pure function of the incident and the time.
+
+The caller loads plain data (the frozen steps, who was already asked and what
+they answered, the candidates of the next step's audience) and saves what comes
+back. Nothing here touches the database, so every rule is unit-tested directly.
+
+Rules:
+- only deployable people, and only for roles still missing that they can fill;
+- never twice on the same step and channel (a re-run of a step skips them);
+- nobody deployed on another live incident (accepted and not stood down);
+- anyone who has answered (accepted, declined) or been stood down is not asked again;
+- a channel marked unreachable for a person is not used for them;
+- a step that reaches nobody is passed at once: waiting minutes for nobody helps no one;
+- the escalation is exhausted when the last step's wait ends and a role is still short.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# Plain strings so that this module needs nothing from Django.
+SMS, VOICE, BOTH = "sms", "voice", "both"
+ON_CALL, FORCE, MUTUAL_AID, NAMED, UNANSWERED, MANAGERS = (
+    "on_call",
+    "force",
+    "mutual_aid",
+    "named",
+    "unanswered",
+    "managers",
+)
+ACCEPTED, DECLINED, STOOD_DOWN = "accepted", "declined", "stood_down"
+ANSWERED = frozenset({ACCEPTED, DECLINED, STOOD_DOWN})
+
+# When two missing roles are equally scarce, the rarer kind of role wins.
+RARITY = ("adviser", "coordinator", "negotiator")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person the next step's audience could reach.
+
+    `roles` are the roles they could be asked for through this audience: the
+    roles they are on call for (on-call audiences) or the roles they hold.
+    """
+
+    id: int
+    roles: frozenset[str]
+    deployable: bool = True
+    busy: bool = False
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Someone already called out for this incident."""
+
+    person_id: int
+    roles: frozenset[str]
+    state: str = "asked"
+    role: str = ""
+    sent: frozenset[tuple[int, str]] = frozenset()
+    sms_unreachable: bool = False
+    voice_unreachable: bool = False
+
+    def unreachable_on(self, channel: str) -> bool:
+        return self.sms_unreachable if channel == SMS else self.voice_unreachable
+
+
+@dataclass(frozen=True)
+class Send:
+    person_id: int
+    channels: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`action` is one of: idle (not calling), filled, wait, exhausted, fire."""
+
+    action: str
+    step_index: int | None = None
+    sends: tuple[Send, ...] = ()
+    alerts: tuple[int, ...] = ()
+    next_at: datetime | None = None
+    missing: Mapping[str, int] = field(default_factory=dict)
+
+
+def missing_roles(needs: Mapping[str, int], asked: Iterable[Asked]) -> dict[str, int]:
+    """Places still open per role: needed minus accepted (only roles with a place open)."""
+    filled = Counter(a.role for a in asked if a.state == ACCEPTED and a.role)
+    return {role: n - filled[role] for role, n in needs.items() if n - filled[role] > 0}
+
+
+def channels_of(channel: str) -> tuple[str, ...]:
+    return (SMS, VOICE) if channel == BOTH else (channel,)
+
+
+def decide(
+    *,
+    status: str,
+    needs: Mapping[str, int],
+    steps: Sequence[Mapping],
+    step_index: int,
+    next_step_at: datetime | None,
+    asked: Iterable[Asked],
+    candidates: Iterable[Candidate],
+    now: datetime,
+) -> Decision:
+    """The next thing to do. `candidates` are for step `step_index + 1`'s audience."""
+    if status != "calling":
+        return Decision("idle")
+    asked = list(asked)
+    missing = missing_roles(needs, asked)
+    if not missing:
+        return Decision("filled")
+    if step_index >= 0 and next_step_at is not None and now < next_step_at:
+        return Decision("wait", next_at=next_step_at, missing=missing)
+    index = step_index + 1
+    if index >= len(steps):
+        return Decision("exhausted", missing=missing)
+    step = steps[index]
+    if step["audience"] == MANAGERS:
+        alerts = tuple(dict.fromkeys(c.id for c in candidates))
+        sends: tuple[Send, ...] = ()
+    else:
+        alerts = ()
+        sends = plan_sends(step, index, missing, asked, candidates)
+    wait = timedelta(minutes=step.get("wait_minutes", 0)) if sends or alerts else timedelta(0)
+    return Decision(
+        "fire", step_index=index, sends=sends, alerts=alerts, next_at=now + wait, missing=missing
+    )
+
+
+def plan_sends(
+    step: Mapping,
+    index: int,
+    missing: Mapping[str, int],
+    asked: Iterable[Asked],
+    candidates: Iterable[Candidate],
+) -> tuple[Send, ...]:
+    audience = step["audience"]
+    by_person = {a.person_id: a for a in asked}
+    sends = []
+    seen = set()
+    for person in candidates:
+        if person.id in seen:
+            continue
+        seen.add(person.id)
+        prior = by_person.get(person.id)
+        if not person.deployable or person.busy:
+            continue
+        if prior is not None and prior.state in ANSWERED:
+            continue
+        if audience == UNANSWERED and prior is None:
+            continue
+        if audience == FORCE and prior is not None:
+            continue
+        roles = tuple(r for r in by_rarity(missing) if r in person.roles)
+        if not roles:
+            continue
+        channels = tuple(
+            ch
+            for ch in channels_of(step["channel"])
+            if prior is None or ((index, ch) not in prior.sent and not prior.unreachable_on(ch))
+        )
+        if channels:
+            sends.append(Send(person.id, channels, roles))
+    return tuple(sends)
+
+
+def by_rarity(roles: Iterable[str]) -> list[str]:
+    return sorted(roles, key=lambda r: (RARITY.index(r) if r in RARITY else len(RARITY), r))
+
+
+def choose_role(
+    holds: Iterable[str], missing: Mapping[str, int], supply: Mapping[str, int]
+) -> str | None:
+    """The one place an acceptance fills: a missing role they hold, the scarcer when several.
+
+    `supply` is how many people could still fill each role; fewer means scarcer.
+    Ties go to the rarer kind of role (adviser, then coordinator, then negotiator).
+    None when every role they hold is already filled: the acceptance is late.
+    """
+    open_roles = [r for r in holds if missing.get(r, 0) > 0]
+    if not open_roles:
+        return None
+    return min(
+        open_roles,
+        key=lambda r: (supply.get(r, 0), RARITY.index(r) if r in RARITY else len(RARITY), r),
+    )

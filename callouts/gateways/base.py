@@ -1,0 +1,63 @@
+"""One interface for sending SMS and placing calls; Twilio and the simulator implement it."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The provider took the message: its id and first status (queued, sent...)."""
+
+    sid: str
+    status: str
+
+
+class GatewayError(Exception):
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = str(code or "")
+
+
+class TemporaryError(GatewayError):
+    """Try again later: 5xx, timeouts, rate limits, our own configuration."""
+
+
+class PermanentError(GatewayError):
+    """This number cannot be reached on this channel (invalid, opted out, not a mobile)."""
+
+
+class Gateway:
+    def send_sms(self, message) -> Sent:
+        raise NotImplementedError
+
+    def place_call(self, message) -> Sent:
+        raise NotImplementedError
+
+    def find_sent(self, message) -> str | None:
+        """The provider's id for `message` if it did take it (for a send whose outcome was lost)."""
+        return None
+
+    def after_send(self, message):
+        """Called once the send is saved (the simulator moves the status along)."""
+
+    def send(self, message) -> Sent:
+        if message.channel == "voice":
+            return self.place_call(message)
+        return self.send_sms(message)
+
+
+def public_url(name: str, *args, query: str = "") -> str:
+    url = settings.PUBLIC_BASE_URL + reverse(name, args=args)
+    return f"{url}?{query}" if query else url
+
+
+def status_callback_url(message) -> str:
+    # Our own id rides along, so a callback tells us the provider's sid even
+    # when the worker died before saving it.
+    return public_url("twilio_status", query=f"m={message.pk}")
+
+
+def voice_url(message) -> str:
+    return public_url("twilio_voice", message.pk)

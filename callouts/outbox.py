@@ -1,0 +1,100 @@
+"""Outgoing messages are rows first: saved as pending, then handed to the sender after commit.
+
+A unique constraint per (callout, step, channel) for callouts and per
+(callout, channel) for stand-downs means that however often this runs, a person
+gets one message of each.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from callouts import tasks, texts
+from callouts.models import Callout, Channel, Message
+
+
+def dispatch_grace() -> timedelta:
+    """How long a queued send may take to start before the escalator clock sends it itself."""
+    return timedelta(seconds=getattr(settings, "CALLOUTS_DISPATCH_GRACE", 20))
+
+
+def create(**fields) -> Message | None:
+    """Insert one outgoing message, or None when the unique constraints say it exists already."""
+    fields.setdefault("status", Message.Status.PENDING)
+    fields.setdefault("next_attempt_at", timezone.now() + dispatch_grace())
+    try:
+        with transaction.atomic():
+            return Message.objects.create(direction=Message.Direction.OUT, **fields)
+    except IntegrityError:
+        return None
+
+
+def queue(messages):
+    """Send these once the transaction commits (the clock catches any the queue drops)."""
+    ids = [m.pk for m in messages if m is not None and m.status == Message.Status.PENDING]
+    if ids:
+        tasks.enqueue_send(ids)
+
+
+def cancel_pending(incident):
+    """Callout messages not yet handed to the provider will not be sent."""
+    return Message.objects.filter(
+        incident=incident,
+        direction=Message.Direction.OUT,
+        purpose=Message.Purpose.CALLOUT,
+        status=Message.Status.PENDING,
+    ).update(status=Message.Status.CANCELLED, next_attempt_at=None, status_at=timezone.now())
+
+
+def stand_down(callouts):
+    """Mark these callouts stood down and queue one stand-down SMS each."""
+    now = timezone.now()
+    created = []
+    for callout in callouts:
+        callout.state = Callout.State.STOOD_DOWN
+        callout.stood_down_at = now
+        callout.save(update_fields=["state", "stood_down_at"])
+        if callout.sms_unreachable:
+            continue
+        created.append(
+            create(
+                channel=Channel.SMS,
+                purpose=Message.Purpose.STAND_DOWN,
+                incident=callout.incident,
+                callout=callout,
+                negotiator=callout.negotiator,
+                to_number=callout.negotiator.mobile,
+                body=texts.stand_down_sms(callout.incident),
+            )
+        )
+    queue(created)
+    return created
+
+
+def alert(incident, negotiator, body, step=None):
+    """An SMS to a coordinator or supervisor about the incident."""
+    return create(
+        channel=Channel.SMS,
+        purpose=Message.Purpose.ALERT,
+        incident=incident,
+        negotiator=negotiator,
+        step=step,
+        to_number=negotiator.mobile,
+        body=body,
+    )
+
+
+def record_alert(incident, body):
+    """An alert with nobody to text: kept so that the board shows it."""
+    return Message.objects.create(
+        direction=Message.Direction.OUT,
+        channel=Channel.SMS,
+        purpose=Message.Purpose.ALERT,
+        incident=incident,
+        to_number="",
+        body=body,
+        status=Message.Status.CANCELLED,
+        error_message="Nobody to text: shown on the board only.",
+    )

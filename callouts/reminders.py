@@ -1,0 +1,60 @@
+"""Roster's reminder outbox (roster.models.Reminder) delivered through our gateway.
+
+Each due reminder becomes one Message row under a lock on the reminder, and
+Reminder.sent_at is set in the same transaction, so a reminder is queued once
+however many ticks or workers look at it; the Message then goes out like any other.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from callouts import outbox, sending
+from callouts.models import Channel, Message
+from roster.models import Reminder
+
+BATCH = 100
+
+
+def due(now):
+    return Reminder.objects.filter(
+        sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
+    ).order_by("due_at", "pk")
+
+
+def deliver_due(now=None) -> int:
+    now = now or timezone.now()
+    ids = []
+    for pk in due(now).values_list("pk", flat=True)[:BATCH]:
+        message = _queue_one(pk, now)
+        if message is not None:
+            ids.append(message.pk)
+    return sending.send_many(ids)
+
+
+def _queue_one(pk, now) -> Message | None:
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update()
+            .select_related("negotiator", "user")
+            .filter(pk=pk, sent_at__isnull=True, cancelled_at__isnull=True)
+            .first()
+        )
+        if reminder is None:
+            return None
+        mobile = reminder.mobile()
+        if not mobile:
+            # Nobody to text: closed rather than tried for ever.
+            reminder.cancelled_at = now
+            reminder.save(update_fields=["cancelled_at"])
+            return None
+        person = reminder.negotiator or getattr(reminder.user, "negotiator", None)
+        message = outbox.create(
+            channel=Channel.SMS,
+            purpose=Message.Purpose.REMINDER,
+            negotiator=person,
+            to_number=mobile,
+            body=reminder.body,
+        )
+        reminder.sent_at = now
+        reminder.save(update_fields=["sent_at"])
+        return message

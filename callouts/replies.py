@@ -1,0 +1,111 @@
+"""What an SMS reply means. Pure: text in, a Reply out.
+
+Accept: Y, YES, 1, ATTEND (and a few like them), optionally with an ETA in
+minutes: "Y 20", "yes 20 mins", "Y, ETA 20". Decline: N, NO, 2, DECLINE.
+Status after accepting: "ETA 15", "ARRIVED". Any case, stray spaces and
+punctuation. An incident reference may appear anywhere ("Y TANGO-27", "KNT TANGO 27 N").
+Anything else is not understood: a guess could send someone who is not coming.
+
+Carrier keywords (STOP, HELP, START...) are matched as Twilio matches them: the
+whole message is the keyword.
+"""
+
+import re
+from dataclasses import dataclass
+
+from callouts.reference import WORDS
+
+ACCEPT, DECLINE, ETA, ARRIVED = "accept", "decline", "eta", "arrived"
+OPT_OUT, OPT_IN, HELP, UNKNOWN = "opt_out", "opt_in", "help", "unknown"
+
+ACCEPT_WORDS = {"Y", "YES", "YEP", "YEAH", "1", "ATTEND", "ATTENDING", "ACCEPT"}
+DECLINE_WORDS = {"N", "NO", "NOPE", "2", "DECLINE", "DECLINED", "UNAVAILABLE"}
+ARRIVED_WORDS = {"ARRIVED", "ARRIVE", "ONSCENE"}
+MINUTE_WORDS = {"M", "MIN", "MINS", "MINUTE", "MINUTES"}
+# Twilio's own keywords on long codes; it still forwards them to us.
+OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+OPT_IN_WORDS = {"START", "UNSTOP"}
+HELP_WORDS = {"HELP", "INFO"}
+
+KEYWORDS = ACCEPT_WORDS | DECLINE_WORDS | ARRIVED_WORDS | MINUTE_WORDS | {"ETA"}
+MAX_ETA_MINUTES = 600
+
+REFERENCE = re.compile(
+    r"(?:\b([A-Z0-9]{1,12})[\s\-_./]*)?\b(" + "|".join(WORDS) + r")[\s\-_./]*(\d{2,3})\b"
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    kind: str
+    eta_minutes: int | None = None
+    # "TANGO-27": the part of a reference that identifies it; the force code is optional.
+    reference: str | None = None
+
+
+def reference_key(reference: str) -> str:
+    """The WORD-NN tail of a full reference, as `parse` returns it."""
+    parts = reference.upper().split("-")
+    return "-".join(parts[-2:])
+
+
+def parse(text: str) -> Reply:
+    upper = (text or "").upper()
+    whole = re.sub(r"[^A-Z0-9]", "", upper)
+    if whole in OPT_OUT_WORDS:
+        return Reply(OPT_OUT)
+    if whole in OPT_IN_WORDS:
+        return Reply(OPT_IN)
+    if whole in HELP_WORDS:
+        return Reply(HELP)
+
+    reference = None
+    match = REFERENCE.search(upper)
+    if match:
+        reference = f"{match.group(2)}-{match.group(3)}"
+        code = match.group(1)
+        # What looked like a force code may be the answer itself ("Y TANGO 27", "20 TANGO 27").
+        start = match.start(2) if code and (code in KEYWORDS or code.isdigit()) else match.start()
+        upper = upper[:start] + " " + upper[match.end() :]
+    # "Y20" is "Y 20"; punctuation is noise.
+    spaced = re.sub(r"([A-Z])(\d)|(\d)([A-Z])", r"\1\3 \2\4", upper)
+    tokens = re.sub(r"[^A-Z0-9]+", " ", spaced).split()
+    kind, eta = _meaning(tokens)
+    return Reply(kind, eta, reference)
+
+
+def _meaning(tokens: list[str]) -> tuple[str, int | None]:
+    if not tokens:
+        return UNKNOWN, None
+    head, rest = tokens[0], tokens[1:]
+    if head in ACCEPT_WORDS:
+        eta = _eta(rest)
+        if eta is False:
+            return UNKNOWN, None
+        return ACCEPT, eta
+    if head in DECLINE_WORDS and not rest:
+        return DECLINE, None
+    if head == "ETA":
+        eta = _eta(rest)
+        if eta in (None, False):
+            return UNKNOWN, None
+        return ETA, eta
+    if head in ARRIVED_WORDS and not rest:
+        return ARRIVED, None
+    if tokens == ["ON", "SCENE"]:
+        return ARRIVED, None
+    return UNKNOWN, None
+
+
+def _eta(tokens: list[str]) -> int | None | bool:
+    """Minutes from ["20"], ["ETA", "20", "MINS"]...; None when absent, False when not an ETA."""
+    tokens = [t for t in tokens if t != "ETA"]
+    if not tokens:
+        return None
+    number, unit = tokens[0], tokens[1:]
+    if not number.isdigit() or any(u not in MINUTE_WORDS for u in unit) or len(unit) > 1:
+        return False
+    minutes = int(number)
+    if minutes > MAX_ETA_MINUTES:
+        return False
+    return minutes

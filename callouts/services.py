@@ -1,0 +1,207 @@
+"""The incident lifecycle: raise, raise needs, stand down, close.
+
+Every change runs in a transaction with the Incident row locked, so a webhook,
+a task and a coordinator's button never interleave on the same incident, and
+every function is safe to call twice. Slow work (sending) is enqueued only when
+the transaction commits.
+
+This is the contract the views, the API and the simulator use.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cadre.models import Role
+from callouts import policy as policies
+from callouts import reference, tasks
+from callouts.models import (
+    Callout,
+    EscalationPolicy,
+    Incident,
+    IncidentKind,
+    Message,
+    default_needs,
+)
+
+LOCATION_MAX = Incident._meta.get_field("location").max_length
+RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
+
+
+def clean_needs(needs) -> dict[str, int]:
+    """{role: positive int}, or ValidationError with a message for a person."""
+    if not isinstance(needs, dict) or not needs:
+        raise ValidationError({"needs": "Say how many people are needed for each role."})
+    cleaned = {}
+    for role, count in needs.items():
+        if role not in Role.values:
+            raise ValidationError(
+                {"needs": f"“{role}” is not a role (use {', '.join(Role.values)})."}
+            )
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1 or count > 50:
+            raise ValidationError({"needs": f"The number of {role}s must be between 1 and 50."})
+        cleaned[role] = count
+    return cleaned
+
+
+def _resolve_policy(force, policy):
+    if isinstance(policy, EscalationPolicy):
+        if policy.force_id != force.pk:
+            raise ValidationError({"policy": "That policy belongs to another force."})
+        return policy
+    if policy in (None, ""):
+        return force.policies.filter(is_default=True).first()
+    found = force.policies.filter(name=policy).first()
+    if found is None:
+        raise ValidationError({"policy": f"There is no escalation policy called “{policy}”."})
+    return found
+
+
+def raise_incident(
+    *,
+    force,
+    kind,
+    location,
+    rendezvous="",
+    brief="",
+    needs=None,
+    policy=None,
+    raised_by=None,
+) -> Incident:
+    errors = {}
+    if kind not in IncidentKind.values:
+        errors["kind"] = "Choose the kind of incident."
+    location = " ".join((location or "").split())
+    if not location:
+        errors["location"] = "Give a rough area: it goes into the callout message."
+    elif len(location) > LOCATION_MAX:
+        errors["location"] = f"Keep the area short (at most {LOCATION_MAX} characters)."
+    rendezvous = (rendezvous or "").strip()
+    if len(rendezvous) > RENDEZVOUS_MAX:
+        errors["rendezvous"] = f"At most {RENDEZVOUS_MAX} characters."
+    try:
+        chosen = _resolve_policy(force, policy)
+    except ValidationError as e:
+        errors.update(e.message_dict)
+        chosen = None
+    if needs is None:
+        needs = chosen.default_needs if chosen else default_needs()
+    try:
+        needs = clean_needs(needs)
+    except ValidationError as e:
+        errors.update(e.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    with transaction.atomic():
+        incident = Incident(
+            force=force,
+            kind=kind,
+            location=location,
+            rendezvous=rendezvous,
+            brief=brief or "",
+            needs=needs,
+            policy_name=chosen.name if chosen else policies.DEFAULT_POLICY_NAME,
+            steps=policies.freeze(chosen),
+            status=Incident.Status.CALLING,
+            step_index=-1,
+            next_step_at=now,
+            raised_by=raised_by,
+        )
+        _save_with_unique_reference(incident)
+        tasks.enqueue_step(incident.pk, 0)
+    return incident
+
+
+def _save_with_unique_reference(incident):
+    for candidate in reference.candidates(incident.force.code):
+        if Incident.objects.filter(reference=candidate).exists():
+            continue
+        incident.reference = candidate
+        try:
+            with transaction.atomic():
+                incident.save()
+            return
+        except IntegrityError:
+            # Another incident took it between the check and the insert.
+            continue
+
+
+def _locked(incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def raise_needs(incident, role, count=1, by=None) -> Incident:
+    """One more (or `count` more) for a role while live; escalation resumes for what is missing.
+
+    Resuming starts again from the first step: people already messaged on a step
+    are not messaged again for it, so only those not yet reached hear from us.
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose a role."})
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 50:
+        raise ValidationError({"count": "Between 1 and 50."})
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.status not in Incident.LIVE:
+            raise ValidationError({"role": "The incident has been stood down or closed."})
+        needs = dict(locked.needs)
+        needs[role] = needs.get(role, 0) + count
+        locked.needs = needs
+        restart_escalation(locked)
+        locked.save()
+        tasks.enqueue_step(locked.pk, 0)
+    return locked
+
+
+def restart_escalation(incident):
+    incident.status = Incident.Status.CALLING
+    incident.step_index = -1
+    incident.next_step_at = timezone.now()
+    incident.filled_at = None
+    incident.exhausted_at = None
+
+
+def stand_down(incident, by=None) -> Incident:
+    """Stop everything and tell everyone who accepted, or was asked and has not answered."""
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.status in (Incident.Status.STOOD_DOWN, Incident.Status.CLOSED):
+            return locked
+        _stand_everyone_down(locked)
+        locked.status = Incident.Status.STOOD_DOWN
+        locked.stood_down_at = timezone.now()
+        locked.next_step_at = None
+        locked.save()
+    return locked
+
+
+def close(incident, by=None) -> Incident:
+    """Close: the incident is over. Anyone still out is stood down first."""
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.status == Incident.Status.CLOSED:
+            return locked
+        now = timezone.now()
+        if locked.status != Incident.Status.STOOD_DOWN:
+            _stand_everyone_down(locked)
+            locked.stood_down_at = now
+        locked.status = Incident.Status.CLOSED
+        locked.closed_at = now
+        locked.next_step_at = None
+        locked.save()
+    return locked
+
+
+def _stand_everyone_down(incident):
+    from callouts import outbox
+
+    outbox.cancel_pending(incident)
+    waiting = incident.callouts.exclude(
+        state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
+    ).select_related("negotiator", "incident")
+    outbox.stand_down(list(waiting))
+
+
+__all__ = ["Message", "close", "raise_incident", "raise_needs", "stand_down"]

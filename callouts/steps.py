@@ -1,0 +1,146 @@
+"""Firing escalation steps: load plain data, ask escalation.decide, save what it says.
+
+Called by the fire_step task and by the escalator clock; both may run for the
+same step. The Incident row lock plus the step_index check make the second a
+no-op, and the Message unique constraints back that up.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from cadre.models import Negotiator
+from callouts import answers, audiences, escalation, outbox, texts
+from callouts.models import Callout, Channel, Incident, Message
+
+
+def asked_state(incident) -> tuple[list[Callout], list[escalation.Asked]]:
+    callouts = list(incident.callouts.select_related("negotiator"))
+    sent: dict[int, set] = {}
+    for callout_id, step, channel in Message.objects.filter(
+        incident=incident, purpose=Message.Purpose.CALLOUT
+    ).values_list("callout_id", "step", "channel"):
+        sent.setdefault(callout_id, set()).add((step, channel))
+    asked = [
+        escalation.Asked(
+            person_id=c.negotiator_id,
+            roles=frozenset(c.asked_roles),
+            state=c.state,
+            role=c.role,
+            sent=frozenset(sent.get(c.pk, ())),
+            sms_unreachable=c.sms_unreachable,
+            voice_unreachable=c.voice_unreachable,
+        )
+        for c in callouts
+    ]
+    return callouts, asked
+
+
+@dataclass
+class Fired:
+    decision: escalation.Decision
+    # Callout messages saved as pending; the caller sends them after commit.
+    message_ids: list[int] = field(default_factory=list)
+
+
+def fire(incident_id: int, step_index: int | None = None, now=None) -> Fired | None:
+    """Fire the incident's next step if it is due (and is `step_index`, when given).
+
+    Steps with no wait are followed at once by the next, in the same transaction.
+    Returns the last decision and the messages to send, or None when there was
+    nothing to look at.
+    """
+    ids = []
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if incident is None or incident.status != Incident.Status.CALLING:
+            return None
+        if step_index is not None and step_index != incident.step_index + 1:
+            return None
+        now = now or timezone.now()
+        while True:
+            decision = _decide(incident, now)
+            ids += _apply(incident, decision, now)
+            if decision.action != "fire" or decision.next_at > now:
+                return Fired(decision, ids)
+
+
+def _decide(incident, now) -> escalation.Decision:
+    _, asked = asked_state(incident)
+    index = incident.step_index + 1
+    step_candidates = []
+    due = incident.next_step_at is None or incident.next_step_at <= now
+    if index < len(incident.steps) and due:
+        step_candidates = audiences.candidates(incident, incident.steps[index], now)
+    return escalation.decide(
+        status=incident.status,
+        needs=incident.needs,
+        steps=incident.steps,
+        step_index=incident.step_index,
+        next_step_at=incident.next_step_at,
+        asked=asked,
+        candidates=step_candidates,
+        now=now,
+    )
+
+
+def _apply(incident, decision, now) -> list[int]:
+    if decision.action == "filled":
+        answers.mark_filled(incident)
+    elif decision.action == "exhausted":
+        incident.status = Incident.Status.EXHAUSTED
+        incident.exhausted_at = now
+        incident.next_step_at = None
+        incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
+    elif decision.action == "fire":
+        created = _send(incident, decision)
+        incident.step_index = decision.step_index
+        incident.next_step_at = decision.next_at
+        incident.save(update_fields=["step_index", "next_step_at"])
+        return [m.pk for m in created if m is not None]
+    return []
+
+
+def _send(incident, decision) -> list[Message]:
+    created = []
+    people = {
+        c.negotiator_id: c for c in incident.callouts.select_related("negotiator", "incident")
+    }
+    new_people = Negotiator.objects.in_bulk(
+        [s.person_id for s in decision.sends if s.person_id not in people] + list(decision.alerts)
+    )
+    for send in decision.sends:
+        callout = people.get(send.person_id)
+        if callout is None:
+            callout = Callout.objects.create(
+                incident=incident,
+                negotiator=new_people[send.person_id],
+                asked_roles=list(send.roles),
+                first_step=decision.step_index,
+            )
+        elif set(send.roles) - set(callout.asked_roles):
+            callout.asked_roles = sorted(set(callout.asked_roles) | set(send.roles))
+            callout.save(update_fields=["asked_roles"])
+        for channel in send.channels:
+            created.append(
+                outbox.create(
+                    channel=channel,
+                    purpose=Message.Purpose.CALLOUT,
+                    incident=incident,
+                    callout=callout,
+                    negotiator=callout.negotiator,
+                    step=decision.step_index,
+                    to_number=callout.negotiator.mobile,
+                    body=texts.callout_sms(incident)
+                    if channel == Channel.SMS
+                    else texts.voice_script(incident),
+                )
+            )
+    if decision.alerts:
+        body = texts.short_alert_sms(incident, dict(decision.missing))
+        for person_id in decision.alerts:
+            created.append(
+                outbox.alert(incident, new_people[person_id], body, step=decision.step_index)
+            )
+    return created

@@ -1,0 +1,156 @@
+"""What our messages say. SMS in GSM-7 characters, in one segment (160) where possible.
+
+A callout SMS carries the reference, the kind, the rough area and how to reply;
+never a name or the brief: a stranger may be holding the phone. We print "Y",
+never "YES": YES is one of Twilio's opt-in keywords.
+"""
+
+import unicodedata
+
+SEGMENT = 160
+# The GSM 03.38 basic set; the extension set's characters cost two.
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENDED = set("^{}\\[~]|€")
+REPLACEMENTS = {
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "\u00a0": " ",
+    "\t": " ",
+}
+
+HOW_TO_REPLY = "Reply Y to attend (Y 20 = ETA 20 min) or N"
+NOT_UNDERSTOOD = "Not understood. Reply Y to attend (Y 20 = ETA 20 min), N to decline."
+UNKNOWN_NUMBER = "Message received."
+NO_CALLOUT = "Thank you. You have no callout to answer."
+HELP = (
+    "Standby callouts: reply Y to attend, N to decline, ETA 15 to update, ARRIVED on arrival. "
+    "Add the reference if you have more than one callout."
+)
+
+
+def gsm_length(text: str) -> int:
+    return sum(2 if ch in GSM_EXTENDED else 1 for ch in text)
+
+
+def is_gsm(text: str) -> bool:
+    return all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in text)
+
+
+def gsm(text: str) -> str:
+    """Text made of GSM-7 characters only: accents dropped where needed, the rest removed."""
+    out = []
+    for ch in text:
+        ch = REPLACEMENTS.get(ch, ch)
+        if all(c in GSM_BASIC for c in ch):
+            out.append(ch)
+            continue
+        plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+        out.append("".join(c for c in plain if c in GSM_BASIC))
+    return " ".join("".join(out).split(" ")).strip()
+
+
+def fit(text: str, room: int) -> str:
+    """`text` cut to `room` GSM characters, marked with '..' when cut."""
+    if gsm_length(text) <= room:
+        return text
+    cut = text
+    while gsm_length(cut) > max(room - 2, 0):
+        cut = cut[:-1]
+    return cut.rstrip(" ,.-") + ".."
+
+
+def kind_label(incident) -> str:
+    return incident.get_kind_display()
+
+
+def callout_sms(incident) -> str:
+    head = f"CALLOUT {incident.reference}: {kind_label(incident)}, "
+    tail = f". {HOW_TO_REPLY}"
+    room = SEGMENT - gsm_length(head) - gsm_length(tail)
+    return head + fit(gsm(incident.location), room) + tail
+
+
+def stand_down_sms(incident) -> str:
+    return f"STAND DOWN {incident.reference}: you are not needed any more. Thank you."
+
+
+def accepted_sms(incident, role: str, eta: int | None) -> str:
+    rv = gsm(incident.rendezvous) or "the coordinator will call you with it"
+    eta_part = f" ETA {eta} min noted." if eta is not None else ""
+    return (
+        f"{incident.reference}: thank you, you are going as {role}.{eta_part} RV: {rv}. "
+        "Send ETA 15 to update, ARRIVED on arrival."
+    )
+
+
+def declined_sms(incident) -> str:
+    return f"{incident.reference}: declined, thank you."
+
+
+def not_needed_sms(incident) -> str:
+    return f"{incident.reference}: thank you, you are not needed any more. Please stand down."
+
+
+def eta_sms(incident, eta: int) -> str:
+    return f"{incident.reference}: ETA {eta} min noted."
+
+
+def arrived_sms(incident) -> str:
+    return f"{incident.reference}: arrival noted."
+
+
+def accept_first_sms(incident) -> str:
+    return f"{incident.reference}: you have not accepted this callout. {HOW_TO_REPLY}."
+
+
+def which_incident_sms(references) -> str:
+    refs = ", ".join(references)
+    example = references[0].split("-", 1)[-1] if references else "TANGO-27"
+    return fit(
+        f"You have more than one callout ({refs}). Reply again with the reference, "
+        f"e.g. Y {example} or N {example}.",
+        SEGMENT * 2,
+    )
+
+
+def unknown_reference_sms(references) -> str:
+    return f"That reference is not one of your callouts ({', '.join(references) or 'none'})."
+
+
+def filled_sms(incident, accepted) -> str:
+    """To the coordinator: who is coming, with ETAs. Callsigns only."""
+    people = "; ".join(
+        f"{c.negotiator.callsign} {c.role}"
+        + (f" ETA {c.eta_minutes} min" if c.eta_minutes is not None else "")
+        for c in accepted
+    )
+    return f"{incident.reference} FILLED: {gsm(people)}."
+
+
+def short_alert_sms(incident, missing: dict) -> str:
+    still = ", ".join(f"{n} {role}" for role, n in sorted(missing.items()))
+    return f"STANDBY {incident.reference} is SHORT, still needs {still}. Please check the board."
+
+
+def withdrawn_alert_sms(incident, callout) -> str:
+    return (
+        f"{incident.reference}: {gsm(callout.negotiator.callsign)} withdrew; "
+        "calling again for the open place."
+    )
+
+
+def voice_script(incident) -> str:
+    """The same facts as the SMS, for a call."""
+    ref = " ".join(incident.reference.replace("-", " ").split())
+    return (
+        f"This is a Standby callout. Reference {ref}. {kind_label(incident)}, "
+        f"{incident.location}. Press 1 to attend, or 2 to decline."
+    )

@@ -1,0 +1,34 @@
+"""TwiML for callout calls: the SMS's facts read out, press 1 to attend or 2 to decline.
+
+Only a keypress answers: an answering machine that picks up hears the message
+and the call ends as "no answer". A wrong key gets the question once more.
+"""
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from callouts.gateways.base import public_url
+
+VOICE = "Polly.Amy"  # British English
+
+
+def _say(response, text):
+    response.say(text, voice=VOICE, language="en-GB")
+
+
+def ask(message, attempt: int = 1, prefix: str = "") -> str:
+    response = VoiceResponse()
+    action = public_url("twilio_voice_key", message.pk, query=f"try={attempt}")
+    gather = response.gather(num_digits=1, action=action, method="POST", timeout=8)
+    if prefix:
+        gather.say(prefix, voice=VOICE, language="en-GB")
+    gather.say(message.body, voice=VOICE, language="en-GB")
+    _say(response, "No key was pressed. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def say(text: str) -> str:
+    response = VoiceResponse()
+    _say(response, text)
+    response.hangup()
+    return str(response)

@@ -1,0 +1,116 @@
+"""Twilio's webhooks: inbound SMS, status callbacks, voice TwiML and keypresses.
+
+Every request must carry a valid X-Twilio-Signature computed over
+PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
+anything else gets 403 and changes nothing. Each view does a row lock and a few
+small writes and answers; sending is queued.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from callouts import answers, inbound, replies, status, texts, voice
+from callouts.models import Channel, Incident, Message
+
+
+def signed_url(request) -> str:
+    return settings.PUBLIC_BASE_URL + request.get_full_path()
+
+
+def twilio_signed(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        signature = request.headers.get("X-Twilio-Signature", "")
+        validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+        if not signature or not validator.validate(
+            signed_url(request), request.POST.dict(), signature
+        ):
+            return HttpResponseForbidden("Invalid signature")
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(require_POST(wrapped))
+
+
+def twiml(document) -> HttpResponse:
+    return HttpResponse(str(document), content_type="text/xml")
+
+
+@twilio_signed
+def sms(request):
+    post = request.POST
+    answer = inbound.handle_sms(
+        post.get("MessageSid", ""), post.get("From", ""), post.get("To", ""), post.get("Body", "")
+    )
+    response = MessagingResponse()
+    if answer:
+        response.message(answer)
+    return twiml(response)
+
+
+@twilio_signed
+def status_callback(request):
+    post = request.POST
+    if post.get("CallSid") and post.get("CallStatus"):
+        sid, value = post["CallSid"], post["CallStatus"]
+    else:
+        sid, value = post.get("MessageSid", ""), post.get("MessageStatus", "")
+    status.apply(sid, value, message_id=request.GET.get("m"), error_code=post.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+def _call_message(pk) -> Message:
+    return get_object_or_404(
+        Message.objects.select_related("incident", "callout"),
+        pk=pk,
+        channel=Channel.VOICE,
+        direction=Message.Direction.OUT,
+    )
+
+
+def _call_still_wanted(message) -> bool:
+    return message.incident.status in Incident.LIVE and message.callout.state not in (
+        "stood_down",
+        "declined",
+    )
+
+
+@twilio_signed
+def call(request, pk):
+    message = _call_message(pk)
+    if not _call_still_wanted(message):
+        return HttpResponse(voice.say(texts.not_needed_sms(message.incident)), "text/xml")
+    return HttpResponse(voice.ask(message), content_type="text/xml")
+
+
+@twilio_signed
+def keypress(request, pk):
+    message = _call_message(pk)
+    digits = request.POST.get("Digits", "").strip()
+    kind = {"1": replies.ACCEPT, "2": replies.DECLINE}.get(digits[:1])
+    if kind is None:
+        if request.GET.get("try", "1") == "1":
+            return HttpResponse(
+                voice.ask(message, attempt=2, prefix="Sorry, that key is not an answer."),
+                content_type="text/xml",
+            )
+        return HttpResponse(voice.say("No answer was given. Goodbye."), content_type="text/xml")
+    keyed = Message.objects.create(
+        direction=Message.Direction.IN,
+        channel=Channel.VOICE,
+        purpose=Message.Purpose.INBOUND,
+        incident=message.incident,
+        callout=message.callout,
+        negotiator=message.negotiator,
+        from_number=message.to_number,
+        body=f"Pressed {digits[:1]}",
+        status=Message.Status.RECEIVED,
+    )
+    outcome = answers.record(message.callout_id, kind, None, Channel.VOICE, keyed)
+    return HttpResponse(voice.say(outcome.text), content_type="text/xml")

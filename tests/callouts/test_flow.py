@@ -1,0 +1,30 @@
+from callouts import services
+from callouts.models import Callout, Incident, Message
+from tests.callouts.conftest import post_signed
+
+
+def sms_from(client, negotiator, body, sid):
+    return post_signed(
+        client,
+        "/twilio/sms/",
+        {"From": negotiator.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid},
+    )
+
+
+def test_it_calls_out_those_on_call_and_fills(client, cadre, force, run_tasks):
+    incident = run_tasks(
+        services.raise_incident, force=force, kind="barricade", location="Maidstone"
+    )
+    incident.refresh_from_db()
+    assert incident.status == "calling"
+    asked = set(Callout.objects.values_list("negotiator__callsign", flat=True))
+    assert asked == {"N-ONE", "N-TWO", "C-ONE"}
+    assert set(Message.objects.filter(purpose="callout").values_list("status", flat=True)) == {
+        "delivered"
+    }
+    for i, key in enumerate(["n1", "n2", "c1"]):
+        response = run_tasks(sms_from, client, cadre[key], "Y 20", f"SM{i}")
+        assert response.status_code == 200
+        assert "thank you, you are going" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.FILLED
