@@ -227,6 +227,12 @@ class FeedToken(models.Model):
         self.save(update_fields=["token", "created_at"])
 
 
+class ReminderQuerySet(models.QuerySet):
+    def due(self, now):
+        """Waiting to be sent: due, not sent, not cancelled. Callouts delivers these."""
+        return self.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+
+
 class Reminder(models.Model):
     """An outbox of SMS reminders; callouts delivers them through its gateway.
 
@@ -251,6 +257,8 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -1,0 +1,97 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cadre.models import Negotiator
+from roster.models import RotaChange, Shift, SwapRequest, Unavailability
+from tests.conftest import make_negotiator, make_user
+from tests.roster.conftest import put_on
+
+
+def me(user):
+    return Negotiator.objects.get(user=user)
+
+
+def soon():
+    return timezone.now().replace(microsecond=0) + timedelta(days=2)
+
+
+def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user, rota):
+    put_on(rota, me(negotiator_user), start=soon(), days=1)
+    put_on(rota, me(negotiator_user), start=soon() - timedelta(days=30), days=1)
+    html = negotiator_client.get("/rota/mine/").content.decode()
+    assert html.count("Request swap") == 1
+    assert "Past" in html
+
+
+def test_it_requests_a_swap_a_coordinator_approves_in_place(
+    negotiator_client, negotiator_user, rota, force
+):
+    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    other = make_negotiator(force, callsign="BRAVO-02")
+    negotiator_client.post(f"/rota/mine/swap/{mine.pk}/", {"taker": other.pk})
+    swap = SwapRequest.objects.get()
+    assert swap.status == "pending"
+
+    coordinator = make_user("coordinator2", ["Coordinator"])
+    negotiator_client.force_login(coordinator)
+    board = negotiator_client.get("/rota/board/").content.decode()
+    assert "Swaps waiting" in board
+    response = negotiator_client.post(
+        f"/rota/swap/{swap.pk}/", {"decision": "approve"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert [s.negotiator for s in Shift.objects.live()] == [other]
+    swap.refresh_from_db()
+    assert swap.status == "approved"
+    assert RotaChange.objects.get().action == "swap"
+
+
+def test_it_refuses_a_swap_with_oneself(negotiator_client, negotiator_user, rota):
+    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    response = negotiator_client.post(
+        f"/rota/mine/swap/{mine.pk}/", {"taker": me(negotiator_user).pk}, follow=True
+    )
+    assert "not yourself" in response.content.decode()
+    assert not SwapRequest.objects.exists()
+
+
+def test_it_cannot_swap_someone_elses_shift(negotiator_client, rota, force):
+    theirs = put_on(rota, make_negotiator(force), start=soon(), days=1)
+    other = make_negotiator(force)
+    response = negotiator_client.post(f"/rota/mine/swap/{theirs.pk}/", {"taker": other.pk})
+    assert response.status_code == 404
+
+
+def test_it_marks_me_unavailable_and_audits_without_the_reason(
+    negotiator_client, negotiator_user, rota
+):
+    response = negotiator_client.post(
+        "/rota/mine/unavailable/",
+        {"start": "2026-12-01T00:00", "end": "2026-12-02T00:00", "reason": "sickness"},
+    )
+    assert response.status_code == 302
+    absence = Unavailability.objects.get()
+    assert absence.negotiator == me(negotiator_user)
+    change = RotaChange.objects.get()
+    assert "sick" not in change.summary.lower()
+
+
+def test_it_refuses_unavailability_that_ends_before_it_starts(negotiator_client, negotiator_user):
+    response = negotiator_client.post(
+        "/rota/mine/unavailable/",
+        {"start": "2026-12-02T00:00", "end": "2026-12-01T00:00", "reason": "leave"},
+    )
+    assert "The end is before the start." in response.content.decode()
+    assert not Unavailability.objects.exists()
+
+
+def test_it_hides_the_reason_from_supervisors(supervisor_client, rota, force):
+    n = make_negotiator(force, callsign="SICK-01")
+    put_on(rota, n, start=soon(), days=1)
+    Unavailability.objects.create(
+        negotiator=n, start=soon(), end=soon() + timedelta(hours=3), reason="sickness"
+    )
+    html = supervisor_client.get(f"/rota/board/?at={soon():%Y-%m-%d}").content.decode()
+    assert "SICK-01 is unavailable" in html
+    assert "Sickness" not in html

@@ -1,0 +1,56 @@
+from datetime import UTC, datetime, timedelta
+
+from django.core.management import call_command
+
+from roster.models import Reminder
+from roster.tasks import queue_reminders
+from tests.roster.conftest import put_on
+
+# Saturday 3 January 2026, noon: the Monday 08:00 shift starts in under two days.
+NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
+
+
+def test_it_queues_the_evening_before_reminder_once(rota, cadre):
+    put_on(rota, cadre["N1"])
+    put_on(
+        rota, cadre["N1"], start=datetime(2026, 1, 12, 8, tzinfo=UTC)
+    )  # back to back: one period
+    assert queue_reminders(NOW - timedelta(days=1)) == 0  # Friday noon: more than 48 h ahead
+    sunday = NOW + timedelta(days=1)
+    queue_reminders(sunday)
+    queue_reminders(sunday)
+    reminder = Reminder.objects.get(kind="shift_start")
+    assert reminder.negotiator == cadre["N1"]
+    assert reminder.due_at == datetime(2026, 1, 4, 18, tzinfo=UTC)  # Sunday 18:00 GMT
+    assert "from Mon 5 Jan 08:00 until Mon 19 Jan 08:00" in reminder.body
+    assert cadre["N1"].full_name not in reminder.body
+    assert reminder.mobile() == cadre["N1"].mobile
+    assert list(Reminder.objects.due(sunday + timedelta(hours=7))) == [reminder]
+
+
+def test_it_alerts_coordinators_to_a_gap_within_a_week(rota, cadre, coordinator_user):
+    put_on(rota, cadre["N1"])
+    queue_reminders(NOW)
+    queue_reminders(NOW)
+    gaps = Reminder.objects.filter(kind="gap", user=coordinator_user)
+    assert gaps.exists()
+    assert gaps.count() == len({r.dedupe_key for r in gaps})
+    assert any("nobody rostered" in r.body for r in gaps)
+
+
+def test_it_cancels_a_reminder_whose_shift_went(rota, cadre):
+    shift = put_on(rota, cadre["N1"])
+    sunday = NOW + timedelta(hours=20)
+    queue_reminders(sunday)
+    shift.superseded_at = sunday
+    shift.save()
+    queue_reminders(sunday)
+    assert Reminder.objects.get(kind="shift_start").cancelled_at == sunday
+
+
+def test_it_has_a_command_that_installs_the_schedule(db):
+    from django_q.models import Schedule
+
+    call_command("queue_reminders", "--schedule")
+    call_command("queue_reminders", "--schedule")
+    assert Schedule.objects.filter(func="roster.tasks.queue_reminders").count() == 1
