@@ -1,3 +1,22 @@
+from callouts import queries
+from callouts.models import Incident
+
+
 def dashboard_context(request) -> dict:
     """What the dashboard shows about incidents (templates/callouts/_dashboard.html)."""
-    return {}
+    manager = queries.can_manage(request.user)
+    live = list(
+        queries.visible_incidents(request.user)
+        .filter(status__in=Incident.LIVE)
+        .distinct()
+        .order_by("-raised_at")[:20]
+    )
+    if manager:
+        boards = queries.boards_for(live)
+    else:
+        own = getattr(request.user, "negotiator", None)
+        boards = {i.pk: queries.board_for(i, only_negotiator=own) for i in live}
+    return {
+        "live_incidents": [{"incident": i, "board": boards[i.pk]} for i in live],
+        "can_raise": manager,
+    }

@@ -1,0 +1,249 @@
+"""The control-room JSON API, authenticated by bearer tokens only.
+
+No session cookies are read here, so CSRF does not apply (csrf_exempt).
+"""
+
+import json
+from datetime import UTC, datetime
+from functools import wraps
+
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from cadre.models import Role
+from cadre.rules import LOCAL_TZ
+from callouts import queries, services, tokens
+from callouts.forms import MAX_PER_ROLE
+from callouts.models import EscalationPolicy, Incident, IncidentKind
+from roster.queries import on_call
+
+
+def error(status, message, **extra):
+    response = JsonResponse({"error": message, **extra}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="standby"'
+    return response
+
+
+def invalid(errors: dict):
+    return error(400, "Invalid input", errors=errors)
+
+
+def api_view(methods, manager=False):
+    """Bearer token required (401 otherwise); `manager`: Coordinator or Supervisor (403)."""
+
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            user = tokens.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                return error(401, "A valid bearer token is required")
+            if request.method not in methods:
+                response = error(405, f"Use {' or '.join(methods)}")
+                response["Allow"] = ", ".join(methods)
+                return response
+            if manager and not queries.can_manage(user):
+                return error(403, "Only coordinators and supervisors may do this")
+            request.user = user
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def iso(moment):
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def pick_force(user, code):
+    """The force the request is about: the user's own, or `code` when they see several."""
+    forces = list(queries.forces_for(user))
+    if code:
+        found = [f for f in forces if f.code.lower() == str(code).lower()]
+        return (found[0], None) if found else (None, f"Unknown force {code!r}")
+    if len(forces) == 1:
+        return forces[0], None
+    return None, "Say which force, by code: " + ", ".join(f.code for f in forces)
+
+
+def parse_needs(raw):
+    if not isinstance(raw, dict):
+        return None, 'Give needs as an object, e.g. {"negotiator": 2, "coordinator": 1}'
+    needs = {}
+    for role, count in raw.items():
+        if role not in Role.values:
+            return None, f"Unknown role {role!r} (use {', '.join(Role.values)})"
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            return None, f"{role}: give a whole number of people"
+        if count > MAX_PER_ROLE:
+            return None, f"{role}: at most {MAX_PER_ROLE}"
+        if count:
+            needs[role] = count
+    if not needs:
+        return None, "Ask for at least one person"
+    return needs, None
+
+
+def check_text(data, errors, name, limit, required=False):
+    value = data.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = "Must be text"
+    elif required and not value.strip():
+        errors[name] = "This field is required"
+    elif len(value) > limit:
+        errors[name] = f"At most {limit} characters"
+    return value.strip() if isinstance(value, str) else ""
+
+
+def incident_arguments(request, data):
+    """Checked arguments for services.raise_incident, or a dict of per-field errors."""
+    errors = {}
+    kind = data.get("kind")
+    if kind not in IncidentKind.values:
+        errors["kind"] = "One of: " + ", ".join(IncidentKind.values)
+    location = check_text(data, errors, "location", 80, required=True)
+    rendezvous = check_text(data, errors, "rendezvous", 200)
+    brief = check_text(data, errors, "brief", 5000)
+    needs = None
+    if data.get("needs") is not None:
+        needs, problem = parse_needs(data["needs"])
+        if problem:
+            errors["needs"] = problem
+    force, problem = pick_force(request.user, data.get("force"))
+    if problem:
+        errors["force"] = problem
+    policy = data.get("policy")
+    if policy is not None and force is not None:
+        if not isinstance(policy, str):
+            errors["policy"] = "Give the policy's name"
+        elif not EscalationPolicy.objects.filter(force=force, name=policy).exists():
+            errors["policy"] = f"No policy called {policy!r}"
+    if errors:
+        return None, errors
+    return {
+        "force": force,
+        "kind": kind,
+        "location": location,
+        "rendezvous": rendezvous,
+        "brief": brief,
+        "needs": needs,
+        "policy": policy,
+    }, None
+
+
+def incident_summary(incident):
+    return {"id": incident.pk, "reference": incident.reference, "status": incident.status}
+
+
+@api_view(["POST"], manager=True)
+def incidents(request):
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return invalid({"body": "Send a JSON object"})
+    if not isinstance(data, dict):
+        return invalid({"body": "Send a JSON object"})
+    arguments, errors = incident_arguments(request, data)
+    if errors:
+        return invalid(errors)
+    try:
+        incident = services.raise_incident(**arguments, raised_by=request.user)
+    except ValidationError as e:
+        if hasattr(e, "error_dict"):
+            return invalid({f: " ".join(m) for f, m in e.message_dict.items()})
+        return invalid({"body": " ".join(e.messages)})
+    return JsonResponse(incident_summary(incident), status=201)
+
+
+def managed_incident(request, pk):
+    return Incident.objects.filter(force__in=queries.forces_for(request.user), pk=pk).first()
+
+
+@api_view(["GET"], manager=True)
+def incident_detail(request, pk):
+    incident = managed_incident(request, pk)
+    if incident is None:
+        return error(404, "No such incident")
+    summary = queries.board_for(incident)
+    return JsonResponse(
+        {
+            **incident_summary(incident),
+            "kind": incident.kind,
+            "location": incident.location,
+            "raised_at": iso(incident.raised_at),
+            "filled_at": iso(incident.filled_at),
+            "stood_down_at": iso(incident.stood_down_at),
+            "closed_at": iso(incident.closed_at),
+            "step": incident.step_index + 1,
+            "next_step_at": iso(incident.next_step_at),
+            "needs": {r.role: {"needed": r.needed, "filled": r.filled} for r in summary.roles},
+            "asked": [
+                {
+                    "callsign": row.callsign,
+                    "asked_for": list(row.asked_roles),
+                    "role": row.role or None,
+                    "state": row.state,
+                    "late": row.late,
+                    "eta_minutes": row.eta_minutes,
+                    "eta_at": iso(row.eta_at),
+                    "asked_at": iso(row.asked_at),
+                    "answered_at": iso(row.answered_at),
+                    "arrived_at": iso(row.arrived_at),
+                    "unreachable_on": list(row.unreachable_on),
+                }
+                for row in summary.rows
+            ],
+        }
+    )
+
+
+@api_view(["POST"], manager=True)
+def incident_stand_down(request, pk):
+    incident = managed_incident(request, pk)
+    if incident is None:
+        return error(404, "No such incident")
+    services.stand_down(incident, by=request.user)
+    incident.refresh_from_db()
+    return JsonResponse(incident_summary(incident))
+
+
+def parse_at(raw):
+    """An ISO-8601 moment; without an offset it is read as Europe/London time."""
+    if not raw:
+        return timezone.now()
+    raw = raw.strip()
+    if "T" in raw:
+        # An unencoded "+01:00" in a query string arrives as " 01:00".
+        raw = raw.replace(" ", "+")
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_TZ)
+    return moment
+
+
+@api_view(["GET"])
+def oncall(request):
+    at = parse_at(request.GET.get("at", ""))
+    if at is None:
+        return invalid({"at": "Give an ISO-8601 date and time, e.g. 2026-03-29T01:30:00+00:00"})
+    force, problem = pick_force(request.user, request.GET.get("force"))
+    if problem:
+        return invalid({"force": problem})
+    people = on_call(force, at)
+    return JsonResponse(
+        {
+            "at": iso(at),
+            "force": force.code,
+            "on_call": {role: [n.callsign for n in people.get(role, [])] for role in Role.values},
+        }
+    )

@@ -1,0 +1,241 @@
+"""What the incident board and the API show about an incident's callouts.
+
+Pure: it takes plain facts (loaded by callouts.boarddata) and returns rows and
+counts, so that the page, the partial and the JSON API all say the same thing.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# Display labels, in the words coordinators use on the radio.
+STATE_LABELS = {
+    "asked": "Asked",
+    "delivered": "Delivered",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "no_answer": "No answer",
+    "unreachable": "Unreachable",
+    "stood_down": "Stood down",
+}
+# Provider statuses that mean the message reached the handset (or the call was picked up).
+REACHED = {"delivered", "in-progress", "completed"}
+# Provider statuses after which that channel will not reach the person.
+FAILED = {"failed", "undelivered"}
+
+
+@dataclass(frozen=True)
+class CalloutFacts:
+    """One Callout row, flattened; `channels` maps channel → latest outgoing callout status."""
+
+    callsign: str
+    state: str
+    asked_roles: tuple[str, ...] = ()
+    role: str = ""
+    eta_minutes: int | None = None
+    asked_at: datetime | None = None
+    answered_at: datetime | None = None
+    arrived_at: datetime | None = None
+    stood_down_at: datetime | None = None
+    late: bool = False
+    sms_unreachable: bool = False
+    voice_unreachable: bool = False
+    channels: Mapping[str, str] = field(default_factory=dict)
+    full_name: str = ""
+    mobile: str = ""
+    callout_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    callsign: str
+    state: str
+    state_label: str
+    asked_roles: tuple[str, ...]
+    role: str
+    eta_minutes: int | None
+    eta_at: datetime | None
+    asked_at: datetime | None
+    answered_at: datetime | None
+    arrived_at: datetime | None
+    response_time: timedelta | None
+    late: bool
+    unreachable_on: tuple[str, ...]
+    full_name: str
+    mobile: str
+    callout_id: int | None
+
+
+@dataclass(frozen=True)
+class RoleCount:
+    role: str
+    needed: int
+    filled: int
+
+    @property
+    def missing(self) -> int:
+        return max(self.needed - self.filled, 0)
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: tuple[Row, ...]
+    roles: tuple[RoleCount, ...]
+
+    @property
+    def filled(self) -> bool:
+        return all(r.missing == 0 for r in self.roles)
+
+    @property
+    def going(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.state == "accepted")
+
+
+def unreachable_channels(facts: CalloutFacts) -> tuple[str, ...]:
+    failed = {ch for ch, status in facts.channels.items() if status in FAILED}
+    if facts.sms_unreachable:
+        failed.add("sms")
+    if facts.voice_unreachable:
+        failed.add("voice")
+    return tuple(sorted(failed))
+
+
+def state_of(facts: CalloutFacts) -> str:
+    """The state a coordinator should see.
+
+    Stored answers win; an unanswered callout shows "delivered" once any channel
+    reached the handset, and "unreachable" once every channel used has failed.
+    """
+    if facts.state != "asked":
+        return facts.state
+    failed = unreachable_channels(facts)
+    used = set(facts.channels) or set(failed)
+    if used and used <= set(failed):
+        return "unreachable"
+    if any(status in REACHED for status in facts.channels.values()):
+        return "delivered"
+    return "asked"
+
+
+def row_for(facts: CalloutFacts) -> Row:
+    state = state_of(facts)
+    answered = facts.answered_at
+    response = None
+    if answered and facts.asked_at:
+        response = max(answered - facts.asked_at, timedelta(0))
+    eta_at = None
+    if state == "accepted" and facts.eta_minutes is not None and answered:
+        eta_at = answered + timedelta(minutes=facts.eta_minutes)
+    return Row(
+        callsign=facts.callsign,
+        state=state,
+        state_label=STATE_LABELS.get(state, state),
+        asked_roles=tuple(facts.asked_roles),
+        role=facts.role,
+        eta_minutes=facts.eta_minutes,
+        eta_at=eta_at,
+        asked_at=facts.asked_at,
+        answered_at=answered,
+        arrived_at=facts.arrived_at,
+        response_time=response,
+        late=facts.late,
+        unreachable_on=unreachable_channels(facts),
+        full_name=facts.full_name,
+        mobile=facts.mobile,
+        callout_id=facts.callout_id,
+    )
+
+
+def filled_counts(needs: Mapping[str, int], rows: Iterable[Row]) -> tuple[RoleCount, ...]:
+    """Places filled per needed role: accepted in time, counted in the role they fill."""
+    filled: dict[str, int] = {}
+    for row in rows:
+        if row.state == "accepted" and not row.late and row.role:
+            filled[row.role] = filled.get(row.role, 0) + 1
+    return tuple(
+        RoleCount(role=role, needed=int(count), filled=filled.get(role, 0))
+        for role, count in needs.items()
+    )
+
+
+def build(needs: Mapping[str, int], callouts: Iterable[CalloutFacts]) -> Board:
+    rows = tuple(row_for(f) for f in callouts)
+    return Board(rows=rows, roles=filled_counts(needs, rows))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How fast an incident was answered, for the history list."""
+
+    asked: int
+    answered: int
+    went: int
+    to_first_acceptance: timedelta | None
+    to_filled: timedelta | None
+
+
+def timing(raised_at: datetime, filled_at: datetime | None, board: Board) -> Timing:
+    accepted = [r.answered_at for r in board.rows if r.state == "accepted" and r.answered_at]
+    first = min(accepted) - raised_at if accepted else None
+    return Timing(
+        asked=len(board.rows),
+        answered=sum(1 for r in board.rows if r.answered_at),
+        went=len(board.going),
+        to_first_acceptance=first,
+        to_filled=(filled_at - raised_at) if filled_at else None,
+    )
+
+
+def duration(delta: timedelta | None) -> str:
+    """ "4 min 05 s", short enough for a table cell; "" when unknown."""
+    if delta is None:
+        return ""
+    seconds = max(int(delta.total_seconds()), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"
+
+
+AUDIENCE_LABELS = {
+    "on_call": "those on call",
+    "force": "every deployable member not yet asked",
+    "mutual_aid": "on call in neighbouring forces",
+    "named": "named people",
+    "unanswered": "everyone asked who has not answered",
+    "managers": "alert coordinators and supervisors",
+}
+CHANNEL_LABELS = {"sms": "SMS", "voice": "voice call", "both": "SMS and voice"}
+
+
+def step_label(step: Mapping | None) -> str:
+    """One frozen step in words, e.g. "SMS to those on call"."""
+    if not step:
+        return ""
+    audience = AUDIENCE_LABELS.get(step.get("audience", ""), step.get("audience", ""))
+    if step.get("audience") == "managers":
+        return audience.capitalize()
+    channel = CHANNEL_LABELS.get(step.get("channel", ""), step.get("channel", ""))
+    return f"{channel} to {audience}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    number: int  # 1-based; 0 before the first step fires
+    total: int
+    current: str
+    following: str
+
+
+def progress(steps: list, step_index: int) -> Progress:
+    current = steps[step_index] if 0 <= step_index < len(steps) else None
+    nxt = steps[step_index + 1] if step_index + 1 < len(steps) else None
+    return Progress(
+        number=step_index + 1 if current else 0,
+        total=len(steps),
+        current=step_label(current),
+        following=step_label(nxt),
+    )

@@ -1,0 +1,173 @@
+"""Forms for raising incidents and editing escalation policies."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from cadre.models import Negotiator, Role
+from callouts.models import Audience, Channel, EscalationPolicy, IncidentKind
+
+MAX_PER_ROLE = 20
+
+
+def need_field(role) -> str:
+    return f"need_{role}"
+
+
+def add_need_fields(form, initial_needs):
+    for role in Role:
+        form.fields[need_field(role)] = forms.IntegerField(
+            label=f"{role.label}s needed",
+            min_value=0,
+            max_value=MAX_PER_ROLE,
+            initial=(initial_needs or {}).get(role.value, 0),
+        )
+
+
+def needs_from(cleaned) -> dict[str, int]:
+    needs = {
+        role.value: cleaned[need_field(role)] for role in Role if cleaned.get(need_field(role))
+    }
+    return needs
+
+
+class NeedsMixin:
+    def need_fields(self):
+        return [self[need_field(role)] for role in Role]
+
+    def clean_needs(self, cleaned):
+        if all(need_field(r) in cleaned for r in Role) and not needs_from(cleaned):
+            raise ValidationError("Ask for at least one person.")
+
+
+class RaiseIncidentForm(NeedsMixin, forms.Form):
+    force = forms.ModelChoiceField(queryset=None, empty_label=None)
+    kind = forms.ChoiceField(choices=IncidentKind.choices)
+    location = forms.CharField(
+        max_length=80, label="Rough location", help_text="Goes into the SMS: an area, no address."
+    )
+    rendezvous = forms.CharField(
+        max_length=200, required=False, label="Rendezvous point", help_text="Never sent by SMS."
+    )
+    brief = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    policy = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="The force's default policy"
+    )
+
+    def __init__(self, *args, forces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["force"].queryset = forces
+        if len(forces) == 1:
+            self.fields["force"].initial = forces[0].pk
+            self.fields["force"].widget = forms.HiddenInput()
+        self.fields["policy"].queryset = EscalationPolicy.objects.filter(force__in=forces)
+        default = EscalationPolicy.objects.filter(force__in=forces, is_default=True).first()
+        add_need_fields(self, default.default_needs if default else {"negotiator": 2})
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_needs(cleaned)
+        policy, force = cleaned.get("policy"), cleaned.get("force")
+        if policy and force and policy.force_id != force.pk:
+            self.add_error("policy", "That policy belongs to another force.")
+        return cleaned
+
+    def service_arguments(self) -> dict:
+        c = self.cleaned_data
+        return {
+            "force": c["force"],
+            "kind": c["kind"],
+            "location": c["location"],
+            "rendezvous": c["rendezvous"],
+            "brief": c["brief"],
+            "needs": needs_from(c),
+            "policy": c["policy"],
+        }
+
+
+class RaiseNeedsForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    count = forms.IntegerField(min_value=1, max_value=MAX_PER_ROLE, initial=1)
+
+
+class PolicyForm(NeedsMixin, forms.ModelForm):
+    class Meta:
+        model = EscalationPolicy
+        fields = ["name", "is_default"]
+        labels = {"is_default": "The force's default policy"}
+
+    def __init__(self, *args, force, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.force = force
+        add_need_fields(self, self.instance.default_needs if self.instance.pk else None)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = EscalationPolicy.objects.filter(force=self.force, name__iexact=name)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise ValidationError("Another policy of this force has that name.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_needs(cleaned)
+        others_default = (
+            EscalationPolicy.objects.filter(force=self.force, is_default=True)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if not cleaned.get("is_default") and not others_default:
+            self.add_error(
+                "is_default",
+                "The force needs a default policy: make another one the default instead.",
+            )
+        return cleaned
+
+
+class StepForm(forms.Form):
+    audience = forms.ChoiceField(choices=Audience.choices)
+    channel = forms.ChoiceField(choices=Channel.choices)
+    wait_minutes = forms.IntegerField(
+        min_value=0, max_value=24 * 60, label="Then wait (minutes)", initial=5
+    )
+    named = forms.ModelMultipleChoiceField(queryset=None, required=False, label="Named people")
+
+    def __init__(self, *args, force=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["named"].queryset = Negotiator.objects.filter(force=force, active=True)
+        self.fields["named"].widget.attrs["size"] = 4
+
+    def clean(self):
+        cleaned = super().clean()
+        named, audience = cleaned.get("named"), cleaned.get("audience")
+        if audience == Audience.NAMED and not named:
+            self.add_error("named", "Choose the people this step calls.")
+        elif audience and audience != Audience.NAMED and named:
+            self.add_error("named", "Named people only go with the audience “Named people”.")
+        return cleaned
+
+
+class BaseStepFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["ORDER"].label = "Order"
+
+    def clean(self):
+        if any(self.errors):
+            return
+        if not self.ordered_forms:
+            raise ValidationError("A policy needs at least one step.")
+
+    def steps(self) -> list[dict]:
+        """The steps to keep, in the order given (blank extra rows and deleted ones left out)."""
+        return [f.cleaned_data for f in self.ordered_forms]
+
+
+StepFormSet = forms.formset_factory(
+    StepForm,
+    formset=BaseStepFormSet,
+    extra=2,
+    can_order=True,
+    can_delete=True,
+    max_num=12,
+    validate_max=True,
+)

@@ -1,0 +1,86 @@
+"""The escalation policy editor, for coordinators.
+
+Steps are rewritten as a whole on save: positions are unique per policy, so
+renumbering in place would trip the constraint halfway through a reorder.
+Live incidents keep their frozen copy of the steps, whatever is saved here.
+"""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+
+from cadre.access import coordinator_required
+from callouts import queries
+from callouts.forms import PolicyForm, StepFormSet, needs_from
+from callouts.models import EscalationPolicy, EscalationStep
+
+
+def my_policies(request):
+    return EscalationPolicy.objects.filter(force__in=queries.forces_for(request.user))
+
+
+@coordinator_required
+def policy_list(request):
+    policies = my_policies(request).select_related("force").prefetch_related("steps__named")
+    return render(request, "callouts/policy_list.html", {"policies": policies})
+
+
+def step_initial(policy):
+    return [
+        {
+            "audience": s.audience,
+            "channel": s.channel,
+            "wait_minutes": s.wait_minutes,
+            "named": list(s.named.all()),
+            "ORDER": s.position,
+        }
+        for s in policy.steps.all()
+    ]
+
+
+@coordinator_required
+def policy_edit(request, pk=None):
+    if pk is None:
+        force = queries.forces_for(request.user).first()
+        policy = EscalationPolicy(force=force)
+    else:
+        policy = get_object_or_404(my_policies(request), pk=pk)
+        force = policy.force
+    data = request.POST if request.method == "POST" else None
+    form = PolicyForm(data, instance=policy, force=force)
+    steps = StepFormSet(
+        data,
+        initial=step_initial(policy) if policy.pk else None,
+        form_kwargs={"force": force},
+        prefix="steps",
+    )
+    if data is not None and form.is_valid() and steps.is_valid():
+        save_policy(form, steps)
+        messages.success(request, f"Policy “{form.instance.name}” saved.")
+        return redirect("policy_list")
+    return render(
+        request, "callouts/policy_edit.html", {"form": form, "steps": steps, "policy": policy}
+    )
+
+
+@transaction.atomic
+def save_policy(form, steps):
+    policy = form.save(commit=False)
+    policy.default_needs = needs_from(form.cleaned_data)
+    if policy.is_default:
+        # One default per force (a constraint): clear the old one first.
+        EscalationPolicy.objects.filter(force=policy.force, is_default=True).exclude(
+            pk=policy.pk
+        ).update(is_default=False)
+    policy.save()
+    policy.steps.all().delete()
+    for position, data in enumerate(steps.steps(), start=1):
+        step = EscalationStep.objects.create(
+            policy=policy,
+            position=position,
+            audience=data["audience"],
+            channel=data["channel"],
+            wait_minutes=data["wait_minutes"],
+        )
+        step.named.set(data["named"])
+    return policy

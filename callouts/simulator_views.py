@@ -1,0 +1,137 @@
+"""The phone simulator page: every negotiator's handset, for demos and tests.
+
+Only when SMS_GATEWAY is "simulator" (404 otherwise). Any logged-in user may
+use it: it is a demo tool, and a demo server holds no real people's messages.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from cadre.models import Negotiator
+from callouts import simulator
+from callouts.models import Message
+
+LOG_LENGTH = 8
+POLL_SECONDS = 2
+CALL_OVER = {"completed", "failed", "undelivered", "busy", "no-answer", "cancelled"}
+
+
+def simulator_only(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if settings.SMS_GATEWAY != "simulator":
+            raise Http404("The phone simulator is off")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def handset(negotiator, messages):
+    """One phone: its recent messages (newest last) and the call ringing on it, if any."""
+    log = messages[-LOG_LENGTH:]
+    call = next(
+        (
+            m
+            for m in reversed(messages)
+            if m.channel == "voice" and m.direction == "out" and m.status not in CALL_OVER
+        ),
+        None,
+    )
+    return {"negotiator": negotiator, "log": log, "call": call}
+
+
+def handsets(negotiators):
+    negotiators = list(negotiators)
+    numbers = {n.mobile: n for n in negotiators}
+    by_number: dict[str, list] = {n.mobile: [] for n in negotiators}
+    messages = Message.objects.filter(
+        Q(direction="out", to_number__in=numbers) | Q(direction="in", from_number__in=numbers)
+    ).order_by("created_at", "pk")
+    for m in messages:
+        number = m.to_number if m.direction == "out" else m.from_number
+        by_number[number].append(m)
+    return [handset(n, by_number[n.mobile]) for n in negotiators]
+
+
+def all_negotiators():
+    return Negotiator.objects.select_related("force").order_by("force__code", "callsign")
+
+
+@simulator_only
+def phones(request):
+    return render(
+        request,
+        "callouts/phones.html",
+        {"phones": handsets(all_negotiators()), "poll_seconds": POLL_SECONDS},
+    )
+
+
+@simulator_only
+def phones_live(request):
+    """Every handset's log, swapped in place (out of band) by one poll."""
+    return render(request, "callouts/phones_live.html", {"phones": handsets(all_negotiators())})
+
+
+def log_answer(request, negotiator):
+    if request.htmx:
+        return render(request, "callouts/phones.html#log", {"phone": handsets([negotiator])[0]})
+    return redirect(reverse("simulator_phones") + f"#phone-{negotiator.pk}")
+
+
+@require_POST
+@simulator_only
+def phone_reply(request, pk):
+    """The handset sends an SMS: Twilio would POST it to our inbound webhook."""
+    negotiator = get_object_or_404(Negotiator, pk=pk)
+    body = request.POST.get("body", "").strip()[:320]
+    if body:
+        simulator.post(
+            reverse("twilio_sms"),
+            {
+                "MessageSid": simulator.new_sid("SM"),
+                "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+                "From": negotiator.mobile,
+                "To": settings.TWILIO_FROM_NUMBER or "+447700900000",
+                "Body": body,
+                "NumMedia": "0",
+            },
+            request.get_host(),
+        )
+    return log_answer(request, negotiator)
+
+
+@require_POST
+@simulator_only
+def phone_keypress(request, pk):
+    """A key pressed during a call: Twilio posts the digit to the Gather action, and
+    reports the call completed once the TwiML stops gathering."""
+    call = get_object_or_404(Message, pk=pk, channel="voice", direction="out")
+    negotiator = get_object_or_404(Negotiator, mobile=call.to_number)
+    digit = request.POST.get("digit", "")[:1]
+    if digit and call.status not in CALL_OVER and call.provider_sid:
+        common = {
+            "CallSid": call.provider_sid,
+            "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+            "From": call.from_number or settings.TWILIO_FROM_NUMBER,
+            "To": call.to_number,
+        }
+        answer = simulator.post(
+            reverse("twilio_voice_gather", args=[call.pk]),
+            {**common, "Digits": digit, "CallStatus": "in-progress"},
+            request.get_host(),
+        )
+        if not simulator.keeps_listening(answer.body):
+            simulator.post(
+                reverse("twilio_status"),
+                {**common, "CallStatus": "completed", "CallDuration": "20"},
+                request.get_host(),
+            )
+    return log_answer(request, negotiator)

@@ -1,0 +1,152 @@
+"""Incident pages: raise, the live board and its buttons, and the deployment history."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from cadre.access import COORDINATOR, SUPERVISOR, require_group
+from cadre.models import Role
+from callouts import board, queries, services
+from callouts.forms import RaiseIncidentForm, RaiseNeedsForm
+from callouts.models import Incident
+
+manager_required = require_group(COORDINATOR, SUPERVISOR)
+POLL_SECONDS = 2
+
+
+@manager_required
+def incident_raise(request):
+    forces = queries.forces_for(request.user)
+    form = RaiseIncidentForm(request.POST or None, forces=forces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.raise_incident(**form.service_arguments(), raised_by=request.user)
+        except ValidationError as error:
+            attach_service_errors(form, error)
+        else:
+            messages.success(request, f"{incident.reference} raised: calling now.")
+            return redirect("incident_board", pk=incident.pk)
+    return render(request, "callouts/raise.html", {"form": form})
+
+
+def attach_service_errors(form, error):
+    """Field errors from services.raise_incident onto the form; the rest on top."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        target = field if field in form.fields else None
+        for e in errors:
+            text = " ".join(e.messages)
+            form.add_error(target, text if target else f"{field.capitalize()}: {text}")
+
+
+def board_context(request, incident):
+    """What the board shows; negotiators see only their own callout."""
+    manager = queries.can_manage(request.user)
+    own = None if manager else getattr(request.user, "negotiator", None)
+    summary = queries.board_for(incident, only_negotiator=own)
+    return {
+        "incident": incident,
+        "board": summary,
+        "progress": board.progress(incident.steps or [], incident.step_index),
+        "is_live": incident.status in Incident.LIVE,
+        "can_manage": manager,
+        "own_row": summary.rows[0] if own and summary.rows else None,
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def visible_incident(request, pk):
+    return get_object_or_404(queries.visible_incidents(request.user).distinct(), pk=pk)
+
+
+@login_required
+def incident_board(request, pk):
+    incident = visible_incident(request, pk)
+    context = board_context(request, incident)
+    context["needs_form"] = RaiseNeedsForm()
+    return render(request, "callouts/board.html", context)
+
+
+@login_required
+def incident_board_live(request, pk):
+    """The part of the board that htmx swaps in every few seconds."""
+    incident = visible_incident(request, pk)
+    return render(request, "callouts/board.html#live", board_context(request, incident))
+
+
+def managed_incident(request, pk):
+    return get_object_or_404(
+        Incident.objects.filter(force__in=queries.forces_for(request.user)), pk=pk
+    )
+
+
+@require_POST
+@manager_required
+def incident_raise_needs(request, pk):
+    incident = managed_incident(request, pk)
+    form = RaiseNeedsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role and how many more (1 or more).")
+    elif incident.status not in Incident.LIVE:
+        messages.error(request, f"{incident.reference} is no longer live.")
+    else:
+        role, count = form.cleaned_data["role"], form.cleaned_data["count"]
+        try:
+            services.raise_needs(incident, role, count, by=request.user)
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, f"Asking for {count} more ({Role(role).label.lower()}).")
+    return redirect("incident_board", pk=pk)
+
+
+def end_incident(request, pk, action, done):
+    incident = managed_incident(request, pk)
+    action(incident, by=request.user)
+    messages.success(request, f"{incident.reference} {done}")
+    return redirect("incident_board", pk=pk)
+
+
+@require_POST
+@manager_required
+def incident_stand_down(request, pk):
+    return end_incident(request, pk, services.stand_down, "stood down: everyone asked is told.")
+
+
+@require_POST
+@manager_required
+def incident_close(request, pk):
+    return end_incident(request, pk, services.close, "closed.")
+
+
+@login_required
+def incident_list(request):
+    """Live incidents and the history: who was asked, who answered, who went, how fast."""
+    manager = queries.can_manage(request.user)
+    incidents = queries.visible_incidents(request.user).distinct().order_by("-raised_at")
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    own = None if manager else getattr(request.user, "negotiator", None)
+    if own is None:
+        boards = queries.boards_for(page.object_list)
+    else:
+        boards = {i.pk: queries.board_for(i, only_negotiator=own) for i in page.object_list}
+    rows = []
+    for incident in page.object_list:
+        summary = boards[incident.pk]
+        rows.append(
+            {
+                "incident": incident,
+                "board": summary,
+                "timing": board.timing(incident.raised_at, incident.filled_at, summary),
+            }
+        )
+    return render(
+        request,
+        "callouts/list.html",
+        {"rows": rows, "page": page, "can_manage": manager},
+    )
