@@ -17,7 +17,7 @@ from cadre.rules import LOCAL_TZ
 from callouts import queries, services, tokens
 from callouts.forms import MAX_PER_ROLE
 from callouts.models import EscalationPolicy, Incident, IncidentKind
-from roster.queries import on_call
+from roster.queries import home_force, on_call
 
 
 def error(status, message, **extra):
@@ -61,14 +61,16 @@ def iso(moment):
 
 
 def pick_force(user, code):
-    """The force the request is about: the user's own, or `code` when they see several."""
+    """The force the request is about: `code` if given, else the user's own."""
     forces = list(queries.forces_for(user))
     if code:
         found = [f for f in forces if f.code.lower() == str(code).lower()]
         return (found[0], None) if found else (None, f"Unknown force {code!r}")
     if len(forces) == 1:
         return forces[0], None
-    return None, "Say which force, by code: " + ", ".join(f.code for f in forces)
+    # Not tied to one force: the home force, as on the rota pages.
+    home = home_force()
+    return (home, None) if home in forces else (None, "Say which force, by code")
 
 
 def parse_needs(raw):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from cadre.models import Negotiator, Role
 from callouts.models import Audience, Channel, EscalationPolicy, IncidentKind
+from roster.queries import home_force
 
 MAX_PER_ROLE = 20
 
@@ -57,8 +58,9 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["force"].queryset = forces
         if len(forces) == 1:
-            self.fields["force"].initial = forces[0].pk
             self.fields["force"].widget = forms.HiddenInput()
+        home = forces[0] if len(forces) == 1 else home_force()
+        self.fields["force"].initial = home.pk if home else None
         self.fields["policy"].queryset = EscalationPolicy.objects.filter(force__in=forces)
         default = EscalationPolicy.objects.filter(force__in=forces, is_default=True).first()
         add_need_fields(self, default.default_needs if default else {"negotiator": 2})

@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 
+from callouts.api import api_view
 from callouts.models import IncidentKind
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -104,8 +105,10 @@ DOCUMENT = {
             "get": {
                 "summary": "This document",
                 "operationId": "openapi",
-                "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1 document"},
+                    "401": {"description": "Missing, unknown or revoked token"},
+                },
             }
         },
     },
@@ -223,5 +226,6 @@ DOCUMENT = {
 }
 
 
+@api_view(["GET"])
 def openapi(request):
     return JsonResponse(DOCUMENT)

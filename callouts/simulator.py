@@ -29,9 +29,9 @@ def handler():
     return _handler
 
 
-def sign(path: str, params: dict) -> str:
-    url = settings.PUBLIC_BASE_URL + path
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+def sign(url: str, params: dict) -> str:
+    public = settings.PUBLIC_BASE_URL + url
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(public, params)
 
 
 def new_sid(prefix: str) -> str:
@@ -44,19 +44,20 @@ class Answer:
     body: str
 
 
-def post(path: str, params: dict, host: str) -> Answer:
-    """POST form `params` to our own `path`, signed as Twilio would."""
+def post(url: str, params: dict, host: str) -> Answer:
+    """POST form `params` to our own `url` (a path, with any query), signed as Twilio would."""
     payload = urlencode(params).encode()
     public = urlsplit(settings.PUBLIC_BASE_URL)
+    path, _, query = url.partition("?")
     environ = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
         "CONTENT_LENGTH": str(len(payload)),
         "HTTP_HOST": host,
-        "HTTP_X_TWILIO_SIGNATURE": sign(path, params),
+        "HTTP_X_TWILIO_SIGNATURE": sign(url, params),
         "HTTP_USER_AGENT": "TwilioProxy/1.1 (Standby phone simulator)",
         "REMOTE_ADDR": "127.0.0.1",
         "SERVER_NAME": host.split(":")[0],
@@ -86,10 +87,14 @@ def spoken(twiml: str) -> list[str]:
     return [" ".join((el.text or "").split()) for el in root.iter("Say") if el.text]
 
 
-def keeps_listening(twiml: str) -> bool:
-    """Whether the call is still waiting for a key after this TwiML."""
+def gather_action(twiml: str) -> str | None:
+    """Where the call posts the next key (path and query), or None when it hangs up."""
     try:
         root = ElementTree.fromstring(twiml)
     except ElementTree.ParseError:
-        return False
-    return root.find(".//Gather") is not None
+        return None
+    gather = root.find(".//Gather")
+    if gather is None:
+        return None
+    action = urlsplit(gather.get("action", ""))
+    return action.path + (f"?{action.query}" if action.query else "")

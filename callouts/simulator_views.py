@@ -80,6 +80,10 @@ def phones_live(request):
     return render(request, "callouts/phones_live.html", {"phones": handsets(all_negotiators())})
 
 
+def account_sid():
+    return settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
+
+
 def log_answer(request, negotiator):
     if request.htmx:
         return render(request, "callouts/phones.html#log", {"phone": handsets([negotiator])[0]})
@@ -97,7 +101,7 @@ def phone_reply(request, pk):
             reverse("twilio_sms"),
             {
                 "MessageSid": simulator.new_sid("SM"),
-                "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+                "AccountSid": account_sid(),
                 "From": negotiator.mobile,
                 "To": settings.TWILIO_FROM_NUMBER or "+447700900000",
                 "Body": body,
@@ -108,30 +112,58 @@ def phone_reply(request, pk):
     return log_answer(request, negotiator)
 
 
+def call_params(call) -> dict:
+    return {
+        "CallSid": call.provider_sid,
+        "AccountSid": account_sid(),
+        "From": call.from_number or settings.TWILIO_FROM_NUMBER,
+        "To": call.to_number,
+        "Direction": "outbound-api",
+    }
+
+
+def end_call(request, call, status):
+    simulator.post(
+        reverse("twilio_status") + f"?m={call.pk}",
+        {**call_params(call), "CallStatus": status, "CallDuration": "20"},
+        request.get_host(),
+    )
+
+
 @require_POST
 @simulator_only
 def phone_keypress(request, pk):
-    """A key pressed during a call: Twilio posts the digit to the Gather action, and
-    reports the call completed once the TwiML stops gathering."""
+    """A key pressed on a ringing or answered call, played as Twilio plays it.
+
+    The first key answers: Twilio fetches the call's TwiML and the <Gather>
+    there says where keys go. Keys go to that action; when the answer stops
+    gathering the call is over and Twilio reports it completed. The next action
+    (the second try after a wrong key) is kept in the session.
+    """
     call = get_object_or_404(Message, pk=pk, channel="voice", direction="out")
     negotiator = get_object_or_404(Negotiator, mobile=call.to_number)
     digit = request.POST.get("digit", "")[:1]
-    if digit and call.status not in CALL_OVER and call.provider_sid:
-        common = {
-            "CallSid": call.provider_sid,
-            "AccountSid": settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
-            "From": call.from_number or settings.TWILIO_FROM_NUMBER,
-            "To": call.to_number,
-        }
-        answer = simulator.post(
-            reverse("twilio_voice_gather", args=[call.pk]),
-            {**common, "Digits": digit, "CallStatus": "in-progress"},
+    if call.status in CALL_OVER or not call.provider_sid:
+        return log_answer(request, negotiator)
+    if request.POST.get("hangup"):
+        end_call(request, call, "no-answer")
+        return log_answer(request, negotiator)
+    actions = request.session.setdefault("simulator_calls", {})
+    action = actions.get(str(call.pk))
+    if action is None:
+        answered = simulator.post(
+            reverse("twilio_voice", args=[call.pk]),
+            {**call_params(call), "CallStatus": "in-progress"},
             request.get_host(),
         )
-        if not simulator.keeps_listening(answer.body):
-            simulator.post(
-                reverse("twilio_status"),
-                {**common, "CallStatus": "completed", "CallDuration": "20"},
-                request.get_host(),
-            )
+        action = simulator.gather_action(answered.body)
+    if action and digit:
+        pressed = simulator.post(action, {**call_params(call), "Digits": digit}, request.get_host())
+        action = simulator.gather_action(pressed.body)
+    if action:
+        actions[str(call.pk)] = action
+    else:
+        actions.pop(str(call.pk), None)
+        end_call(request, call, "completed")
+    request.session.modified = True
     return log_answer(request, negotiator)

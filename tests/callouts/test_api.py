@@ -155,15 +155,17 @@ def test_it_lets_only_coordinators_and_supervisors_raise(client, force):
     assert response.status_code == 201
 
 
-def test_it_needs_a_force_when_the_user_sees_several(client, force):
-    make_force("Other", "OTH")
+def test_it_takes_a_force_by_code_from_a_user_who_sees_several(client, force):
+    other = make_force("Other", "OTH")
+    make_negotiator(force, "HOME-1")
     token = tokens.create(make_user("boss", [COORDINATOR]))[1]
     body = {"kind": "hostage", "location": "Dover"}
-    response = post_json(client, reverse("api_incidents"), body, token)
-    assert response.status_code == 400
-    assert "HOME" in response.json()["errors"]["force"]
-    response = post_json(client, reverse("api_incidents"), {**body, "force": "home"}, token)
+    response = post_json(client, reverse("api_incidents"), {**body, "force": "oth"}, token)
     assert response.status_code == 201
+    assert Incident.objects.get().force == other
+    # Without a code: the home force (the one with the cadre).
+    response = post_json(client, reverse("api_incidents"), body, token)
+    assert Incident.objects.get(pk=response.json()["id"]).force == force
 
 
 def test_it_refuses_other_methods(client, coordinator_token):
@@ -264,8 +266,9 @@ def test_it_answers_400_to_a_bad_time(client, coordinator_token, at):
     assert "at" in response.json()["errors"]
 
 
-def test_it_describes_every_api_route_in_openapi(client):
-    response = client.get(reverse("api_openapi"))
+def test_it_describes_every_api_route_in_openapi(client, coordinator_token):
+    assert client.get(reverse("api_openapi")).status_code == 401
+    response = client.get(reverse("api_openapi"), **bearer(coordinator_token))
     document = response.json()
     assert response.status_code == 200
     assert document["openapi"].startswith("3.1")

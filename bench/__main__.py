@@ -1,0 +1,25 @@
+"""`make bench`: run every registered benchmark, or those named on the command line.
+
+Each benchmark is a module in bench/ with a `main()` that prints its figures.
+"""
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "webhook_load": "bench.webhook_load",
+}
+
+
+def main(argv):
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"Unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    for name in names:
+        print(f"== {name}", flush=True)
+        importlib.import_module(BENCHMARKS[name]).main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

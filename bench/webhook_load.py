@@ -1,0 +1,248 @@
+"""Inbound SMS webhook under load, on the production set-up.
+
+gunicorn (config.wsgi, DEBUG off) against a PostgreSQL database of its own
+(standby_bench, dropped and re-created each run), a seeded cadre and a live
+incident; then signed POST /twilio/sms/ at 300 requests a second for 10 s from
+this machine. Replies are a realistic mix: acceptances with ETAs (most of them
+late once the incident fills), declines, status updates, nonsense, and numbers
+that are not in the cadre. Target: 300 req/s sustained, p99 under 100 ms.
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/standby_bench),
+BENCH_RATE (300), BENCH_SECONDS (10), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_PORT (8765).
+"""
+
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = "https://bench.standby.invalid"
+TOKEN = "bench-auth-token-0123456789abcdef"
+FROM_NUMBER = "+447700900000"
+PEOPLE = 60
+TARGET_RATE, TARGET_P99_MS = 300, 100
+BODIES = ["Y 15", "yes 20 mins", "N", "ETA 10", "Y", "ARRIVED", "what is this", "2", "1"]
+
+
+def env(name, default):
+    return os.environ.get(name, default)
+
+
+def mobile(n: int) -> str:
+    return f"+4477009{n:05d}"
+
+
+def server_env(database_url) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PUBLIC_BASE_URL": PUBLIC,
+        "SMS_GATEWAY": "simulator",
+        "ALLOW_SIMULATOR": "true",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX": env("BENCH_POOL", "8"),
+    }
+
+
+def recreate_database(database_url):
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed():
+    """Run inside a Django process: a cadre and a live incident that asked everyone."""
+    import django
+
+    django.setup()
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from cadre.models import Accreditation, Force, Negotiator
+    from callouts.models import Callout, Incident, Message
+
+    force = Force.objects.create(name="Bench Constabulary", code="BEN")
+    people = []
+    for n in range(1, PEOPLE + 1):
+        person = Negotiator(
+            force=force, callsign=f"BENCH-{n:02d}", full_name=f"Bench {n}", mobile=mobile(n)
+        )
+        person.roles = ["negotiator", "coordinator"] if n % 5 == 0 else ["negotiator"]
+        people.append(person)
+    Negotiator.objects.bulk_create(people)
+    Accreditation.objects.bulk_create(
+        Accreditation(
+            negotiator=p,
+            kind="initial",
+            passed_on=date(2020, 1, 1),
+            valid_until=date.today() + timedelta(days=900),
+        )
+        for p in people
+    )
+    incident = Incident.objects.create(
+        force=force,
+        reference="BEN-BENCH",
+        kind="barricade",
+        location="Bench town",
+        rendezvous="Station car park",
+        needs={"negotiator": 2, "coordinator": 1},
+        policy_name="Standard",
+        steps=[{"audience": "force", "channel": "sms", "wait_minutes": 60, "named": []}],
+        step_index=0,
+        next_step_at=timezone.now() + timedelta(hours=1),
+    )
+    for person in people:
+        callout = Callout.objects.create(
+            incident=incident, negotiator=person, asked_roles=person.roles, first_step=0
+        )
+        Message.objects.create(
+            channel="sms",
+            purpose="callout",
+            incident=incident,
+            callout=callout,
+            negotiator=person,
+            step=0,
+            to_number=person.mobile,
+            from_number=FROM_NUMBER,
+            body="BEN-BENCH barricade, Bench town. Reply Y (ETA mins) or N",
+            status="delivered",
+            provider_sid=f"SMbench{person.pk:026d}",
+        )
+    print(f"Seeded {len(people)} negotiators and incident {incident.reference}", flush=True)
+
+
+def build_requests(count, seed_value=7):
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    rng = random.Random(seed_value)
+    path = "/twilio/sms/"
+    requests = []
+    for i in range(count):
+        known = rng.random() > 0.1
+        params = {
+            "MessageSid": f"SMload{i:028d}",
+            "AccountSid": "AC" + "0" * 32,
+            "From": mobile(rng.randint(1, PEOPLE)) if known else f"+4479000{i % 99999:05d}",
+            "To": FROM_NUMBER,
+            "Body": rng.choice(BODIES),
+            "NumMedia": "0",
+        }
+        body = urlencode(params).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": validator.compute_signature(PUBLIC + path, params),
+        }
+        requests.append((path, body, headers))
+    return requests
+
+
+def wait_until_up(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/login/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not come up")
+
+
+def main():
+    from bench import loadgen
+
+    database_url = env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/standby_bench")
+    rate = int(env("BENCH_RATE", TARGET_RATE))
+    seconds = float(env("BENCH_SECONDS", "10"))
+    workers, threads = env("BENCH_WORKERS", "2"), env("BENCH_THREADS", "4")
+    port = int(env("BENCH_PORT", "8765"))
+    python = sys.executable
+    server = server_env(database_url)
+
+    recreate_database(database_url)
+    subprocess.run(
+        [python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=server, check=True
+    )
+    subprocess.run([python, "-m", "bench.webhook_load", "seed"], cwd=ROOT, env=server, check=True)
+    gunicorn = subprocess.Popen(
+        [
+            python, "-m", "gunicorn", "config.wsgi",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", workers, "--threads", threads, "--worker-class", "gthread",
+            "--keep-alive", "10", "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=server,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url)
+        warmup = build_warmup(rate)
+        loadgen.run(url, warmup, rate=rate / 2)
+        result = loadgen.run(url, build_requests(int(rate * seconds)), rate=rate)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(10)
+    report(result, rate, seconds, workers, threads)
+
+
+def build_warmup(rate):
+    """A second of distinct signed requests, so workers, pools and caches are warm."""
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    requests = []
+    for i in range(int(rate)):
+        params = {
+            "MessageSid": f"SMwarm{i:028d}",
+            "From": f"+4479111{i:05d}",
+            "To": FROM_NUMBER,
+            "Body": "Y",
+        }
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": validator.compute_signature(PUBLIC + "/twilio/sms/", params),
+        }
+        requests.append(("/twilio/sms/", urlencode(params).encode(), headers))
+    return requests
+
+
+def report(result, rate, seconds, workers, threads):
+    ms = [result.percentile(p) * 1000 for p in (50, 95, 99)]
+    achieved = len(result.latencies) / result.seconds if result.seconds else 0
+    print(
+        f"inbound SMS webhook, gunicorn {workers} workers x {threads} threads, PostgreSQL\n"
+        f"  offered {rate}/s for {seconds:.0f} s: {result.sent} requests, "
+        f"{result.ok} answered 2xx, {result.failed} failed {dict(result.statuses)}\n"
+        f"  achieved {achieved:.0f} req/s; latency p50 {ms[0]:.1f} ms, p95 {ms[1]:.1f} ms, "
+        f"p99 {ms[2]:.1f} ms, max {max(result.latencies, default=0) * 1000:.1f} ms"
+    )
+    met = achieved >= rate * 0.98 and ms[2] < TARGET_P99_MS and result.failed == 0
+    print(
+        f"  target {TARGET_RATE}/s with p99 < {TARGET_P99_MS} ms: {'MET' if met else 'MISSED'}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["seed"]:
+        seed()
+    else:
+        main()
