@@ -1,0 +1,124 @@
+"""The phone simulator: handsets over Message rows, replies through the signed webhooks."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from callouts.models import Callout, Message
+from tests.callouts.ui_factories import make_callout, make_incident
+from tests.conftest import make_negotiator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def called(force):
+    incident = make_incident(force, needs={"negotiator": 1})
+    kilo = make_negotiator(force, "KILO-1")
+    return incident, kilo, make_callout(incident, kilo, status="delivered")
+
+
+def test_it_shows_each_handset_with_the_messages_it_received(negotiator_client, called):
+    incident, kilo, _ = called
+    response = negotiator_client.get(reverse("simulator_phones"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "KILO-1" in html and kilo.mobile in html
+    assert f"{incident.reference}: reply Y or N" in html
+    assert 'hx-trigger="every 2s"' in html
+
+
+def test_it_is_not_there_without_the_simulator(coordinator_client):
+    with override_settings(SMS_GATEWAY="twilio"):
+        assert coordinator_client.get(reverse("simulator_phones")).status_code == 404
+        assert coordinator_client.post(reverse("simulator_reply", args=[1])).status_code == 404
+
+
+def test_it_wants_a_login(client):
+    response = client.get(reverse("simulator_phones"))
+    assert response.status_code == 302
+    assert "/login/" in response.url
+
+
+def test_it_sends_a_reply_through_the_signed_sms_webhook(coordinator_client, called):
+    incident, kilo, callout = called
+    response = coordinator_client.post(
+        reverse("simulator_reply", args=[kilo.pk]), {"body": "Y 20"}, HTTP_HX_REQUEST="true"
+    )
+    callout.refresh_from_db()
+    assert callout.state == Callout.State.ACCEPTED
+    assert callout.eta_minutes == 20
+    inbound = Message.objects.get(direction="in")
+    assert inbound.body == "Y 20" and inbound.provider_sid.startswith("SM")
+    # The answer comes back to the handset, in the swapped-in log.
+    answer = Message.objects.get(purpose="reply")
+    assert answer.to_number == kilo.mobile
+    assert answer.body in response.content.decode()
+
+
+@override_settings(PUBLIC_BASE_URL="https://standby.example.org")
+def test_it_signs_against_the_public_base_url(coordinator_client, called):
+    _, kilo, callout = called
+    coordinator_client.post(reverse("simulator_reply", args=[kilo.pk]), {"body": "N"})
+    callout.refresh_from_db()
+    assert callout.state == Callout.State.DECLINED
+
+
+@pytest.fixture
+def ringing(called):
+    incident, kilo, callout = called
+    call = Message.objects.create(
+        channel="voice",
+        purpose="callout",
+        incident=incident,
+        callout=callout,
+        negotiator=kilo,
+        step=1,
+        to_number=kilo.mobile,
+        body=f"Standby callout {incident.reference}. Press 1 to attend or 2 to decline.",
+        status="ringing",
+        provider_sid="CA" + "1" * 32,
+    )
+    return call, callout
+
+
+def test_it_shows_a_ringing_call_with_its_spoken_text_and_a_keypad(coordinator_client, ringing):
+    call, _ = ringing
+    html = coordinator_client.get(reverse("simulator_phones")).content.decode()
+    assert "Incoming call" in html
+    assert reverse("simulator_keypress", args=[call.pk]) in html
+    assert "Press 1 to attend" in html
+
+
+def test_it_answers_a_call_with_a_key(coordinator_client, ringing):
+    call, callout = ringing
+    coordinator_client.post(reverse("simulator_keypress", args=[call.pk]), {"digit": "1"})
+    callout.refresh_from_db()
+    call.refresh_from_db()
+    assert callout.state == Callout.State.ACCEPTED
+    assert call.status == "completed"
+    assert (
+        "Incoming call" not in coordinator_client.get(reverse("simulator_phones")).content.decode()
+    )
+
+
+def test_it_asks_again_after_a_wrong_key_then_takes_the_answer(coordinator_client, ringing):
+    call, callout = ringing
+    url = reverse("simulator_keypress", args=[call.pk])
+    coordinator_client.post(url, {"digit": "3"})
+    call.refresh_from_db()
+    callout.refresh_from_db()
+    assert call.status not in {"completed", "no-answer"}
+    assert callout.state in (Callout.State.DELIVERED, Callout.State.ASKED)
+    coordinator_client.post(url, {"digit": "2"})
+    callout.refresh_from_db()
+    assert callout.state == Callout.State.DECLINED
+
+
+def test_it_lets_a_call_ring_out(coordinator_client, ringing):
+    call, callout = ringing
+    coordinator_client.post(reverse("simulator_keypress", args=[call.pk]), {"hangup": "1"})
+    call.refresh_from_db()
+    callout.refresh_from_db()
+    assert call.status == "no-answer"
+    assert callout.state != Callout.State.ACCEPTED
