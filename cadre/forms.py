@@ -52,6 +52,17 @@ class NegotiatorForm(forms.ModelForm):
         fields = ["force", "callsign", "full_name", "mobile", "active"]
         help_texts = {"mobile": "A UK mobile such as 07700 900123, or +44…"}
 
+    field_order = [
+        "force",
+        "callsign",
+        "full_name",
+        "mobile",
+        "roles",
+        "active",
+        "username",
+        "password",
+    ]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["force"].queryset = Force.objects.order_by("name")
