@@ -7,6 +7,9 @@ from cadre.models import Force
 from callouts.policy import create_default_policy
 
 
-def seed(forces=None):
-    for force in forces if forces is not None else Force.objects.all():
+def seed(stdout=None):
+    forces = list(Force.objects.all())
+    for force in forces:
         create_default_policy(force)
+    if stdout is not None:
+        stdout.write(f"Escalation policy “Standard” for {len(forces)} force(s)")

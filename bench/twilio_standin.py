@@ -1,0 +1,147 @@
+"""A local stand-in for Twilio's REST API: enough of Messages.json and Calls.json.
+
+Point the SDK at it with TWILIO_API_BASE=http://127.0.0.1:PORT. It answers each
+create after `delay` seconds (Twilio takes a couple of hundred milliseconds),
+keeps what it accepted, lists it back (for the lost-sid lookup), and can be told
+to fail for a number (a permanent error code, or a temporary 5xx/429 a few times).
+
+    with StandIn(delay=0.2) as standin:
+        ... standin.base_url ... standin.messages ...
+"""
+
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+class StandIn:
+    def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0):
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.messages: list[dict] = []
+        self.calls: list[dict] = []
+        # to number -> [(http status, twilio code, how many times)]
+        self.failures: dict[str, list] = {}
+        self.server = ThreadingHTTPServer((host, port), _handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def fail(self, to: str, status: int, code: int, times: int = 1_000_000):
+        self.failures.setdefault(to, []).append([status, code, times])
+
+    def _failure(self, to):
+        with self.lock:
+            for entry in self.failures.get(to, []):
+                if entry[2] > 0:
+                    entry[2] -= 1
+                    return entry[0], entry[1]
+        return None
+
+    def sent_to(self, to: str) -> list[dict]:
+        return [m for m in self.messages if m["to"] == to]
+
+
+def _now():
+    return format_datetime(datetime.now(UTC), usegmt=True)
+
+
+def _handler(standin: StandIn):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _reply(self, status, payload):
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _kind(self):
+            path = urlparse(self.path).path
+            if path.endswith("/Messages.json"):
+                return "messages"
+            if path.endswith("/Calls.json"):
+                return "calls"
+            return None
+
+        def do_POST(self):
+            kind = self._kind()
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            if kind is None:
+                return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            time.sleep(standin.delay)
+            failure = standin._failure(form.get("To", ""))
+            if failure:
+                status, code = failure
+                failed = {"code": code, "message": "Stand-in failure", "status": status}
+                return self._reply(status, failed)
+            record = {
+                "sid": ("SM" if kind == "messages" else "CA") + uuid.uuid4().hex,
+                "to": form.get("To", ""),
+                "from": form.get("From", ""),
+                "body": form.get("Body"),
+                "url": form.get("Url"),
+                "status": "queued",
+                "status_callback": form.get("StatusCallback"),
+                "date_created": _now(),
+                "date_sent": None,
+                "direction": "outbound-api",
+                "received_at": time.monotonic(),
+            }
+            with standin.lock:
+                getattr(standin, kind).append(record)
+            return self._reply(201, record)
+
+        def do_GET(self):
+            kind = self._kind()
+            if kind is None:
+                return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+            with standin.lock:
+                rows = [
+                    r
+                    for r in reversed(getattr(standin, kind))
+                    if r["to"] == query.get("To", r["to"])
+                ]
+            size = int(query.get("PageSize", 50))
+            return self._reply(
+                200,
+                {
+                    kind: rows[:size],
+                    "next_page_uri": None,
+                    "page": 0,
+                    "page_size": size,
+                    "uri": urlparse(self.path).path,
+                },
+            )
+
+    return Handler

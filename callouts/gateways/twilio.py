@@ -1,0 +1,105 @@
+"""The Twilio gateway, with the official SDK.
+
+Reads TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and optionally
+TWILIO_API_BASE (another base URL for the REST API, e.g. the local stand-in in
+bench/twilio_standin.py; edge and region stay unset then). Status callbacks and
+call TwiML URLs are built from PUBLIC_BASE_URL.
+"""
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from callouts.gateways.base import (
+    Gateway,
+    PermanentError,
+    Sent,
+    TemporaryError,
+    status_callback_url,
+    voice_url,
+)
+
+# Shorter than the sending lease (CALLOUTS_SENDING_LEASE), so that once the lease
+# is over no request of ours can still reach Twilio.
+HTTP_TIMEOUT = 10
+# This number cannot be reached on this channel: invalid, opted out (STOP),
+# not a mobile, not reachable, not a valid number to call.
+PERMANENT_CODES = {21211, 21610, 21612, 21614, 21217, 21215, 13223, 13224}
+CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+
+def classify(error: Exception) -> Exception:
+    """A provider error as ours: permanent for this number, or temporary (try again)."""
+    if isinstance(error, TwilioRestException):
+        code = error.code or ""
+        if error.code in PERMANENT_CODES:
+            return PermanentError(error.msg, code)
+        # 429, 5xx, and anything else (e.g. our own credentials) are not the
+        # person's fault: retried with backoff, never marking them unreachable.
+        return TemporaryError(f"HTTP {error.status}: {error.msg}", code or error.status)
+    return TemporaryError(f"{type(error).__name__}: {error}", "network")
+
+
+class TwilioGateway(Gateway):
+    def __init__(self):
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT),
+        )
+        if settings.TWILIO_API_BASE:
+            self.client.api.base_url = settings.TWILIO_API_BASE.rstrip("/")
+        self.from_number = settings.TWILIO_FROM_NUMBER
+
+    def send_sms(self, message) -> Sent:
+        try:
+            created = self.client.messages.create(
+                to=message.to_number,
+                from_=self.from_number,
+                body=message.body,
+                status_callback=status_callback_url(message),
+            )
+        except (TwilioRestException, requests.RequestException) as e:
+            raise classify(e) from e
+        return Sent(created.sid, created.status or "queued")
+
+    def place_call(self, message) -> Sent:
+        try:
+            created = self.client.calls.create(
+                to=message.to_number,
+                from_=self.from_number,
+                url=voice_url(message),
+                method="POST",
+                status_callback=status_callback_url(message),
+                status_callback_event=CALL_EVENTS,
+                status_callback_method="POST",
+                timeout=30,
+            )
+        except (TwilioRestException, requests.RequestException) as e:
+            raise classify(e) from e
+        return Sent(created.sid, created.status or "queued")
+
+    def find_sent(self, message) -> str | None:
+        """A message (or call) of ours to that number since it was saved, if Twilio has one."""
+        try:
+            if message.channel == "voice":
+                found = self.client.calls.list(
+                    to=message.to_number, from_=self.from_number, limit=20
+                )
+                matches = [c for c in found if _after(c.date_created, message)]
+            else:
+                found = self.client.messages.list(
+                    to=message.to_number, from_=self.from_number, limit=20
+                )
+                matches = [
+                    m for m in found if m.body == message.body and _after(m.date_created, message)
+                ]
+        except (TwilioRestException, requests.RequestException) as e:
+            raise classify(e) from e
+        return matches[-1].sid if matches else None
+
+
+def _after(created, message) -> bool:
+    return created is None or created >= message.created_at.replace(microsecond=0)

@@ -1,0 +1,87 @@
+"""The real Twilio SDK path, against the local stand-in (bench/twilio_standin.py)."""
+
+import pytest
+from django.test import override_settings
+
+from bench.twilio_standin import StandIn
+from callouts import sending, services
+from callouts.gateways import get_gateway
+from callouts.models import Callout, Message
+
+
+@pytest.fixture
+def standin():
+    with (
+        StandIn(delay=0) as server,
+        override_settings(
+            SMS_GATEWAY="twilio",
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+            TWILIO_AUTH_TOKEN="test-token",
+            TWILIO_FROM_NUMBER="+447700900000",
+            TWILIO_API_BASE=server.base_url,
+        ),
+    ):
+        yield server
+
+
+def raise_one(force, run_tasks):
+    return run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
+
+
+def test_it_sends_through_the_sdk_with_a_status_callback(cadre, force, standin, run_tasks):
+    raise_one(force, run_tasks)
+    sms = standin.sent_to(cadre["n1"].mobile)
+    assert len(sms) == 1
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    assert message.status == "sent"
+    assert message.provider_sid == sms[0]["sid"]
+    assert sms[0]["status_callback"].endswith(f"/twilio/status/?m={message.pk}")
+    assert sms[0]["body"] == message.body
+
+
+def test_it_retries_a_temporary_failure_later(cadre, force, standin, run_tasks):
+    standin.fail(cadre["n1"].mobile, 503, 20500, times=1)
+    raise_one(force, run_tasks)
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    assert message.status == "pending"
+    assert message.attempts == 1
+    assert message.next_attempt_at is not None
+    # The escalator clock picks it up once the backoff is over.
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=message.created_at)
+    assert sending.send(message.pk)
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert message.attempts == 2
+    assert len(standin.sent_to(cadre["n1"].mobile)) == 1
+
+
+@pytest.mark.parametrize("code", [21211, 21610, 21614])
+def test_it_marks_a_permanent_failure_unreachable_and_goes_on(
+    cadre, force, standin, run_tasks, code
+):
+    standin.fail(cadre["n1"].mobile, 400, code)
+    raise_one(force, run_tasks)
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    assert message.status == "failed"
+    assert message.error_code == str(code)
+    callout = Callout.objects.get(negotiator=cadre["n1"])
+    assert callout.sms_unreachable
+    assert callout.state == "unreachable"
+    assert len(standin.sent_to(cadre["n2"].mobile)) == 1
+
+
+def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
+    cadre, force, standin, run_tasks
+):
+    raise_one(force, run_tasks)
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    sid = message.provider_sid
+    # As if the worker died after Twilio took it but before saving the sid.
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", provider_sid=None, next_attempt_at=message.created_at
+    )
+    assert get_gateway().find_sent(Message.objects.get(pk=message.pk)) == sid
+    sending.reconcile(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == ("sent", sid)
+    assert len(standin.sent_to(cadre["n1"].mobile)) == 1
