@@ -7,6 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }
 

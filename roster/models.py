@@ -1,4 +1,5 @@
 import secrets
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -52,7 +53,7 @@ class RotationPattern(models.Model):
     length = models.CharField(max_length=10, choices=Length.choices, default=Length.WEEK)
     # Monday=0; used for weekly patterns only.
     handover_weekday = models.PositiveSmallIntegerField(default=0)
-    handover_time = models.TimeField(default="08:00")
+    handover_time = models.TimeField(default=time(8, 0))
     on_at_once = models.PositiveSmallIntegerField(default=1)
     # The first slot starts on this day: the order counts from here.
     starts_on = models.DateField()
