@@ -70,7 +70,7 @@ def test_it_creates_a_login_for_each_role():
 def test_it_calls_each_apps_demo_seeder(monkeypatch):
     calls = []
     module = types.ModuleType("roster.demo")
-    module.seed = lambda stdout: calls.append(Negotiator.objects.count())
+    module.seed = lambda stdout=None: calls.append(Negotiator.objects.count())
     monkeypatch.setitem(sys.modules, "roster.demo", module)
     monkeypatch.setattr("importlib.util.find_spec", lambda name: name == "roster.demo" or None)
     output = seed()

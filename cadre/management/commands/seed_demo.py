@@ -1,12 +1,14 @@
 """Demo data, deterministic and safe to run twice.
 
 The cadre seeds itself; then every installed app that has a `demo` module with
-a `seed(stdout)` function is called, in INSTALLED_APPS order, each in its own
-transaction. Cadre never imports the apps built on it; they hook in this way.
+a `seed()` function is called (with `stdout=` if it takes that argument), in
+INSTALLED_APPS order, each in its own transaction. Cadre never imports the apps
+built on it; they hook in this way.
 """
 
 import importlib
 import importlib.util
+import inspect
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -36,5 +38,9 @@ class Command(BaseCommand):
             seed_cadre(timezone.localdate(), self.stdout)
         for label, seed in app_seeders():
             with transaction.atomic():
-                seed(self.stdout)
+                # stdout is offered only to seeders that ask for it by name.
+                if "stdout" in inspect.signature(seed).parameters:
+                    seed(stdout=self.stdout)
+                else:
+                    seed()
             self.stdout.write(f"Demo data for {label}: done")
