@@ -1,0 +1,89 @@
+from datetime import date, time
+
+import pytest
+from playwright.sync_api import expect
+
+from roster.models import CoverageRule, RotationPattern, Unavailability
+from roster.queries import rota_for
+from roster.rules import at_local
+from tests.conftest import make_negotiator
+from tests.e2e.conftest import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+MARCH = "/rota/board/?view=month&at=2027-03-01"
+
+
+def cell(page, day, role="negotiator"):
+    return page.locator(f'td.cell[data-day="{day}"][data-role="{role}"]')
+
+
+def test_it_lets_a_coordinator_generate_a_month_and_fill_a_gap_by_cover(
+    page, live_server, coordinator_user, negotiator_user, force
+):
+    rota = rota_for(force)
+    CoverageRule.objects.create(rota=rota, role="coordinator", minimum=0)
+    others = [make_negotiator(force, callsign=f"N{i}") for i in (2, 3, 4)]
+    alpha = negotiator_user.negotiator
+    RotationPattern.objects.create(
+        rota=rota,
+        name="Negotiators weekly",
+        role="negotiator",
+        on_at_once=2,
+        starts_on=date(2027, 3, 1),
+        order=[alpha.pk] + [n.pk for n in others],
+    )
+    # N3 is rostered the week of 8 March but off sick on Wednesday the 10th.
+    Unavailability.objects.create(
+        negotiator=others[1],
+        start=at_local(date(2027, 3, 10), time(0)),
+        end=at_local(date(2027, 3, 11), time(0)),
+        reason="sickness",
+    )
+
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}{MARCH}")
+    page.get_by_role("button", name="Generate from a rotation").click()
+    page.get_by_label("Pattern").select_option(label="Negotiators weekly")
+    expect(page.get_by_label("From")).to_have_value("2027-03-01")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    # N3's sickness is a warning: the coordinator goes ahead, giving a reason.
+    expect(page.get_by_role("alert")).to_contain_text("N3 is unavailable")
+    page.get_by_label("Reason to override the warnings").fill("Will arrange cover")
+    page.get_by_role("button", name="Generate anyway").click()
+    expect(page.get_by_role("status")).to_contain_text("Generated 10 negotiator shifts")
+
+    gap_day = cell(page, "2027-03-10")
+    expect(gap_day).to_have_class("cell gap")
+    expect(gap_day).to_contain_text("rostered but unavailable")
+    expect(cell(page, "2027-03-09")).to_have_class("cell")
+
+    gap_day.get_by_role("button", name="N3").click()
+    cover = page.locator("form.cover-form")
+    cover.get_by_label("Covered by").select_option(label="N2")
+    cover.get_by_label("Start").fill("2027-03-10T00:00")
+    cover.get_by_label("End").fill("2027-03-11T00:00")
+    cover.get_by_role("button", name="Cover").click()
+
+    expect(page.get_by_role("status")).to_contain_text("N2 covers N3")
+    expect(cell(page, "2027-03-10")).to_have_class("cell")
+    expect(cell(page, "2027-03-10")).to_contain_text("N2")
+
+    # The negotiator marks a day unavailable for themselves...
+    page.get_by_role("button", name="Log out").click()
+    login(page, live_server, "neg")
+    page.get_by_role("link", name="My shifts").click()
+    page.get_by_label("Start").fill("2027-03-16T00:00")
+    page.get_by_label("End").fill("2027-03-17T00:00")
+    page.get_by_label("Reason").select_option(label="Leave")
+    page.get_by_role("button", name="Mark unavailable").click()
+    expect(page.get_by_text("Marked unavailable.")).to_be_visible()
+
+    # ...and the coordinator's rota shows the conflict on their shift.
+    page.get_by_role("button", name="Log out").click()
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}{MARCH}")
+    clash = cell(page, "2027-03-16")
+    expect(clash.locator(".chip.conflict")).to_contain_text("ALPHA-01 is unavailable")
+    expect(clash).to_have_class("cell gap")
+    assert page.console_errors == []
