@@ -160,3 +160,17 @@ def test_it_lets_supervisors_look_but_not_edit(supervisor_client, rota, cadre):
 def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
     assert negotiator_client.get(BOARD).status_code == 403
     assert negotiator_client.post("/rota/undo/").status_code == 403
+
+
+def test_it_shows_the_audit_to_coordinators_and_supervisors_only(
+    coordinator_client, rota, cadre
+):
+    shift = put_on(rota, cadre["N1"])
+    coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
+    html = coordinator_client.get("/rota/changes/").content.decode()
+    assert "Removed N1" in html
+    assert "coord" in html
+
+
+def test_it_keeps_the_audit_from_negotiators(negotiator_client):
+    assert negotiator_client.get("/rota/changes/").status_code == 403
