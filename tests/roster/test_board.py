@@ -162,9 +162,7 @@ def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
     assert negotiator_client.post("/rota/undo/").status_code == 403
 
 
-def test_it_shows_the_audit_to_coordinators_and_supervisors_only(
-    coordinator_client, rota, cadre
-):
+def test_it_shows_the_audit_to_coordinators_and_supervisors_only(coordinator_client, rota, cadre):
     shift = put_on(rota, cadre["N1"])
     coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
     html = coordinator_client.get("/rota/changes/").content.decode()
