@@ -7,6 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "cadre": "bench.cadre",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }

@@ -24,6 +24,13 @@ class CadreRow:
     valid_until: date | None  # end of the current run of accreditation, else the last one
     lapsing_on: date | None  # set when that end is within the warning window
 
+    @property
+    def status(self) -> tuple[str, str]:
+        """(badge class, words) for the deployable badge."""
+        if not self.negotiator.active:
+            return "", "Inactive"
+        return ("good", "Deployable") if self.deployable else ("bad", "Not deployable")
+
 
 def cadre_row(negotiator: Negotiator, now) -> CadreRow:
     periods = negotiator.periods()

@@ -2,6 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cadre.models import Negotiator
@@ -155,3 +157,17 @@ def test_it_refuses_a_bad_or_taken_mobile_on_the_profile(negotiator_client, nego
 
 def test_it_gives_a_login_without_a_cadre_record_a_404_for_the_profile(supervisor_client):
     assert supervisor_client.get(reverse("my_profile")).status_code == 404
+
+
+def test_it_lists_the_cadre_in_the_same_number_of_queries_however_large(
+    coordinator_client, force, django_assert_max_num_queries
+):
+    for _ in range(3):
+        make_negotiator(force=force)
+    coordinator_client.get(reverse("cadre_list"))
+    with CaptureQueriesContext(connection) as small:
+        coordinator_client.get(reverse("cadre_list"))
+    for _ in range(20):
+        make_negotiator(force=force)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        coordinator_client.get(reverse("cadre_list"))

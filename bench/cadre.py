@@ -1,0 +1,81 @@
+"""Cadre speed: the cadre list for a regional mutual-aid register, and checking a large CSV."""
+
+from datetime import date, timedelta
+
+from bench.harness import Figure, setup_django, show, summary, timings_ms
+from cadre.importing import Known, read_cadre_csv
+
+REGISTER = 300  # ten forces' cadres, as a region sees them
+CSV_ROWS = 1000  # the drama range holds 1000 distinct mobiles
+
+
+def big_csv(rows: int) -> str:
+    lines = ["callsign,full_name,mobile,roles,force,passed_on,valid_until,username"]
+    for i in range(rows):
+        lines.append(
+            f"CS-{i:04d},Person {i},07700 900{i % 1000:03d},negotiator;adviser,WSX,"
+            f"2025-01-01,2028-01-01,user{i}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def csv_check():
+    text = big_csv(CSV_ROWS)
+    known = Known(force_codes=frozenset({"WSX"}))
+    result = read_cadre_csv(text, known)
+    assert result.ok, result.problems[:3]
+    samples = timings_ms(lambda: read_cadre_csv(text, known))
+    return summary(f"check a {CSV_ROWS}-row CSV", samples, 1000)
+
+
+def cadre_list():
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cadre.access import COORDINATOR
+    from cadre.models import Accreditation, Force, Negotiator
+
+    forces = [Force.objects.create(name=f"Bench Force {f}", code=f"BF{f}") for f in range(10)]
+    people = []
+    for i in range(REGISTER):
+        n = Negotiator(
+            force=forces[i % 10],
+            callsign=f"B-{i:03d}",
+            full_name=f"Bench {i}",
+            mobile=f"+447700900{i:03d}",
+        )
+        n.roles = ["negotiator"]
+        people.append(n)
+    Negotiator.objects.bulk_create(people)
+    today = date.today()
+    Accreditation.objects.bulk_create(
+        Accreditation(
+            negotiator=n,
+            kind=kind,
+            passed_on=today - timedelta(days=700),
+            valid_until=today + timedelta(days=(i * 7) % 400 - 20),
+        )
+        for i, n in enumerate(people)
+        for kind in ("initial", "refresher")
+    )
+    user = User.objects.create_user("bench-cadre")
+    user.groups.add(Group.objects.get_or_create(name=COORDINATOR)[0])
+    client = Client()
+    client.force_login(user)
+    url = "/cadre/?lapsing=on"
+    assert client.get("/cadre/").status_code == 200
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/cadre/")
+    figures = summary(f"cadre list of {REGISTER}", timings_ms(lambda: client.get("/cadre/")), 300)
+    figures += summary("cadre list, lapsing filter", timings_ms(lambda: client.get(url)), 300)
+    figures.append(Figure("SQL queries per cadre list", len(ctx.captured_queries), ""))
+    return figures
+
+
+def main():
+    show("CSV import check (pure, no database)", csv_check())
+    setup_django()
+    show(f"cadre list, {REGISTER} people in 10 forces (in-process client)", cadre_list())
