@@ -1,18 +1,21 @@
 """Inbound SMS webhook under load, on the production set-up.
 
 gunicorn (config.wsgi, DEBUG off) against a PostgreSQL database of its own
-(standby_bench, dropped and re-created each run), a seeded cadre and a live
-incident; then signed POST /twilio/sms/ at 300 requests a second for 10 s from
+(standby_bench, dropped and re-created each run), a seeded cadre of 60 called
+to 10 live incidents (BENCH_INCIDENTS; with 1, every reply queues for one row
+lock); then signed POST /twilio/sms/ at 300 requests a second for 10 s from
 this machine. Replies are a realistic mix: acceptances with ETAs (most of them
 late once the incident fills), declines, status updates, nonsense, and numbers
 that are not in the cadre. Target: 300 req/s sustained, p99 under 100 ms.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/standby_bench),
-BENCH_RATE (300), BENCH_SECONDS (10), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_PORT (8765).
+BENCH_RATE (300), BENCH_SECONDS (10), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_PORT (a free one),
+BENCH_INCIDENTS (10).
 """
 
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +55,7 @@ def server_env(database_url) -> dict:
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "LOG_LEVEL": "WARNING",
         "DB_POOL_MAX": env("BENCH_POOL", "8"),
+        "STANDBY_VAR_DIR": str(ROOT / "var" / "bench"),
     }
 
 
@@ -96,36 +100,38 @@ def seed():
         )
         for p in people
     )
-    incident = Incident.objects.create(
-        force=force,
-        reference="BEN-BENCH",
-        kind="barricade",
-        location="Bench town",
-        rendezvous="Station car park",
-        needs={"negotiator": 2, "coordinator": 1},
-        policy_name="Standard",
-        steps=[{"audience": "force", "channel": "sms", "wait_minutes": 60, "named": []}],
-        step_index=0,
-        next_step_at=timezone.now() + timedelta(hours=1),
-    )
-    for person in people:
-        callout = Callout.objects.create(
-            incident=incident, negotiator=person, asked_roles=person.roles, first_step=0
+    incidents = int(env("BENCH_INCIDENTS", "10"))
+    for i in range(incidents):
+        incident = Incident.objects.create(
+            force=force,
+            reference=f"BEN-{i:02d}",
+            kind="barricade",
+            location="Bench town",
+            rendezvous="Station car park",
+            needs={"negotiator": 2, "coordinator": 1},
+            policy_name="Standard",
+            steps=[{"audience": "force", "channel": "sms", "wait_minutes": 60, "named": []}],
+            step_index=0,
+            next_step_at=timezone.now() + timedelta(hours=1),
         )
-        Message.objects.create(
-            channel="sms",
-            purpose="callout",
-            incident=incident,
-            callout=callout,
-            negotiator=person,
-            step=0,
-            to_number=person.mobile,
-            from_number=FROM_NUMBER,
-            body="BEN-BENCH barricade, Bench town. Reply Y (ETA mins) or N",
-            status="delivered",
-            provider_sid=f"SMbench{person.pk:026d}",
-        )
-    print(f"Seeded {len(people)} negotiators and incident {incident.reference}", flush=True)
+        for person in people[i::incidents]:
+            callout = Callout.objects.create(
+                incident=incident, negotiator=person, asked_roles=person.roles, first_step=0
+            )
+            Message.objects.create(
+                channel="sms",
+                purpose="callout",
+                incident=incident,
+                callout=callout,
+                negotiator=person,
+                step=0,
+                to_number=person.mobile,
+                from_number=FROM_NUMBER,
+                body=f"{incident.reference} barricade, Bench town. Reply Y (ETA mins) or N",
+                status="delivered",
+                provider_sid=f"SMbench{person.pk:026d}",
+            )
+    print(f"Seeded {len(people)} negotiators called to {incidents} live incidents", flush=True)
 
 
 def build_requests(count, seed_value=7):
@@ -154,6 +160,12 @@ def build_requests(count, seed_value=7):
     return requests
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_until_up(url, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -172,13 +184,19 @@ def main():
     rate = int(env("BENCH_RATE", TARGET_RATE))
     seconds = float(env("BENCH_SECONDS", "10"))
     workers, threads = env("BENCH_WORKERS", "2"), env("BENCH_THREADS", "4")
-    port = int(env("BENCH_PORT", "8765"))
+    port = int(env("BENCH_PORT", "0")) or free_port()
     python = sys.executable
     server = server_env(database_url)
 
     recreate_database(database_url)
     subprocess.run(
         [python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=server, check=True
+    )
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=server,
+        check=True,
     )
     subprocess.run([python, "-m", "bench.webhook_load", "seed"], cwd=ROOT, env=server, check=True)
     gunicorn = subprocess.Popen(
@@ -228,7 +246,8 @@ def report(result, rate, seconds, workers, threads):
     ms = [result.percentile(p) * 1000 for p in (50, 95, 99)]
     achieved = len(result.latencies) / result.seconds if result.seconds else 0
     print(
-        f"inbound SMS webhook, gunicorn {workers} workers x {threads} threads, PostgreSQL\n"
+        f"inbound SMS webhook, gunicorn {workers} workers x {threads} threads, PostgreSQL, "
+        f"{env('BENCH_INCIDENTS', '10')} live incidents\n"
         f"  offered {rate}/s for {seconds:.0f} s: {result.sent} requests, "
         f"{result.ok} answered 2xx, {result.failed} failed {dict(result.statuses)}\n"
         f"  achieved {achieved:.0f} req/s; latency p50 {ms[0]:.1f} ms, p95 {ms[1]:.1f} ms, "
