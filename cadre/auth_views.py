@@ -7,7 +7,8 @@ from cadre import throttle
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    redirect_authenticated_user = True
+    # redirect_authenticated_user stays off: a logged-in non-staff user sent here
+    # by the admin would otherwise bounce between the two pages for ever.
 
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")

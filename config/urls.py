@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from cadre.auth_views import ThrottledLoginView
 from config import views
@@ -23,5 +24,7 @@ urlpatterns = [
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
     path("twilio/", include("callouts.webhook_urls")),
+    # The admin's own login page is not throttled: send it to ours (keeping ?next=).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

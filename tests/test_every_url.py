@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 # Prefix -> statuses an anonymous request may get there. Anything else must
 # send the visitor to a login page (or answer 403/404/405).
-OPEN = {"/login/": None, "/admin/login/": None, "/static/": None}
+OPEN = {"/login/": None, "/static/": None}
 MACHINE = {
     "/twilio/": {400, 401, 403, 404, 405},  # Twilio webhooks: signature checked
     "/api/": {401, 403, 404, 405},  # bearer token

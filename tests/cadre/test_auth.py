@@ -1,5 +1,5 @@
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.test import override_settings
 from django.urls import reverse
 
@@ -100,3 +100,28 @@ def test_it_shows_a_friendly_404_page(coordinator_client):
     assert response.status_code == 404
     assert "Not found" in response.text
     assert "Back to the dashboard" in response.text
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=2)
+def test_it_sends_the_admin_login_through_the_throttled_page(client):
+    User.objects.create_superuser("root", password="a-long-password")
+    response = client.get("/admin/login/?next=/admin/")
+    assert response["Location"] == "/login/?next=/admin/"
+    for _ in range(2):
+        log_in(client, "root", "wrong")
+    assert log_in(client, "root", "a-long-password").status_code == 429
+    response = client.post(
+        "/login/?next=/admin/",
+        {"username": "root", "password": "a-long-password", "next": "/admin/"},
+        REMOTE_ADDR="10.7.7.7",
+    )
+    assert response.status_code == 429  # the username is still blocked
+
+
+def test_it_lets_a_superuser_into_the_admin_after_logging_in(client):
+    User.objects.create_superuser("root", password="a-long-password")
+    response = client.post(
+        "/login/", {"username": "root", "password": "a-long-password", "next": "/admin/"}
+    )
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200

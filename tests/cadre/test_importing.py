@@ -85,3 +85,10 @@ def test_it_accepts_a_spreadsheet_bom_and_column_case():
 def test_it_reports_a_row_with_too_many_values():
     text = HEADER + "BRAVO-02,Ben,07700900002,negotiator,WSX,2025-01-01,2027-12-31,,extra\n"
     assert problems(text) == [(2, "More values than columns.")]
+
+
+def test_it_accepts_the_example_file_offered_on_the_import_page():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "static" / "cadre" / "example-cadre.csv"
+    assert read_cadre_csv(example.read_text(), KNOWN).ok
