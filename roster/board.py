@@ -76,7 +76,13 @@ def build(data: queries.RotaData, first: date, last: date) -> Board:
             starts = shift.start if local_date(shift.start) == day else None
             ends = shift.end if local_date(shift.end) == day else None
             cells[day][shift.role].chips.append(Chip(shift, found, starts, ends))
-    gaps = data.coverage(start, end).gaps
+    # A wider window than the grid, so that a gap running past either edge shows its real times.
+    context = timedelta(days=7)
+    gaps = [
+        g
+        for g in data.coverage(start - context, end + context).gaps
+        if g.start < end and g.end > start
+    ]
     for gap in gaps:
         for day in days_touched(gap.start, gap.end, first, last):
             cells[day][gap.role].gaps.append(gap)

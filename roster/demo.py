@@ -51,7 +51,9 @@ def seed(stdout=None):
             },
         )
         if order and not Shift.objects.filter(rota=rota, pattern=pattern).exists():
-            changes.generate(rota, None, pattern, first, end, confirm=True, reason="Demo data")
+            # From the day before, so the month's first hours (before handover) are covered.
+            start = first - timedelta(days=1)
+            changes.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
     seed_unavailability(rota, today)
     ensure_schedule()
     if stdout is not None:

@@ -18,6 +18,8 @@ ROLES = ("negotiator", "coordinator", "adviser")
 DEFAULT_MAX_CONSECUTIVE_DAYS = 7
 # Shifts closer together than this count as one unbroken run for the welfare limit.
 REST_BREAK = timedelta(hours=24)
+# The usual handover between on-call periods, local time.
+HANDOVER = time(8, 0)
 
 NOBODY = "nobody rostered"
 TOO_FEW = "too few rostered"
@@ -345,7 +347,7 @@ class Rotation:
     order: tuple[int, ...]
     length: str = "week"  # "day" or "week"
     handover_weekday: int = 0  # Monday
-    handover_time: time = time(8, 0)
+    handover_time: time = HANDOVER
     on_at_once: int = 1
     starts_on: date = date(2025, 1, 6)
 

@@ -138,18 +138,14 @@ def shift_new(request):
             ),
         )
     day = parse_day(request.GET.get("day"))
-    start = rules.at_local(day, rules.Rotation.handover_time)
+    start = rules.at_local(day, rules.HANDOVER)
     initial = {
         "role": request.GET.get("role", "negotiator"),
         "start": timezone.localtime(start),
-        "end": timezone.localtime(rules.at_local(day + timedelta(days=1), start_clock(start))),
+        "end": timezone.localtime(rules.at_local(day + timedelta(days=1), rules.HANDOVER)),
     }
     form = ShiftForm(initial=initial, negotiators=negotiators)
     return show_editor(request, rota, template, {"form": form})
-
-
-def start_clock(start):
-    return timezone.localtime(start).time()
 
 
 def parse_day(raw):
