@@ -113,7 +113,10 @@ def save_negotiator(form: NegotiatorForm, formset) -> Negotiator | None:
 
 def edit_negotiator(request, negotiator: Negotiator | None):
     instance = negotiator or Negotiator()
-    form = NegotiatorForm(request.POST or None, instance=instance)
+    own = Negotiator.objects.filter(user=request.user).values_list("force", flat=True).first()
+    # A new person is most likely in the coordinator's own force.
+    initial = {"force": own} if negotiator is None and own else {}
+    form = NegotiatorForm(request.POST or None, instance=instance, initial=initial)
     formset = AccreditationFormSet(request.POST or None, instance=instance, prefix="acc")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         saved = save_negotiator(form, formset)

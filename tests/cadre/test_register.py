@@ -171,3 +171,13 @@ def test_it_lists_the_cadre_in_the_same_number_of_queries_however_large(
         make_negotiator(force=force)
     with django_assert_max_num_queries(len(small.captured_queries)):
         coordinator_client.get(reverse("cadre_list"))
+
+
+def test_it_offers_the_coordinators_own_force_for_a_new_negotiator(
+    coordinator_client, coordinator_user
+):
+    make_force("Another Police", "ANO")
+    home = make_force("Wessex Constabulary", "WSX")
+    make_negotiator(force=home, user=coordinator_user, roles=["coordinator"])
+    form = coordinator_client.get(reverse("negotiator_create")).context["form"]
+    assert form["force"].value() == home.pk
