@@ -1,11 +1,14 @@
 """Background jobs for the rota (django-q2). Thin and idempotent: safe to run twice."""
 
+from datetime import timedelta
+
 from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
 from cadre.access import COORDINATOR
-from roster import queries, reminders
+from cadre.rules import local_date
+from roster import queries, reminders, rules
 from roster.models import Reminder, Rota
 
 SCHEDULE_NAME = "roster: queue reminders"
@@ -30,10 +33,13 @@ def queue_reminders(now=None) -> int:
     now = now or timezone.now()
     added = 0
     for rota in Rota.objects.select_related("force"):
-        data = queries.load(rota, now, now + reminders.GAP_HORIZON)
+        data = queries.load(rota, now - timedelta(days=2), now + reminders.GAP_HORIZON)
         live = [s for s in data.spans if s.end > now]
         due = reminders.shift_starts(live, now)
-        gaps = data.coverage(now, now + reminders.GAP_HORIZON).gaps
+        # From yesterday's local midnight, not from `now`: an ongoing gap then keeps the same
+        # start (and dedupe key) from one run to the next, so it is repeated at most daily.
+        since = rules.local_midnight(local_date(now) - timedelta(days=1))
+        gaps = data.coverage(since, now + reminders.GAP_HORIZON).gaps
         due += reminders.gap_alerts(gaps, coordinators_of(rota), rota.pk, now)
         keys = {d.key for d in due}
         existing = set(

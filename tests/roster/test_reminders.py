@@ -54,3 +54,13 @@ def test_it_has_a_command_that_installs_the_schedule(db):
     call_command("queue_reminders", "--schedule")
     call_command("queue_reminders", "--schedule")
     assert Schedule.objects.filter(func="roster.tasks.queue_reminders").count() == 1
+
+
+def test_it_does_not_repeat_an_ongoing_gap_alert_every_run(rota, cadre, coordinator_user):
+    put_on(rota, cadre["N1"], start=NOW - timedelta(days=3), days=20)
+    queue_reminders(NOW)
+    first = Reminder.objects.filter(kind="gap").count()
+    queue_reminders(NOW + timedelta(minutes=15))
+    queue_reminders(NOW + timedelta(hours=3))
+    assert first > 0
+    assert Reminder.objects.filter(kind="gap").count() == first
