@@ -42,7 +42,7 @@ def tick(now=None) -> dict:
     now = now or timezone.now()
     fired = 0
     for pk in due_incidents(now):
-        result = steps.fire(pk)
+        result = steps.fire(pk, now=now)
         if result is not None:
             fired += 1
             if result.message_ids:

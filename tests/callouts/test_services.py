@@ -1,0 +1,218 @@
+"""The incident lifecycle through services, and the escalator clock moving it on."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import timezone
+
+from callouts import clock, services
+from callouts.models import Callout, EscalationPolicy, EscalationStep, Incident, Message
+from tests.callouts.conftest import post_signed
+from tests.conftest import make_force, make_negotiator
+
+
+def raise_barricade(force, run_tasks, **kwargs):
+    return run_tasks(
+        services.raise_incident, force=force, kind="barricade", location="Maidstone", **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "riot"}, "kind"),
+        ({"location": "  "}, "location"),
+        ({"location": "x" * 81}, "location"),
+        ({"needs": {"negotiator": 0}}, "needs"),
+        ({"needs": {"negotiator": "2"}}, "needs"),
+        ({"needs": {"pilot": 1}}, "needs"),
+        ({"needs": {}}, "needs"),
+        ({"policy": "No such policy"}, "policy"),
+    ],
+)
+def test_it_refuses_bad_input_with_a_message_per_field_and_saves_nothing(
+    cadre, force, fields, field
+):
+    args = {"force": force, "kind": "barricade", "location": "Maidstone", **fields}
+    with pytest.raises(ValidationError) as error:
+        services.raise_incident(**args)
+    assert field in error.value.message_dict
+    assert not Incident.objects.exists()
+
+
+def test_it_freezes_the_policy_so_editing_it_changes_nothing_live(cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    policy = EscalationPolicy.objects.get(force=force, is_default=True)
+    EscalationStep.objects.filter(policy=policy).update(wait_minutes=59)
+    incident.refresh_from_db()
+    assert incident.policy_name == "Standard"
+    assert [s["wait_minutes"] for s in incident.steps] == [3, 0, 5, 4, 8, 0]
+
+
+def test_it_takes_a_policy_by_name_and_needs_from_it(cadre, force, run_tasks):
+    policy = EscalationPolicy.objects.create(
+        force=force, name="Quick", default_needs={"negotiator": 1}
+    )
+    EscalationStep.objects.create(policy=policy, position=0, audience="force", channel="sms")
+    incident = raise_barricade(force, run_tasks, policy="Quick")
+    assert incident.needs == {"negotiator": 1}
+    assert Callout.objects.filter(incident=incident).count() == 5
+
+
+def test_it_gives_each_incident_a_radio_reference(cadre, force, run_tasks):
+    refs = {raise_barricade(force, run_tasks).reference for _ in range(5)}
+    assert len(refs) == 5
+    for ref in refs:
+        code, word, number = ref.split("-")
+        assert code == "HOME" and word.isalpha() and number.isdigit()
+
+
+def due(incident):
+    incident.refresh_from_db()
+    return incident.next_step_at + timedelta(seconds=1)
+
+
+def test_a_step_that_times_out_escalates(cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    assert incident.step_index == -1
+    incident.refresh_from_db()
+    assert incident.step_index == 0
+    # Nobody answers within 3 minutes: the clock fires the voice calls and the
+    # SMS to every deployable member together.
+    run_tasks(clock.tick, due(incident))
+    incident.refresh_from_db()
+    assert incident.step_index == 2
+    calls = Message.objects.filter(channel="voice", step=1)
+    assert {m.negotiator.callsign for m in calls} == {"N-ONE", "N-TWO", "C-ONE"}
+    force_sms = Message.objects.filter(channel="sms", step=2)
+    assert {m.negotiator.callsign for m in force_sms} == {"N-THREE", "N-FOUR", "C-TWO"}
+    # Ticking again before the next step is due does nothing.
+    run_tasks(clock.tick, timezone.now())
+    assert Message.objects.filter(purpose="callout").count() == 9
+
+
+def test_it_runs_the_whole_policy_then_is_exhausted(cadre, force, run_tasks, coordinator_user):
+    boss = make_negotiator(
+        force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
+    )
+    incident = raise_barricade(force, run_tasks, raised_by=coordinator_user)
+    for _ in range(6):
+        run_tasks(clock.tick, due(incident))
+        incident.refresh_from_db()
+        if incident.status != "calling":
+            break
+    assert incident.status == "exhausted"
+    alerts = Message.objects.filter(purpose="alert")
+    assert boss.pk in {m.negotiator_id for m in alerts}
+    assert all("is SHORT" in m.body for m in alerts)
+    # Each person was asked once per step and channel, never more.
+    callout_messages = Message.objects.filter(purpose="callout")
+    keys = [(m.callout_id, m.step, m.channel) for m in callout_messages]
+    assert len(keys) == len(set(keys))
+
+
+def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, force, run_tasks):
+    from tests.callouts.conftest import put_on_call
+
+    neighbour = make_force("Next Door", "NXT")
+    force.neighbours.add(neighbour)
+    helper = make_negotiator(force=neighbour, callsign="NXT-1")
+    put_on_call(helper)
+    incident = raise_barricade(force, run_tasks)
+    for _ in range(4):
+        run_tasks(clock.tick, due(incident))
+    assert set(Message.objects.filter(negotiator=helper).values_list("channel", flat=True)) == {
+        "sms",
+        "voice",
+    }
+
+
+def test_someone_deployed_elsewhere_is_not_asked(client, cadre, force, run_tasks):
+    first = raise_barricade(force, run_tasks)
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    second = run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
+    assert not Callout.objects.filter(incident=second, negotiator=cadre["n1"]).exists()
+    run_tasks(services.stand_down, first)
+    third = run_tasks(services.raise_incident, force=force, kind="other", location="Deal")
+    assert Callout.objects.filter(incident=third, negotiator=cadre["n1"]).exists()
+
+
+def post_signed_accept(client, run_tasks, person, body="Y", sid="SMacc"):
+    params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
+    return run_tasks(post_signed, client, "/twilio/sms/", params)
+
+
+def test_raising_needs_resumes_escalation_for_what_is_missing(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    run_tasks(services.raise_needs, incident, "coordinator", 1)
+    incident.refresh_from_db()
+    assert incident.status == "calling"
+    assert incident.needs == {"negotiator": 1, "coordinator": 1}
+    # The coordinator on call, never asked for a negotiator place, is asked at once.
+    c1 = Callout.objects.get(incident=incident, negotiator=cadre["c1"])
+    assert c1.asked_roles == ["coordinator"] and c1.state == "delivered"
+    # Negotiators stood down when it filled are not asked again.
+    assert Callout.objects.get(incident=incident, negotiator=cadre["n2"]).state == "stood_down"
+    assert not Message.objects.filter(negotiator=cadre["n2"], purpose="callout", step__gt=0)
+    # Coordinators not yet reached are asked when the escalation reaches them.
+    for _ in range(3):
+        run_tasks(clock.tick, due(incident))
+    assert Callout.objects.get(incident=incident, negotiator=cadre["c2"]).asked_roles == [
+        "coordinator"
+    ]
+
+
+def test_standing_down_messages_everyone_who_accepted(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    run_tasks(services.stand_down, incident)
+    run_tasks(services.stand_down, incident)
+    incident.refresh_from_db()
+    assert incident.status == "stood_down"
+    stand_downs = Message.objects.filter(purpose="stand_down")
+    assert {m.negotiator.callsign for m in stand_downs} == {"N-ONE", "N-TWO", "C-ONE"}
+    assert Callout.objects.filter(incident=incident).exclude(state="stood_down").count() == 0
+    run_tasks(services.close, incident)
+    incident.refresh_from_db()
+    assert incident.status == "closed" and stand_downs.count() == 3
+    with pytest.raises(ValidationError):
+        services.raise_needs(incident, "negotiator")
+
+
+def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    pending = Message.objects.filter(purpose="callout").first()
+    Message.objects.filter(pk=pending.pk).update(status="pending", provider_sid=None)
+    run_tasks(services.close, incident)
+    pending.refresh_from_db()
+    assert pending.status == "cancelled"
+    assert Message.objects.filter(purpose="stand_down").count() == 3
+
+
+def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    post_signed_accept(client, run_tasks, cadre["n1"], body="N", sid="SMno")
+    incident.refresh_from_db()
+    assert incident.status == "calling"
+    assert Callout.objects.get(incident=incident, negotiator=cadre["n1"]).state == "declined"
+
+
+def test_the_escalator_command_ticks_once(cadre, force, run_tasks):
+    incident = Incident.objects.create(
+        force=force,
+        reference="HOME-X-01",
+        kind="other",
+        location="Deal",
+        steps=[{"audience": "on_call", "channel": "sms", "wait_minutes": 3, "named": []}],
+        next_step_at=timezone.now(),
+    )
+    run_tasks(call_command, "escalator", "--once")
+    incident.refresh_from_db()
+    assert incident.step_index == 0
+    assert Message.objects.filter(incident=incident, purpose="callout").count() == 3
