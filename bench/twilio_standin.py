@@ -27,7 +27,7 @@ class StandIn:
         self.calls: list[dict] = []
         # to number -> [(http status, twilio code, how many times)]
         self.failures: dict[str, list] = {}
-        self.server = ThreadingHTTPServer((host, port), _handler(self))
+        self.server = _QuietServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -63,6 +63,12 @@ class StandIn:
 
     def sent_to(self, to: str) -> list[dict]:
         return [m for m in self.messages if m["to"] == to]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client killed mid-request (the point of some tests) is not news.
+        pass
 
 
 def _now():

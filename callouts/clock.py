@@ -31,7 +31,10 @@ def due_incidents(now):
 
 
 def _claim(queryset, now, hold: timedelta) -> list[int]:
-    """Take due messages for this tick by moving their next_attempt_at on (one winner each)."""
+    """Take due messages for this tick by moving their next_attempt_at on (one winner each).
+
+    If the task we queue for them is lost, they fall due again after `hold`.
+    """
     ids = list(queryset.values_list("pk", flat=True)[:BATCH])
     if not ids:
         return []

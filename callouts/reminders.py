@@ -34,7 +34,7 @@ def deliver_due(now=None) -> int:
 def _queue_one(pk, now) -> Message | None:
     with transaction.atomic():
         reminder = (
-            Reminder.objects.select_for_update()
+            Reminder.objects.select_for_update(of=("self",))
             .select_related("negotiator", "user")
             .filter(pk=pk, sent_at__isnull=True, cancelled_at__isnull=True)
             .first()

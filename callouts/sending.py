@@ -80,15 +80,13 @@ def claim(message_id, now) -> Message | None:
     """Lock, check, mark SENDING with a lease: the one caller that gets it sends it."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("incident", "callout")
             .filter(pk=message_id, direction=Message.Direction.OUT)
             .first()
         )
         if message is None or message.status != S.PENDING:
             return None
-        if message.attempts and message.next_attempt_at and message.next_attempt_at > now:
-            return None  # waiting out a backoff
         if not _still_wanted(message):
             message.status = S.CANCELLED
             message.next_attempt_at = None
@@ -180,8 +178,7 @@ def reconcile(message_id) -> bool:
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None or message.status != S.SENDING:
             return False
-        if message.next_attempt_at and message.next_attempt_at > now:
-            return False
+        # Only the clock calls this, once the lease is over: nothing can still be in flight.
         try:
             sid = get_gateway().find_sent(message)
         except Exception:  # ask again on the next tick

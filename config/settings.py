@@ -6,6 +6,7 @@ rather than running a force's callouts on a guessed configuration.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -137,11 +138,15 @@ if _engine == "django.db.backends.sqlite3":
 elif _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"]["pool"] = {
-        "min_size": env_int("DB_POOL_MIN", 2),
-        "max_size": env_int("DB_POOL_MAX", 10),
-        "timeout": 10,
-    }
+    # qcluster forks its workers after opening connections, and a pool shared
+    # across a fork hands the same socket to several processes (django-q2 issue
+    # #209: "the last operation didn't produce records"); there, plain connections.
+    if sys.argv[1:2] != ["qcluster"]:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 10),
+            "timeout": 10,
+        }
 else:
     raise ImproperlyConfigured(f"DATABASE_URL names an unsupported database ({_engine})")
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
@@ -256,6 +261,14 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
         "SMS_GATEWAY is the simulator with DEBUG off: no callout would reach a phone. "
         "Set SMS_GATEWAY=twilio (or ALLOW_SIMULATOR=true for a demo server)."
     )
+# Callout sending (callouts/sending.py): threads sending one step side by side;
+# how long a send may stay "sending" before the provider is asked whether it
+# took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
+# how long a queued send may wait for a worker before the escalator sends it.
+CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 32)
+CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
+CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
+
 # The simulator signs its webhooks as Twilio would, with this token.
 if not TWILIO_AUTH_TOKEN and SMS_GATEWAY == "simulator":
     TWILIO_AUTH_TOKEN = "simulator-auth-token"

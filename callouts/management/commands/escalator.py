@@ -31,7 +31,8 @@ class Command(BaseCommand):
         while not stop.is_set():
             started = time.monotonic()
             try:
-                close_old_connections()
+                if not connection.in_atomic_block:
+                    close_old_connections()
                 clock.tick(timezone.now())
                 if started - last_reminders >= REMINDER_EVERY:
                     last_reminders = started
@@ -39,9 +40,11 @@ class Command(BaseCommand):
             except Exception:
                 # A database restart or a lock timeout must not stop the clock.
                 log.exception("escalator tick failed; trying again")
-                connection.close()
+                if not connection.in_atomic_block:
+                    connection.close()
             if once:
                 break
             stop.wait(max(0.0, interval - (time.monotonic() - started)))
-        connection.close()
+        if not connection.in_atomic_block:
+            connection.close()
         self.stdout.write("escalator: stopped")
