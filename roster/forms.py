@@ -14,10 +14,21 @@ class CallsignChoice(forms.ModelChoiceField):
         return obj.callsign
 
 
+# Dates outside these years are typing slips; refusing them keeps date arithmetic safe.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def check_years(*values):
+    for value in values:
+        if value and not (FIRST_YEAR <= value.year <= LAST_YEAR):
+            raise forms.ValidationError(f"Dates must lie between {FIRST_YEAR} and {LAST_YEAR}.")
+
+
 class TimesMixin:
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        check_years(start, end)
         if start and end:
             if end < start:
                 raise forms.ValidationError("The end is before the start.")
@@ -90,6 +101,7 @@ class PatternForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        check_years(data.get("starts_on"))
         wanted = [c.strip() for c in data.get("callsigns", "").replace(",", " ").split()]
         found = {n.callsign.upper(): n for n in self.negotiators}
         unknown = [c for c in wanted if c.upper() not in found]
@@ -128,6 +140,7 @@ class GenerateForm(forms.Form):
     def clean(self):
         data = super().clean()
         first, end = data.get("first_day"), data.get("end_day")
+        check_years(first, end)
         if first and end and end <= first:
             raise forms.ValidationError("The range must end after it starts.")
         if first and end and (end - first).days > 366:

@@ -19,7 +19,15 @@ from cadre.access import (
 from cadre.models import Negotiator
 from cadre.rules import local_date
 from roster import board, changes, queries, rules
-from roster.forms import CoverForm, GenerateForm, PatternForm, ShiftForm, UnavailabilityForm
+from roster.forms import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CoverForm,
+    GenerateForm,
+    PatternForm,
+    ShiftForm,
+    UnavailabilityForm,
+)
 from roster.models import RotaChange, RotationPattern, Shift, SwapRequest
 
 
@@ -36,10 +44,7 @@ def current_rota(request):
 
 def view_state(params):
     kind = "month" if params.get("view") == "month" else "week"
-    try:
-        anchor = date.fromisoformat(params.get("at", ""))
-    except ValueError:
-        anchor = local_date(timezone.now())
+    anchor = parse_day(params.get("at"))
     if kind == "month":
         first = anchor.replace(day=1)
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
@@ -59,14 +64,13 @@ def render_board(request, rota, editor=None, done="", params=None):
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
     )
     grid = board.build(data, first, last)
-    step = timedelta(days=7) if kind == "week" else timedelta(days=32)
     context = {
         "rota": rota,
         "board": grid,
         "kind": kind,
         "first": first,
-        "previous": (first - timedelta(days=1) if kind == "month" else first - step),
-        "next": (last + timedelta(days=1)),
+        "previous": first - timedelta(days=1 if kind == "month" else 7),
+        "next": last + timedelta(days=1),
         "can_edit": is_coordinator(request.user),
         "swaps": SwapRequest.objects.filter(
             shift__rota=rota, status=SwapRequest.Status.PENDING
@@ -149,10 +153,14 @@ def shift_new(request):
 
 
 def parse_day(raw):
+    """A day from the query string; today for anything unusable or absurdly far off."""
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
+        day = None
+    if day is None or not (FIRST_YEAR <= day.year <= LAST_YEAR):
         return local_date(timezone.now())
+    return day
 
 
 def live_shift(rota, pk):

@@ -195,3 +195,25 @@ def test_it_shows_no_gap_across_the_october_clock_change(coordinator_client, rot
     assert saturday.end - saturday.start == timedelta(hours=25)
     html = coordinator_client.get("/rota/board/?view=week&at=2026-10-25").content.decode()
     assert "Fully covered" in html
+
+
+def test_it_survives_absurd_input_without_a_500(coordinator_client, rota, cadre):
+    for url in (
+        "/rota/board/?view=month&at=0001-01-01",
+        "/rota/board/?view=week&at=9999-12-31",
+        "/rota/board/?at=nonsense",
+        "/rota/shift/new/?day=0001-01-01&role=nobody",
+    ):
+        assert coordinator_client.get(url).status_code == 200
+    response = coordinator_client.post(
+        "/rota/shift/new/",
+        {
+            "negotiator": cadre["N1"].pk,
+            "role": "negotiator",
+            "start": "9999-12-31T08:00",
+            "end": "9999-12-31T09:00",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert "Dates must lie between 2000 and 2100." in response.content.decode()
+    assert not Shift.objects.exists()
