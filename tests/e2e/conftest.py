@@ -1,6 +1,6 @@
 """Browser fixtures: Playwright driving Debian's Chromium against pytest-django's live_server.
 
-Reuse them from any app's browser test:
+Reuse them from any app's browser test (`phone_page` is a phone-sized `page`):
 
     pytestmark = pytest.mark.e2e
 
@@ -58,14 +58,29 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/London")
+def _new_page(browser, **options):
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/London", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     # Console errors include Content-Security-Policy violations: tests can assert none.
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _new_page(browser)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A page the size of a phone held upright, with touch: how negotiators use Standby."""
+    context, page = _new_page(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     yield page
     context.close()
 

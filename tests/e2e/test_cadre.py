@@ -39,3 +39,22 @@ def test_it_refuses_a_negotiator_the_cadre_list(page, live_server, negotiator_us
     response = page.goto(f"{live_server.url}/cadre/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_it_lets_a_negotiator_change_their_mobile_on_a_phone(
+    phone_page, live_server, negotiator_user
+):
+    page = phone_page
+    login(page, live_server, "neg")
+    page.get_by_role("link", name="My profile").click()
+    expect(page.get_by_role("heading", name="My accreditation")).to_be_visible()
+    page.get_by_label("Your mobile number").fill("07700 900")
+    page.get_by_role("button", name="Update mobile").click()
+    expect(page.get_by_text("is not a valid phone number")).to_be_visible()
+    page.get_by_label("Your mobile number").fill("07700 900456")
+    page.get_by_role("button", name="Update mobile").click()
+    expect(page.get_by_text("Your mobile number has been updated.")).to_be_visible()
+    expect(page.get_by_label("Your mobile number")).to_have_value("07700 900456")
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.console_errors == []
