@@ -334,3 +334,17 @@ def mark_unavailable(user, negotiator, start, end, reason, note="") -> Unavailab
             summary=f"{negotiator.callsign} unavailable {when(start)}–{when(end)}",
         )
     return absence
+
+
+def withdraw_unavailability(user, absence: Unavailability):
+    with transaction.atomic():
+        negotiator = absence.negotiator
+        RotaChange.objects.create(
+            rota=queries.rota_for(negotiator.force),
+            by=user,
+            action="available",
+            summary=(
+                f"{negotiator.callsign} available again {when(absence.start)}–{when(absence.end)}"
+            ),
+        )
+        absence.delete()

@@ -99,3 +99,25 @@ def regenerate_feed(request):
     feed.regenerate()
     messages.success(request, "New calendar link made: the old one no longer works.")
     return redirect("my_shifts")
+
+
+@login_required
+@require_POST
+def withdraw_swap(request, pk):
+    swap = get_object_or_404(
+        SwapRequest, pk=pk, shift__negotiator=me(request), status=SwapRequest.Status.PENDING
+    )
+    swap.status = SwapRequest.Status.WITHDRAWN
+    swap.decided_by, swap.decided_at = request.user, timezone.now()
+    swap.save(update_fields=["status", "decided_by", "decided_at"])
+    messages.success(request, "Swap request withdrawn.")
+    return redirect("my_shifts")
+
+
+@login_required
+@require_POST
+def withdraw_unavailability(request, pk):
+    absence = get_object_or_404(Unavailability, pk=pk, negotiator=me(request))
+    changes.withdraw_unavailability(request.user, absence)
+    messages.success(request, "Unavailability withdrawn.")
+    return redirect("my_shifts")

@@ -19,6 +19,12 @@ urlpatterns = [
     path("mine/", self_views.my_shifts, name="my_shifts"),
     path("mine/unavailable/", self_views.mark_unavailable, name="my_unavailable"),
     path("mine/swap/<int:pk>/", self_views.request_swap, name="my_swap"),
+    path("mine/swap/<int:pk>/withdraw/", self_views.withdraw_swap, name="my_swap_withdraw"),
+    path(
+        "mine/unavailable/<int:pk>/withdraw/",
+        self_views.withdraw_unavailability,
+        name="my_unavailable_withdraw",
+    ),
     path("mine/feed/", self_views.regenerate_feed, name="my_feed_regenerate"),
     # The only roster URLs open without a login: the token in the path is the credential.
     path("feed/<str:token>/mine.ics", feeds.mine, name="rota_feed_mine"),

@@ -95,3 +95,28 @@ def test_it_hides_the_reason_from_supervisors(supervisor_client, rota, force):
     html = supervisor_client.get(f"/rota/board/?at={soon():%Y-%m-%d}").content.decode()
     assert "SICK-01 is unavailable" in html
     assert "Sickness" not in html
+
+
+def test_it_lets_me_withdraw_my_unavailability_and_swap_request(
+    negotiator_client, negotiator_user, rota, force
+):
+    absence = Unavailability.objects.create(
+        negotiator=me(negotiator_user), start=soon(), end=soon() + timedelta(days=1)
+    )
+    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    swap = SwapRequest.objects.create(shift=mine, taker=make_negotiator(force))
+    negotiator_client.post(f"/rota/mine/unavailable/{absence.pk}/withdraw/")
+    negotiator_client.post(f"/rota/mine/swap/{swap.pk}/withdraw/")
+    assert not Unavailability.objects.exists()
+    swap.refresh_from_db()
+    assert swap.status == "withdrawn"
+    assert RotaChange.objects.get().action == "available"
+
+
+def test_it_will_not_withdraw_someone_elses_unavailability(negotiator_client, force):
+    theirs = Unavailability.objects.create(
+        negotiator=make_negotiator(force), start=soon(), end=soon() + timedelta(days=1)
+    )
+    response = negotiator_client.post(f"/rota/mine/unavailable/{theirs.pk}/withdraw/")
+    assert response.status_code == 404
+    assert Unavailability.objects.exists()
