@@ -65,12 +65,19 @@ def all_negotiators():
     return Negotiator.objects.select_related("force").order_by("force__code", "callsign")
 
 
+def busiest_first(phones):
+    """Handsets with the latest messages first (a demo's incident is at the top); then the rest."""
+    active = [p for p in phones if p["log"]]
+    active.sort(key=lambda p: p["log"][-1].created_at, reverse=True)
+    return active + [p for p in phones if not p["log"]]
+
+
 @simulator_only
 def phones(request):
     return render(
         request,
         "callouts/phones.html",
-        {"phones": handsets(all_negotiators()), "poll_seconds": POLL_SECONDS},
+        {"phones": busiest_first(handsets(all_negotiators())), "poll_seconds": POLL_SECONDS},
     )
 
 
