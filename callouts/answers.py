@@ -44,7 +44,9 @@ def missing(incident) -> dict[str, int]:
 
 def record(callout_id: int, kind: str, eta=None, channel="sms", message=None) -> Outcome:
     incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
-    with transaction.atomic():
+    # No savepoint: inside the inbound SMS transaction an error undoes the whole message
+    # anyway, and the webhook answers faster without two more round trips under the lock.
+    with transaction.atomic(savepoint=False):
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         callout = Callout.objects.select_related("negotiator").get(pk=callout_id)
         callout.incident = incident
@@ -75,9 +77,11 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
         _response(callout, Response.Kind.ACCEPT, channel, message, eta)
         return Outcome("accepted", texts.accepted_sms(incident, callout.role, callout.eta_minutes))
     open_places = missing(incident)
-    role = escalation.choose_role(
-        callout.negotiator.roles, open_places, audiences.supply(incident, now)
-    )
+    holds = callout.negotiator.roles
+    # Scarcity decides only between several open roles they hold; skip its queries otherwise.
+    choices = [r for r in holds if open_places.get(r, 0) > 0]
+    supply = audiences.supply(incident, now) if len(choices) > 1 else {}
+    role = escalation.choose_role(holds, open_places, supply)
     if role is None:
         # Every place they could fill is taken: thanked, stood down, recorded as late.
         callout.late = True

@@ -1,10 +1,10 @@
 """Who a step's audience reaches, loaded as plain candidates for escalation.decide."""
 
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from cadre.access import COORDINATOR, SUPERVISOR
-from cadre.models import Negotiator, Role
+from cadre.models import ROLE_FIELDS, Negotiator, Role
 from callouts import escalation
 from callouts.models import Callout, Incident
 from roster import queries as roster
@@ -85,5 +85,7 @@ def managers(incident) -> list[Negotiator]:
 
 def supply(incident, at) -> dict[str, int]:
     """How many deployable members of the force hold each role: fewer means scarcer."""
-    people = Negotiator.objects.deployable(at).filter(force=incident.force)
-    return {role: people.with_role(role).count() for role in Role.values}
+    people = Negotiator.objects.deployable(at).filter(force_id=incident.force_id)
+    return people.aggregate(
+        **{role: Count("pk", filter=Q(**{ROLE_FIELDS[role]: True})) for role in Role.values}
+    )
