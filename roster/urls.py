@@ -1,6 +1,6 @@
 from django.urls import path
 
-from roster import feeds, self_views, views
+from roster import feeds, planning_views, self_views, views
 
 urlpatterns = [
     path("", views.home, name="rota_home"),
@@ -12,10 +12,10 @@ urlpatterns = [
     path("shift/<int:pk>/remove/", views.shift_remove, name="rota_shift_remove"),
     path("undo/", views.undo, name="rota_undo"),
     path("swap/<int:pk>/", views.swap_decide, name="rota_swap_decide"),
-    path("generate/", views.generate, name="rota_generate"),
-    path("patterns/", views.patterns, name="rota_patterns"),
-    path("unavailable/", views.unavailable_for, name="rota_unavailable_for"),
-    path("changes/", views.audit, name="rota_audit"),
+    path("generate/", planning_views.generate, name="rota_generate"),
+    path("patterns/", planning_views.patterns, name="rota_patterns"),
+    path("unavailable/", planning_views.unavailable_for, name="rota_unavailable_for"),
+    path("changes/", planning_views.audit, name="rota_audit"),
     path("mine/", self_views.my_shifts, name="my_shifts"),
     path("mine/unavailable/", self_views.mark_unavailable, name="my_unavailable"),
     path("mine/swap/<int:pk>/", self_views.request_swap, name="my_swap"),

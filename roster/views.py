@@ -23,12 +23,9 @@ from roster.forms import (
     FIRST_YEAR,
     LAST_YEAR,
     CoverForm,
-    GenerateForm,
-    PatternForm,
     ShiftForm,
-    UnavailabilityForm,
 )
-from roster.models import RotaChange, RotationPattern, Shift, SwapRequest
+from roster.models import RotaChange, Shift, SwapRequest
 
 
 def current_rota(request):
@@ -275,94 +272,8 @@ def swap_decide(request, pk):
     )
 
 
-@coordinator_required
-def generate(request):
-    rota = current_rota(request)
-    patterns = RotationPattern.objects.filter(rota=rota)
-    template = "roster/_generate_form.html"
-    if request.method != "POST":
-        kind, first, last = view_state(request.GET)
-        form = GenerateForm(
-            initial={"first_day": first, "end_day": last + timedelta(days=1)}, patterns=patterns
-        )
-        return show_editor(request, rota, template, {"form": form})
-    form = GenerateForm(request.POST, patterns=patterns)
-    context = {"form": form}
-    if not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
-    d = form.cleaned_data
-    return attempt(
-        request,
-        rota,
-        template,
-        context,
-        lambda: changes.generate(
-            rota,
-            request.user,
-            d["pattern"],
-            d["first_day"],
-            d["end_day"],
-            d["confirm"],
-            d["reason"],
-        ),
-    )
-
-
-@coordinator_required
-def unavailable_for(request):
-    """A coordinator marks someone unavailable (negotiators do it for themselves on 'my shifts')."""
-    rota = current_rota(request)
-    template = "roster/_unavailable_form.html"
-    negotiators = cadre_of(rota)
-    if request.method != "POST":
-        return show_editor(
-            request, rota, template, {"form": UnavailabilityForm(), "negotiators": negotiators}
-        )
-    form = UnavailabilityForm(request.POST)
-    context = {"form": form, "negotiators": negotiators}
-    who = negotiators.filter(pk=request.POST.get("negotiator") or 0).first()
-    if who is None:
-        context["errors"] = ["Choose who is unavailable."]
-    if who is None or not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
-    d = form.cleaned_data
-    try:
-        absence = changes.mark_unavailable(
-            request.user, who, d["start"], d["end"], d["reason"], d["note"]
-        )
-    except changes.Refused as e:
-        context["errors"] = e.errors
-        return render_board(request, rota, editor=(template, context), params=request.POST)
-    done = f"{who.callsign} marked unavailable from {rules.when(absence.start)}."
-    return render_board(request, rota, done=done, params=request.POST)
-
-
-@cadre_viewer_required
-def audit(request):
-    rota = current_rota(request)
-    entries = RotaChange.objects.filter(rota=rota).select_related("by")[:200]
-    return render(request, "roster/audit.html", {"entries": entries, "rota": rota})
-
-
 @login_required
 def home(request):
     if can_view_cadre(request.user):
         return redirect(reverse("rota_board"))
     return redirect(reverse("my_shifts"))
-
-
-@coordinator_required
-def patterns(request):
-    rota = current_rota(request)
-    everyone = list(Negotiator.objects.filter(force=rota.force_id))
-    form = PatternForm(request.POST or None, negotiators=everyone)
-    if request.method == "POST" and form.is_valid():
-        form.instance.rota = rota
-        form.save()
-        return redirect("rota_patterns")
-    names = {n.pk: n.callsign for n in everyone}
-    rows = [
-        (p, [names.get(pk, "?") for pk in p.order], calendar.day_name[p.handover_weekday])
-        for p in rota.patterns.all()
-    ]
-    return render(request, "roster/patterns.html", {"form": form, "rows": rows})
