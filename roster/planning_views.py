@@ -10,7 +10,7 @@ from cadre.models import Negotiator
 from roster import changes, rules
 from roster.forms import GenerateForm, PatternForm, UnavailabilityForm
 from roster.models import RotaChange, RotationPattern
-from roster.views import attempt, cadre_of, current_rota, render_board, show_editor, view_state
+from roster.views import cadre_of, current_rota, render_board, show_editor, submit, view_state
 
 
 @coordinator_required
@@ -25,16 +25,13 @@ def generate(request):
         )
         return show_editor(request, rota, template, {"form": form})
     form = GenerateForm(request.POST, patterns=patterns)
-    context = {"form": form}
-    if not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
-    d = form.cleaned_data
-    return attempt(
+    return submit(
         request,
         rota,
         template,
-        context,
-        lambda: changes.generate(
+        {"form": form},
+        form,
+        lambda d: changes.generate(
             rota,
             request.user,
             d["pattern"],

@@ -113,6 +113,13 @@ def attempt(request, rota, template, context, action):
     return render_board(request, rota, editor=(template, context), params=request.POST)
 
 
+def submit(request, rota, template, context, form, change):
+    """Check the form, then make the change it describes (`change` takes its cleaned data)."""
+    if not form.is_valid():
+        return render_board(request, rota, editor=(template, context), params=request.POST)
+    return attempt(request, rota, template, context, lambda: change(form.cleaned_data))
+
+
 @cadre_viewer_required
 def rota_board(request):
     return render_board(request, current_rota(request))
@@ -125,16 +132,13 @@ def shift_new(request):
     template = "roster/_shift_form.html"
     if request.method == "POST":
         form = ShiftForm(request.POST, negotiators=negotiators)
-        context = {"form": form}
-        if not form.is_valid():
-            return render_board(request, rota, editor=(template, context), params=request.POST)
-        d = form.cleaned_data
-        return attempt(
+        return submit(
             request,
             rota,
             template,
-            context,
-            lambda: changes.add(
+            {"form": form},
+            form,
+            lambda d: changes.add(
                 rota, request.user, d["negotiator"], d["role"], d["start"], d["end"], d["reason"]
             ),
         )
@@ -202,16 +206,13 @@ def edit_shift(request, pk, acting, form_class, change):
     form = form_class(request.POST, negotiators=cadre_of(rota), prefix=acting)
     context = shift_context(rota, shift, **{acting: form})
     context["acting"] = acting
-    template = "roster/_shift_detail.html"
-    if not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
-    d = form.cleaned_data
-    return attempt(
+    return submit(
         request,
         rota,
-        template,
+        "roster/_shift_detail.html",
         context,
-        lambda: change(shift, request.user, d["negotiator"], d["start"], d["end"], d["reason"]),
+        form,
+        lambda d: change(shift, request.user, d["negotiator"], d["start"], d["end"], d["reason"]),
     )
 
 
