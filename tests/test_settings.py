@@ -1,0 +1,71 @@
+"""Settings come from the environment and refuse unsafe production values loudly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 40,
+    "ALLOWED_HOSTS": "standby.example.police.uk",
+    "PUBLIC_BASE_URL": "https://standby.example.police.uk",
+    "SMS_GATEWAY": "twilio",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_FROM_NUMBER": "+447700900999",
+}
+
+
+def load_settings(**env):
+    """Import the settings in a fresh interpreter; return (exit code, output)."""
+    ours = set(GOOD_PRODUCTION) | {"Q_SYNC", "DATABASE_URL", "REDIS_URL", "ALLOW_SIMULATOR"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    clean["STANDBY_VAR_DIR"] = str(ROOT / "var" / "settings-test")
+    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_it_runs_locally_with_nothing_set():
+    code, out = load_settings()
+    assert code == 0, out
+    assert "sqlite3" in out
+
+
+def test_it_accepts_a_complete_production_configuration():
+    code, out = load_settings(
+        **GOOD_PRODUCTION, DATABASE_URL="postgres://standby@db.internal:5432/standby"
+    )
+    assert code == 0, out
+    assert "postgresql" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "short"}, "at least 32 characters"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
+        ({"PUBLIC_BASE_URL": "http://standby.example.police.uk"}, "must use https"),
+        ({"PUBLIC_BASE_URL": "standby.example"}, "must start with http"),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"TWILIO_AUTH_TOKEN": ""}, "needs TWILIO_AUTH_TOKEN"),
+        ({"SMS_GATEWAY": "carrier-pigeon"}, "SMS_GATEWAY must be"),
+        ({"SMS_GATEWAY": "simulator"}, "no callout would reach a phone"),
+        ({"DATABASE_URL": "mysql://root@localhost/standby"}, "unsupported database"),
+        ({"Q_WORKERS": "many"}, "Q_WORKERS must be a whole number"),
+    ],
+)
+def test_it_refuses_unsafe_production_settings(change, message):
+    code, out = load_settings(**(GOOD_PRODUCTION | change))
+    assert code != 0
+    assert "ImproperlyConfigured" in out
+    assert message in out
