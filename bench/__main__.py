@@ -7,6 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "callout_speed": "bench.callout_speed",
     "cadre": "bench.cadre",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class CalloutsConfig(AppConfig):
     name = "callouts"
     verbose_name = "Incidents and callouts"
+
+    def ready(self):
+        # Load the sending path (the Twilio SDK's modules included) now, once, so
+        # that qcluster's forked workers inherit it instead of 60 sending threads
+        # queueing on the import lock the first time a step fires.
+        from django_q.signals import post_spawn
+
+        from callouts import sending, tasks  # noqa: F401
+        from callouts.gateways import twilio  # noqa: F401
+
+        post_spawn.connect(sending.warm_up, dispatch_uid="callouts-warm-up")

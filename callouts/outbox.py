@@ -20,15 +20,40 @@ def dispatch_grace() -> timedelta:
     return timedelta(seconds=getattr(settings, "CALLOUTS_DISPATCH_GRACE", 20))
 
 
-def create(**fields) -> Message | None:
-    """Insert one outgoing message, or None when the unique constraints say it exists already."""
+def new_message(**fields) -> Message:
+    """An outgoing message, not yet saved: pending, due for the clock after the grace."""
     fields.setdefault("status", Message.Status.PENDING)
     fields.setdefault("next_attempt_at", timezone.now() + dispatch_grace())
+    return Message(direction=Message.Direction.OUT, **fields)
+
+
+def create(**fields) -> Message | None:
+    """Insert one outgoing message, or None when the unique constraints say it exists already."""
     try:
         with transaction.atomic():
-            return Message.objects.create(direction=Message.Direction.OUT, **fields)
+            message = new_message(**fields)
+            message.save()
+            return message
     except IntegrityError:
         return None
+
+
+def insert(messages: list[Message]) -> list[Message]:
+    """Insert many at once; if one already exists, one by one, keeping those that are new."""
+    try:
+        with transaction.atomic():
+            return Message.objects.bulk_create(messages)
+    except IntegrityError:
+        created = []
+        for message in messages:
+            try:
+                with transaction.atomic():
+                    message.pk = None
+                    message.save()
+                    created.append(message)
+            except IntegrityError:
+                continue
+        return created
 
 
 def queue(messages):

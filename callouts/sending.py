@@ -9,12 +9,15 @@ ours to that number (`find_sent`), and the status callback carries our own id, s
 either one adopts the sid. Only when the provider has nothing is it sent again.
 """
 
+import contextlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from callouts.gateways import PermanentError, TemporaryError, get_gateway
@@ -37,30 +40,84 @@ def backoff(attempts: int) -> timedelta:
 
 
 def threads() -> int:
-    if settings.Q_CLUSTER.get("sync"):
-        # Tests run tasks inside the test's transaction; other threads would not see it.
-        return 1
-    return getattr(settings, "CALLOUTS_SEND_THREADS", 32)
+    return getattr(settings, "CALLOUTS_SEND_THREADS", 64)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """Threads that only talk to the provider (no database), kept for their HTTP sessions."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="send")
+        return _pool
+
+
+def warm_up(**_):
+    """Start the sending threads and their gateways when a queue worker starts (post_spawn).
+
+    Callouts are rare: without this a worker's first incident would also pay for
+    starting 64 threads and building 64 SDK clients.
+    """
+    count = threads()
+    ready = threading.Barrier(count, timeout=5)
+
+    def start():
+        get_gateway()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait()
+
+    for _ in range(count):
+        _executor().submit(start)
+
+
+def send(message_id) -> bool:
+    return send_many([message_id]) == 1
 
 
 def send_many(message_ids) -> int:
-    """Send a step's messages side by side: 60 SMS must not go one after another."""
-    ids = list(message_ids)
-    workers = min(threads(), len(ids))
-    if workers <= 1:
-        return sum(bool(send(pk)) for pk in ids)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return sum(pool.map(_send_in_thread, ids))
+    """Send messages side by side: a step's 60 SMS must not go one after another.
+
+    The claim (PENDING -> SENDING) is one committed transaction before any
+    provider call; the threads then only make the provider calls; the results
+    are saved here. Returns how many the provider took.
+    """
+    claimed = claim(message_ids, timezone.now())
+    if not claimed:
+        return 0
+    if len(claimed) == 1 or threads() <= 1:
+        outcomes = [_call(m) for m in claimed]
+    else:
+        outcomes = list(_executor().map(_call, claimed))
+    taken = 0
+    for message, outcome in zip(claimed, outcomes, strict=True):
+        taken += _record(message, outcome)
+    return taken
 
 
-def _send_in_thread(pk) -> bool:
+def _call(message):
     try:
-        return bool(send(pk, release_connection=True))
-    except Exception:
-        log.exception("sending message %s failed", pk)
+        return get_gateway().send(message)
+    except (TemporaryError, PermanentError) as e:
+        return e
+    except Exception as e:  # an unknown failure is retried, never lost
+        log.exception("gateway failed for message %s", message.pk)
+        return TemporaryError(str(e)[:300])
+
+
+def _record(message, outcome) -> bool:
+    if isinstance(outcome, PermanentError):
+        _give_up(message, outcome)
         return False
-    finally:
-        connection.close()
+    if isinstance(outcome, Exception):
+        _retry_later(message, outcome)
+        return False
+    _record_sent(message, outcome.sid, outcome.status)
+    get_gateway().after_send(message)
+    return True
 
 
 def _still_wanted(message) -> bool:
@@ -76,54 +133,36 @@ def _still_wanted(message) -> bool:
     return incident.status == Incident.Status.CALLING and message.callout.state in open_states
 
 
-def claim(message_id, now) -> Message | None:
-    """Lock, check, mark SENDING with a lease: the one caller that gets it sends it."""
+def claim(message_ids, now) -> list[Message]:
+    """Lock, check, mark SENDING with a lease, commit: whoever claims a message sends it.
+
+    Rows another claimer holds are skipped, not waited for; callout messages no
+    longer wanted (filled, stood down, answered) are cancelled instead.
+    """
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
+        rows = list(
+            Message.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("incident", "callout")
-            .filter(pk=message_id, direction=Message.Direction.OUT)
-            .first()
+            .filter(
+                pk__in=list(message_ids),
+                direction=Message.Direction.OUT,
+                status=S.PENDING,
+            )
+            .order_by("pk")
         )
-        if message is None or message.status != S.PENDING:
-            return None
-        if not _still_wanted(message):
-            message.status = S.CANCELLED
-            message.next_attempt_at = None
-            message.save(update_fields=["status", "next_attempt_at"])
-            return None
-        message.status = S.SENDING
-        message.attempts += 1
-        message.next_attempt_at = now + lease()
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
-        return message
-
-
-def send(message_id, release_connection=False) -> bool:
-    now = timezone.now()
-    message = claim(message_id, now)
-    if message is None:
-        return False
-    if release_connection:
-        # Back to the pool while we wait for the provider: 60 sends side by side
-        # must not need 60 database connections.
-        connection.close()
-    gateway = get_gateway()
-    try:
-        sent = gateway.send(message)
-    except TemporaryError as e:
-        _retry_later(message, e)
-        return False
-    except PermanentError as e:
-        _give_up(message, e)
-        return False
-    except Exception as e:  # an unknown failure is retried, never lost
-        log.exception("gateway failed for message %s", message.pk)
-        _retry_later(message, TemporaryError(str(e)[:300]))
-        return False
-    _record_sent(message, sent.sid, sent.status)
-    gateway.after_send(message)
-    return True
+        wanted = [m for m in rows if _still_wanted(m)]
+        unwanted = [m.pk for m in rows if not _still_wanted(m)]
+        if unwanted:
+            Message.objects.filter(pk__in=unwanted).update(
+                status=S.CANCELLED, next_attempt_at=None, status_at=now
+            )
+        Message.objects.filter(pk__in=[m.pk for m in wanted]).update(
+            status=S.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + lease()
+        )
+        for message in wanted:
+            message.status = S.SENDING
+            message.attempts += 1
+    return wanted
 
 
 def _record_sent(message, sid, provider_status):

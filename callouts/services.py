@@ -8,6 +8,8 @@ the transaction commits.
 This is the contract the views, the API and the simulator use.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +26,9 @@ from callouts.models import (
     default_needs,
 )
 
+# The queued task fires the first step at once; the escalator clock fires it
+# itself only if the task has not run by then (a queue backlog, a dead worker).
+FIRST_STEP_GRACE = timedelta(seconds=2)
 LOCATION_MAX = Incident._meta.get_field("location").max_length
 RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
 
@@ -106,7 +111,7 @@ def raise_incident(
             steps=policies.freeze(chosen),
             status=Incident.Status.CALLING,
             step_index=-1,
-            next_step_at=now,
+            next_step_at=now + FIRST_STEP_GRACE,
             raised_by=raised_by,
         )
         _save_with_unique_reference(incident)
@@ -158,7 +163,7 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
 def restart_escalation(incident):
     incident.status = Incident.Status.CALLING
     incident.step_index = -1
-    incident.next_step_at = timezone.now()
+    incident.next_step_at = timezone.now() + FIRST_STEP_GRACE
     incident.filled_at = None
     incident.exhausted_at = None
 

@@ -70,7 +70,9 @@ def _decide(incident, now) -> escalation.Decision:
     _, asked = asked_state(incident)
     index = incident.step_index + 1
     step_candidates = []
-    due = incident.next_step_at is None or incident.next_step_at <= now
+    # The first step is due as soon as it is asked for; next_step_at is then
+    # only the clock's fallback in case the queued task never runs.
+    due = index == 0 or incident.next_step_at is None or incident.next_step_at <= now
     if index < len(incident.steps) and due:
         step_candidates = audiences.candidates(incident, incident.steps[index], now)
     return escalation.decide(
@@ -103,44 +105,57 @@ def _apply(incident, decision, now) -> list[int]:
 
 
 def _send(incident, decision) -> list[Message]:
-    created = []
+    """Callouts and their messages for one step, inserted in bulk under the incident's lock."""
     people = {
         c.negotiator_id: c for c in incident.callouts.select_related("negotiator", "incident")
     }
     new_people = Negotiator.objects.in_bulk(
         [s.person_id for s in decision.sends if s.person_id not in people] + list(decision.alerts)
     )
+    new_callouts = [
+        Callout(
+            incident=incident,
+            negotiator=new_people[send.person_id],
+            asked_roles=list(send.roles),
+            first_step=decision.step_index,
+        )
+        for send in decision.sends
+        if send.person_id not in people
+    ]
+    for callout in Callout.objects.bulk_create(new_callouts):
+        people[callout.negotiator_id] = callout
+    bodies = {Channel.SMS: texts.callout_sms(incident), Channel.VOICE: texts.voice_script(incident)}
+    messages = []
     for send in decision.sends:
-        callout = people.get(send.person_id)
-        if callout is None:
-            callout = Callout.objects.create(
-                incident=incident,
-                negotiator=new_people[send.person_id],
-                asked_roles=list(send.roles),
-                first_step=decision.step_index,
-            )
-        elif set(send.roles) - set(callout.asked_roles):
+        callout = people[send.person_id]
+        if set(send.roles) - set(callout.asked_roles):
             callout.asked_roles = sorted(set(callout.asked_roles) | set(send.roles))
             callout.save(update_fields=["asked_roles"])
-        for channel in send.channels:
-            created.append(
-                outbox.create(
-                    channel=channel,
-                    purpose=Message.Purpose.CALLOUT,
-                    incident=incident,
-                    callout=callout,
-                    negotiator=callout.negotiator,
-                    step=decision.step_index,
-                    to_number=callout.negotiator.mobile,
-                    body=texts.callout_sms(incident)
-                    if channel == Channel.SMS
-                    else texts.voice_script(incident),
-                )
+        messages += [
+            outbox.new_message(
+                channel=channel,
+                purpose=Message.Purpose.CALLOUT,
+                incident=incident,
+                callout=callout,
+                negotiator=callout.negotiator,
+                step=decision.step_index,
+                to_number=callout.negotiator.mobile,
+                body=bodies[channel],
             )
+            for channel in send.channels
+        ]
     if decision.alerts:
         body = texts.short_alert_sms(incident, dict(decision.missing))
-        for person_id in decision.alerts:
-            created.append(
-                outbox.alert(incident, new_people[person_id], body, step=decision.step_index)
+        messages += [
+            outbox.new_message(
+                channel=Channel.SMS,
+                purpose=Message.Purpose.ALERT,
+                incident=incident,
+                negotiator=new_people[pk],
+                step=decision.step_index,
+                to_number=new_people[pk].mobile,
+                body=body,
             )
-    return created
+            for pk in decision.alerts
+        ]
+    return outbox.insert(messages)

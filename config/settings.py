@@ -265,7 +265,7 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
 # how long a send may stay "sending" before the provider is asked whether it
 # took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
 # how long a queued send may wait for a worker before the escalator sends it.
-CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 32)
+CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 64)
 CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 

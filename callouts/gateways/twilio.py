@@ -52,10 +52,12 @@ class TwilioGateway(Gateway):
         if settings.TWILIO_API_BASE:
             self.client.api.base_url = settings.TWILIO_API_BASE.rstrip("/")
         self.from_number = settings.TWILIO_FROM_NUMBER
+        # The SDK builds these lazily; build them now, before threads share the work.
+        self.messages, self.calls = self.client.messages, self.client.calls
 
     def send_sms(self, message) -> Sent:
         try:
-            created = self.client.messages.create(
+            created = self.messages.create(
                 to=message.to_number,
                 from_=self.from_number,
                 body=message.body,
@@ -67,7 +69,7 @@ class TwilioGateway(Gateway):
 
     def place_call(self, message) -> Sent:
         try:
-            created = self.client.calls.create(
+            created = self.calls.create(
                 to=message.to_number,
                 from_=self.from_number,
                 url=voice_url(message),
@@ -85,14 +87,10 @@ class TwilioGateway(Gateway):
         """A message (or call) of ours to that number since it was saved, if Twilio has one."""
         try:
             if message.channel == "voice":
-                found = self.client.calls.list(
-                    to=message.to_number, from_=self.from_number, limit=20
-                )
+                found = self.calls.list(to=message.to_number, from_=self.from_number, limit=20)
                 matches = [c for c in found if _after(c.date_created, message)]
             else:
-                found = self.client.messages.list(
-                    to=message.to_number, from_=self.from_number, limit=20
-                )
+                found = self.messages.list(to=message.to_number, from_=self.from_number, limit=20)
                 matches = [
                     m for m in found if m.body == message.body and _after(m.date_created, message)
                 ]

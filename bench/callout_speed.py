@@ -1,0 +1,210 @@
+"""Callout speed: the first step's SMS out, and steps firing on time.
+
+Against the local Twilio stand-in (answers each request after 200 ms), with a
+real `qcluster` and the `escalator` as subprocesses on a PostgreSQL database of
+its own (standby_bench_callouts, dropped and re-created each run).
+
+1. From raising an incident to the first step's 60 SMS all accepted by the
+   provider: target under 1.5 s (they must go side by side, not one by one).
+2. Escalation steps firing late: 50 steps falling due over ~15 s, lateness =
+   when the step's first message was saved minus when it was due; target p95 < 2 s.
+
+Environment: BENCH_CALLOUTS_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/standby_bench_callouts), BENCH_RUNS (5).
+"""
+
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PEOPLE = 60
+STEPS = 50
+TARGET_FIRST_STEP_S, TARGET_LATENESS_P95_S = 1.5, 2.0
+
+
+def recreate_database(url):
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def configure(url, standin_url):
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": url,
+            "Q_SYNC": "false",
+            "SMS_GATEWAY": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "bench-token",
+            "TWILIO_FROM_NUMBER": "+447700900000",
+            "TWILIO_API_BASE": standin_url,
+            "LOG_LEVEL": "WARNING",
+            "STANDBY_VAR_DIR": str(ROOT / "var" / "bench-callouts"),
+        }
+    )
+
+
+def start(*args):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process):
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def cadre():
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from cadre.models import Accreditation, Force, Negotiator
+    from callouts.policy import create_default_policy
+    from roster.models import Shift
+    from roster.queries import rota_for
+
+    force = Force.objects.create(name="Bench Constabulary", code="BENCH")
+    create_default_policy(force)
+    now = timezone.now()
+    for i in range(PEOPLE):
+        person = Negotiator.objects.create(
+            force=force, callsign=f"B-{i:02d}", full_name=f"Bench {i}", mobile=f"+4477009{i:05d}"
+        )
+        Accreditation.objects.create(
+            negotiator=person,
+            kind="initial",
+            passed_on=date(2020, 1, 1),
+            valid_until=date.today() + timedelta(days=400),
+        )
+        Shift.objects.create(
+            rota=rota_for(force),
+            negotiator=person,
+            role="negotiator",
+            start=now - timedelta(hours=1),
+            end=now + timedelta(hours=12),
+        )
+    return force
+
+
+def first_step(force, standin, runs):
+    from callouts import services
+
+    figures = []
+    for _ in range(runs):
+        standin.messages.clear()
+        began = time.monotonic()
+        services.raise_incident(force=force, kind="barricade", location="Bench Lane")
+        deadline = began + 20
+        while len(standin.messages) < PEOPLE and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if len(standin.messages) < PEOPLE:
+            figures.append(float("inf"))
+        else:
+            figures.append(max(m["received_at"] for m in standin.messages) - began)
+        time.sleep(0.5)
+    return figures
+
+
+def lateness(force):
+    from datetime import timedelta
+
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from callouts.models import Incident
+
+    t0 = timezone.now() + timedelta(seconds=3)
+    step = [{"audience": "named", "channel": "sms", "wait_minutes": 30, "named": []}]
+    people = list(force.negotiators.values_list("pk", flat=True))
+    due = {}
+    for i in range(STEPS):
+        step[0]["named"] = [people[i % len(people)]]
+        incident = Incident.objects.create(
+            force=force,
+            reference=f"BENCH-LATE-{i:02d}",
+            kind="other",
+            location="Bench Lane",
+            needs={"negotiator": 1},
+            steps=[dict(step[0])],
+            next_step_at=t0 + timedelta(seconds=0.3 * i),
+        )
+        due[incident.pk] = incident.next_step_at
+    time.sleep(3 + 0.3 * STEPS + 3)
+    fired = dict(
+        Incident.objects.filter(pk__in=due)
+        .annotate(first=Min("messages__created_at"))
+        .values_list("pk", "first")
+    )
+    return [(fired[pk] - due[pk]).total_seconds() if fired.get(pk) else float("inf") for pk in due]
+
+
+def p95(values):
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def main():
+    sys.path.insert(0, str(ROOT))
+    from bench.twilio_standin import StandIn
+
+    url = os.environ.get(
+        "BENCH_CALLOUTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/standby_bench_callouts"
+    )
+    runs = int(os.environ.get("BENCH_RUNS", "5"))
+    recreate_database(url)
+    with StandIn(delay=0.2) as standin:
+        configure(url, standin.base_url)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=os.environ, check=True
+        )
+        import django
+
+        django.setup()
+        force = cadre()
+        processes = [start("qcluster"), start("escalator")]
+        try:
+            time.sleep(3)  # let the cluster start its workers
+            firsts = first_step(force, standin, runs)
+            late = lateness(force)
+        finally:
+            for process in processes:
+                stop(process)
+    print(
+        f"first step, {PEOPLE} SMS accepted by the stand-in (200 ms each), from raising: "
+        + ", ".join(f"{s:.2f}s" for s in firsts)
+        + f"; worst {max(firsts):.2f}s (target < {TARGET_FIRST_STEP_S}s) "
+        + ("OK" if max(firsts) < TARGET_FIRST_STEP_S else "MISSED")
+    )
+    print(
+        f"step firing lateness over {len(late)} steps: median {statistics.median(late):.3f}s, "
+        f"p95 {p95(late):.3f}s, max {max(late):.3f}s (target p95 < {TARGET_LATENESS_P95_S}s) "
+        + ("OK" if p95(late) < TARGET_LATENESS_P95_S else "MISSED")
+    )
+
+
+if __name__ == "__main__":
+    main()
