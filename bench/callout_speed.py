@@ -21,23 +21,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 60
 STEPS = 50
 TARGET_FIRST_STEP_S, TARGET_LATENESS_P95_S = 1.5, 2.0
-
-
-def recreate_database(url):
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def configure(url, standin_url):
@@ -170,6 +158,7 @@ def p95(values):
 def main():
     sys.path.insert(0, str(ROOT))
     from bench.twilio_standin import StandIn
+    from bench.webhook_load import recreate_database
 
     url = os.environ.get(
         "BENCH_CALLOUTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/standby_bench_callouts"
