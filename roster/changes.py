@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from cadre.models import Negotiator
 from roster import queries, rules
-from roster.models import RotaChange, RotationPattern, Shift, SwapRequest, Unavailability
+from roster.models import (
+    CoverageRule,
+    RotaChange,
+    RotationPattern,
+    Shift,
+    SwapRequest,
+    Unavailability,
+)
 from roster.rules import when
 
 UNDOABLE = {"add", "move", "cover", "remove", "swap", "generate"}
@@ -348,3 +355,25 @@ def withdraw_unavailability(user, absence: Unavailability):
             ),
         )
         absence.delete()
+
+
+def set_cover_rules(rota, user, values: dict):
+    """Minimum on call per role and the welfare limit; the audit keeps the old and new values."""
+    with transaction.atomic():
+        before = {**rota.minimums(), "max_consecutive_days": rota.max_consecutive_days}
+        for role in rules.ROLES:
+            CoverageRule.objects.update_or_create(
+                rota=rota, role=role, defaults={"minimum": values[role]}
+            )
+        rota.max_consecutive_days = values["max_consecutive_days"]
+        rota.save(update_fields=["max_consecutive_days"])
+        after = {key: values[key] for key in before}
+        RotaChange.objects.create(
+            rota=rota,
+            by=user,
+            action="rules",
+            summary="Cover rules: "
+            + ", ".join(f"{k.replace('_', ' ')} {before[k]}→{after[k]}" for k in before),
+            before=[before],
+            after=[after],
+        )

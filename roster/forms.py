@@ -146,3 +146,14 @@ class GenerateForm(forms.Form):
         if first and end and (end - first).days > 366:
             raise forms.ValidationError("Generate at most a year at a time.")
         return data
+
+
+class CoverRulesForm(forms.Form):
+    """The minimum on call per role at all times, and the welfare limit, for one rota."""
+
+    negotiator = forms.IntegerField(min_value=0, max_value=20, label="Negotiators on call")
+    coordinator = forms.IntegerField(min_value=0, max_value=20, label="Coordinators on call")
+    adviser = forms.IntegerField(min_value=0, max_value=20, label="Advisers on call")
+    max_consecutive_days = forms.IntegerField(
+        min_value=1, max_value=60, label="Most days on call in a row"
+    )

@@ -3,12 +3,14 @@
 import calendar
 from datetime import timedelta
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from cadre.access import cadre_viewer_required, coordinator_required
 from cadre.models import Negotiator
 from roster import changes, rules
-from roster.forms import GenerateForm, PatternForm, UnavailabilityForm
+from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
 from roster.models import RotaChange, RotationPattern
 from roster.views import cadre_of, current_rota, render_board, show_editor, submit, view_state
 
@@ -80,11 +82,11 @@ def audit(request):
 
 
 @coordinator_required
-def patterns(request):
+def patterns(request, rules_form=None):
     rota = current_rota(request)
     everyone = list(Negotiator.objects.filter(force=rota.force_id))
-    form = PatternForm(request.POST or None, negotiators=everyone)
-    if request.method == "POST" and form.is_valid():
+    form = PatternForm(request.POST if rules_form is None else None, negotiators=everyone)
+    if request.method == "POST" and rules_form is None and form.is_valid():
         form.instance.rota = rota
         form.save()
         return redirect("rota_patterns")
@@ -93,4 +95,20 @@ def patterns(request):
         (p, [names.get(pk, "?") for pk in p.order], calendar.day_name[p.handover_weekday])
         for p in rota.patterns.all()
     ]
-    return render(request, "roster/patterns.html", {"form": form, "rows": rows})
+    rules_form = rules_form or CoverRulesForm(
+        initial={**rota.minimums(), "max_consecutive_days": rota.max_consecutive_days}
+    )
+    context = {"form": form, "rows": rows, "rules_form": rules_form}
+    return render(request, "roster/patterns.html", context)
+
+
+@coordinator_required
+@require_POST
+def cover_rules(request):
+    rota = current_rota(request)
+    form = CoverRulesForm(request.POST)
+    if not form.is_valid():
+        return patterns(request, rules_form=form)
+    changes.set_cover_rules(rota, request.user, form.cleaned_data)
+    messages.success(request, "Cover rules saved.")
+    return redirect("rota_patterns")

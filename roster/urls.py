@@ -14,6 +14,7 @@ urlpatterns = [
     path("swap/<int:pk>/", views.swap_decide, name="rota_swap_decide"),
     path("generate/", planning_views.generate, name="rota_generate"),
     path("patterns/", planning_views.patterns, name="rota_patterns"),
+    path("rules/", planning_views.cover_rules, name="rota_cover_rules"),
     path("unavailable/", planning_views.unavailable_for, name="rota_unavailable_for"),
     path("changes/", planning_views.audit, name="rota_audit"),
     path("mine/", self_views.my_shifts, name="my_shifts"),

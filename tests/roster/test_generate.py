@@ -103,3 +103,25 @@ def test_it_creates_a_rotation_from_callsigns(coordinator_client, rota, cadre):
     response = new_rotation(coordinator_client, "N1, NOPE")
     assert "Unknown callsigns: NOPE" in response.content.decode()
     assert RotationPattern.objects.count() == 1
+
+
+def test_it_sets_the_cover_rules_and_audits_them(coordinator_client, rota):
+    response = coordinator_client.post(
+        "/rota/rules/",
+        {"negotiator": 3, "coordinator": 1, "adviser": 1, "max_consecutive_days": 5},
+    )
+    assert response.status_code == 302
+    rota.refresh_from_db()
+    assert rota.minimums() == {"negotiator": 3, "coordinator": 1, "adviser": 1}
+    assert rota.max_consecutive_days == 5
+    assert "negotiator 2→3" in RotaChange.objects.get(action="rules").summary
+
+
+def test_it_refuses_a_negative_minimum(coordinator_client, rota):
+    response = coordinator_client.post(
+        "/rota/rules/",
+        {"negotiator": -1, "coordinator": 1, "adviser": 0, "max_consecutive_days": 7},
+    )
+    assert response.status_code == 200
+    assert "greater than or equal to 0" in response.content.decode()
+    assert not RotaChange.objects.exists()
