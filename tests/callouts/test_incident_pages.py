@@ -268,6 +268,7 @@ def test_it_lists_history_with_who_went_and_how_fast(supervisor_client, force):
     row = response.context["rows"][0]
     assert (row["timing"].asked, row["timing"].answered, row["timing"].went) == (2, 2, 1)
     assert "KILO-1" in html
+    assert "LIMA-2: declined after" in html
     assert "4 min 00 s" in html
 
 
