@@ -36,20 +36,24 @@ class Result:
         return ordered[index]
 
 
-async def _read_response(reader) -> int:
+async def _read_response(reader) -> tuple[int, bool]:
+    """The status, and whether the connection may be used again."""
     status_line = await reader.readline()
     status = int(status_line.split()[1])
-    length = 0
+    length, reusable = 0, True
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b"\n", b""):
             break
         name, _, value = line.decode("latin-1").partition(":")
-        if name.strip().lower() == "content-length":
+        name = name.strip().lower()
+        if name == "content-length":
             length = int(value.strip())
+        elif name == "connection" and value.strip().lower() == "close":
+            reusable = False
     if length:
         await reader.readexactly(length)
-    return status
+    return status, reusable
 
 
 def _request_bytes(host, path, body: bytes, headers: dict) -> bytes:
@@ -78,9 +82,12 @@ async def _run(url, requests, rate, connections, timeout):
                 conn = await asyncio.open_connection(parts.hostname, parts.port)
             reader, writer = conn
             writer.write(payload)
-            status = await asyncio.wait_for(_read_response(reader), timeout)
+            status, reusable = await asyncio.wait_for(_read_response(reader), timeout)
             latencies.append(time.perf_counter() - due)
             statuses[status] = statuses.get(status, 0) + 1
+            if not reusable:
+                writer.close()
+                conn = None
             pool.put_nowait(conn)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
             failed += 1

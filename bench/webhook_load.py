@@ -203,7 +203,8 @@ def main():
         [
             python, "-m", "gunicorn", "config.wsgi",
             "--bind", f"127.0.0.1:{port}",
-            "--workers", workers, "--threads", threads, "--worker-class", "gthread",
+            "--workers", workers, "--threads", threads,
+            "--worker-class", "sync" if threads == "1" else "gthread",
             "--keep-alive", "10", "--log-level", "warning",
         ],
         cwd=ROOT,
@@ -214,11 +215,65 @@ def main():
         wait_until_up(url)
         warmup = build_warmup(rate)
         loadgen.run(url, warmup, rate=rate / 2)
+        web, database = children(gunicorn.pid), database_backends(database_url)
+        web_before, db_before = cpu_seconds(web), cpu_seconds(database)
+        wall = time.perf_counter()
         result = loadgen.run(url, build_requests(int(rate * seconds)), rate=rate)
+        web_cpu, db_cpu = cpu_seconds(web) - web_before, cpu_seconds(database) - db_before
+        wall = time.perf_counter() - wall
     finally:
         gunicorn.terminate()
         gunicorn.wait(10)
     report(result, rate, seconds, workers, threads)
+    answered = max(len(result.latencies), 1)
+    per_request = (web_cpu + db_cpu) / answered * 1000
+    print(
+        f"  CPU a request: gunicorn {web_cpu / answered * 1000:.1f} ms + PostgreSQL "
+        f"{db_cpu / answered * 1000:.1f} ms "
+        f"({(web_cpu + db_cpu) / wall * 100:.0f}% of one core over the run; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n"
+        f"  so 2 idle cores could serve at most about {2000 / per_request:.0f} req/s",
+        flush=True,
+    )
+
+
+def children(pid) -> list[int]:
+    """The gunicorn workers: processes whose parent is the master."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def database_backends(database_url) -> list[int]:
+    import psycopg
+
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def build_warmup(rate):
