@@ -5,6 +5,8 @@ Reminder.sent_at is set in the same transaction, so a reminder is queued once
 however many ticks or workers look at it; the Message then goes out like any other.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,10 +17,12 @@ from roster.models import Reminder
 BATCH = 100
 
 
+# A reminder this late (delivery was down) would only confuse: it is closed instead.
+TOO_LATE = timedelta(hours=12)
+
+
 def due(now):
-    return Reminder.objects.filter(
-        sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
-    ).order_by("due_at", "pk")
+    return Reminder.objects.due(now).order_by("due_at", "pk")
 
 
 def deliver_due(now=None) -> int:
@@ -42,8 +46,8 @@ def _queue_one(pk, now) -> Message | None:
         if reminder is None:
             return None
         mobile = reminder.mobile()
-        if not mobile:
-            # Nobody to text: closed rather than tried for ever.
+        if not mobile or reminder.due_at < now - TOO_LATE:
+            # Nobody to text, or far too late: closed rather than tried for ever.
             reminder.cancelled_at = now
             reminder.save(update_fields=["cancelled_at"])
             return None
