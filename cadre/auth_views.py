@@ -1,9 +1,13 @@
 """Log in with throttling. Logout and password change are Django's own views."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
 from cadre import throttle
+
+log = logging.getLogger("standby.security")
 
 
 class ThrottledLoginView(auth_views.LoginView):
@@ -15,6 +19,7 @@ class ThrottledLoginView(auth_views.LoginView):
         address = throttle.client_address(request)
         if throttle.is_blocked(username, address):
             # Refuse before the password is checked, so a blocked caller learns nothing.
+            log.warning("Login refused (throttled): username=%r address=%s", username, address)
             form = self.get_form_class()(request, initial={"username": username})
             minutes = max(1, settings.LOGIN_THROTTLE_WINDOW // 60)
             context = self.get_context_data(form=form, throttled_minutes=minutes)

@@ -125,3 +125,11 @@ def test_it_lets_a_superuser_into_the_admin_after_logging_in(client):
     )
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=1)
+def test_it_logs_a_throttled_login_for_the_security_record(client, caplog):
+    log_in(client, "kim", "wrong")
+    with caplog.at_level("WARNING", logger="standby.security"):
+        log_in(client, "kim", "again")
+    assert "Login refused (throttled): username='kim' address=10.0.0.1" in caplog.text
