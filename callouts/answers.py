@@ -42,8 +42,11 @@ def missing(incident) -> dict[str, int]:
     return escalation.missing_roles(incident.needs, asked)
 
 
-def record(callout_id: int, kind: str, eta=None, channel="sms", message=None) -> Outcome:
-    incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
+def record(
+    callout_id: int, kind: str, eta=None, channel="sms", message=None, incident_id=None
+) -> Outcome:
+    if incident_id is None:
+        incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
     # No savepoint: inside the inbound SMS transaction an error undoes the whole message
     # anyway, and the webhook answers faster without two more round trips under the lock.
     with transaction.atomic(savepoint=False):

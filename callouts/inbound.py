@@ -41,8 +41,8 @@ def _previous_answer(sid) -> str | None:
 
 
 def _handle(sid, from_number, to_number, body):
-    if sid and Message.objects.filter(provider_sid=sid).exists():
-        return _previous_answer(sid)
+    # A repeated MessageSid fails the insert below on the unique provider_sid, and
+    # handle_sms answers it as before: no look-up first on every message.
     person = Negotiator.objects.filter(mobile=from_number).first()
     inbound = Message.objects.create(
         direction=Message.Direction.IN,
@@ -101,7 +101,9 @@ def _understand(person, inbound, reply):
     callout, answer = _which_callout(person, reply)
     if callout is None:
         return answer, None
-    outcome = answers.record(callout.pk, reply.kind, reply.eta_minutes, Channel.SMS, inbound)
+    outcome = answers.record(
+        callout.pk, reply.kind, reply.eta_minutes, Channel.SMS, inbound, callout.incident_id
+    )
     return outcome.text, callout.incident
 
 
