@@ -199,6 +199,7 @@ def incident_detail(request, pk):
                     "answered_at": iso(row.answered_at),
                     "arrived_at": iso(row.arrived_at),
                     "unreachable_on": list(row.unreachable_on),
+                    "keyword": row.keyword or None,
                 }
                 for row in summary.rows
             ],

@@ -44,6 +44,15 @@ class CalloutFacts:
     full_name: str = ""
     mobile: str = ""
     callout_id: int | None = None
+    # The last carrier keyword they sent since being asked: "stop", "start" or "help".
+    keyword: str = ""
+
+
+KEYWORD_LABELS = {
+    "stop": "sent STOP: no more SMS",
+    "start": "sent START: SMS back on",
+    "help": "asked for HELP",
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,11 @@ class Row:
     full_name: str
     mobile: str
     callout_id: int | None
+    keyword: str = ""
+
+    @property
+    def keyword_label(self) -> str:
+        return KEYWORD_LABELS.get(self.keyword, "")
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,7 @@ def row_for(facts: CalloutFacts) -> Row:
         full_name=facts.full_name,
         mobile=facts.mobile,
         callout_id=facts.callout_id,
+        keyword=facts.keyword,
     )
 
 

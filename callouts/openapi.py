@@ -208,6 +208,11 @@ DOCUMENT = {
                     "answered_at": TIME,
                     "arrived_at": TIME,
                     "unreachable_on": {"type": "array", "items": {"type": "string"}},
+                    "keyword": {
+                        "type": ["string", "null"],
+                        "enum": ["stop", "start", "help", None],
+                        "description": "The last carrier keyword they sent since being asked",
+                    },
                 },
             },
             "OnCall": {

@@ -2,7 +2,7 @@
 
 from cadre import access
 from cadre.models import Force
-from callouts import board
+from callouts import board, replies
 from callouts.models import Callout, Incident, Message
 
 
@@ -48,9 +48,41 @@ def latest_statuses(callout_ids) -> dict[int, dict[str, str]]:
     return latest
 
 
+KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
+
+
+def latest_keywords(callouts) -> dict[int, str]:
+    """STOP, START or HELP sent by each person since they were asked, the latest one."""
+    if not callouts:
+        return {}
+    since = min(c.asked_at for c in callouts)
+    by_person: dict[int, list] = {}
+    inbound = (
+        Message.objects.filter(
+            direction=Message.Direction.IN,
+            channel="sms",
+            negotiator_id__in={c.negotiator_id for c in callouts},
+            created_at__gte=since,
+        )
+        .order_by("created_at", "pk")
+        .values_list("negotiator_id", "created_at", "body")
+    )
+    for negotiator_id, at, body in inbound:
+        kind = replies.parse(body).kind
+        if kind in KEYWORDS:
+            by_person.setdefault(negotiator_id, []).append((at, KEYWORDS[kind]))
+    result = {}
+    for c in callouts:
+        sent = [word for at, word in by_person.get(c.negotiator_id, []) if at >= c.asked_at]
+        if sent:
+            result[c.pk] = sent[-1]
+    return result
+
+
 def facts_for(callouts) -> list[board.CalloutFacts]:
     callouts = list(callouts)
     statuses = latest_statuses([c.pk for c in callouts])
+    keywords = latest_keywords(callouts)
     return [
         board.CalloutFacts(
             callsign=c.negotiator.callsign,
@@ -69,6 +101,7 @@ def facts_for(callouts) -> list[board.CalloutFacts]:
             full_name=c.negotiator.full_name,
             mobile=c.negotiator.mobile,
             callout_id=c.pk,
+            keyword=keywords.get(c.pk, ""),
         )
         for c in callouts
     ]

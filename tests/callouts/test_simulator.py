@@ -122,3 +122,17 @@ def test_it_lets_a_call_ring_out(coordinator_client, ringing):
     callout.refresh_from_db()
     assert call.status == "no-answer"
     assert callout.state != Callout.State.ACCEPTED
+
+
+def test_it_shows_coordinators_who_sent_stop_or_help(coordinator_client, called):
+    incident, kilo, callout = called
+    reply = reverse("simulator_reply", args=[kilo.pk])
+    board = reverse("incident_board_live", args=[incident.pk])
+    coordinator_client.post(reply, {"body": "HELP"})
+    assert "asked for HELP" in coordinator_client.get(board).content.decode()
+    coordinator_client.post(reply, {"body": "stop"})
+    html = coordinator_client.get(board).content.decode()
+    assert "sent STOP: no more SMS" in html
+    assert "asked for HELP" not in html
+    callout.refresh_from_db()
+    assert callout.sms_unreachable
