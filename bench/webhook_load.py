@@ -188,7 +188,11 @@ def main():
     python = sys.executable
     server = server_env(database_url)
 
-    recreate_database(database_url)
+    try:
+        recreate_database(database_url)
+    except Exception as error:  # psycopg.OperationalError, without importing psycopg here
+        print(f"  skipped: cannot reach PostgreSQL for {database_url} ({error})")
+        return
     subprocess.run(
         [python, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=server, check=True
     )
