@@ -78,6 +78,10 @@ def _handle(sid, from_number, to_number, body):
     return answer
 
 
+def body_is_yes(body: str) -> bool:
+    return "".join(ch for ch in body.upper() if ch.isalnum()) == "YES"
+
+
 def live_callouts(person):
     return list(
         Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE)
@@ -94,6 +98,11 @@ def _understand(person, inbound, reply):
             sms_unreachable=reply.kind == replies.OPT_OUT
         )
         return None, None
+    if reply.kind == replies.ACCEPT and body_is_yes(inbound.body):
+        # YES is also one of Twilio's opt-in words: the number can take SMS again.
+        Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE).update(
+            sms_unreachable=False
+        )
     if reply.kind == replies.HELP:
         return texts.HELP, None
     if reply.kind == replies.UNKNOWN:

@@ -74,17 +74,20 @@ def cancel_pending(incident):
 
 
 def stand_down(callouts):
-    """Mark these callouts stood down and queue one stand-down SMS each."""
+    """Mark these callouts stood down and queue one stand-down SMS each.
+
+    Two statements whatever the number of people: this runs inside the webhook
+    that fills an incident, while it holds the incident's lock.
+    """
     now = timezone.now()
-    created = []
+    Callout.objects.filter(pk__in=[c.pk for c in callouts]).update(
+        state=Callout.State.STOOD_DOWN, stood_down_at=now
+    )
     for callout in callouts:
-        callout.state = Callout.State.STOOD_DOWN
-        callout.stood_down_at = now
-        callout.save(update_fields=["state", "stood_down_at"])
-        if callout.sms_unreachable:
-            continue
-        created.append(
-            create(
+        callout.state, callout.stood_down_at = Callout.State.STOOD_DOWN, now
+    created = insert(
+        [
+            new_message(
                 channel=Channel.SMS,
                 purpose=Message.Purpose.STAND_DOWN,
                 incident=callout.incident,
@@ -93,7 +96,10 @@ def stand_down(callouts):
                 to_number=callout.negotiator.mobile,
                 body=texts.stand_down_sms(callout.incident),
             )
-        )
+            for callout in callouts
+            if not callout.sms_unreachable
+        ]
+    )
     queue(created)
     return created
 

@@ -306,3 +306,12 @@ def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, force, run_t
     call.refresh_from_db()
     assert call.status == "completed"
     assert incident.status == Incident.Status.CALLING
+
+
+def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    sms(client, run_tasks, cadre["n1"], "STOP", sid="SMstop")
+    body = text_of(sms(client, run_tasks, cadre["n1"], "yes", sid="SMyes"))
+    assert "you are going" in body
+    callout = Callout.objects.get(incident=incident, negotiator=cadre["n1"])
+    assert not callout.sms_unreachable and callout.state == "accepted"
