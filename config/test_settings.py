@@ -13,3 +13,12 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # WhiteNoise warns on every request when STATIC_ROOT is missing (collectstatic makes it).
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# On SQLite, test against a file as production does, not Django's default
+# in-memory database: that one shares a cache between threads with table-level
+# locks, so a browser test's polling request could fail with "database table is
+# locked" while the server thread writes, where a WAL file simply waits.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"]["NAME"] = str(  # noqa: F405
+        VAR_DIR / f"test-{os.getpid()}.sqlite3"  # noqa: F405
+    )
