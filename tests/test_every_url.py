@@ -15,11 +15,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 # send the visitor to a login page (or answer 403/404/405).
 OPEN = {"/login/": None, "/static/": None}
 MACHINE = {
-    "/twilio/": {400, 401, 403, 404, 405},  # Twilio webhooks: signature checked
-    "/api/": {401, 403, 404, 405},  # bearer token
+    "/twilio/": {403, 405},  # Twilio webhooks: signature checked first
+    "/api/": {401, 405},  # bearer token checked first
     "/rota/feed/": {403, 404, 405},  # calendar feed: secret token in the path
 }
-REFUSED = {401, 403, 404, 405}
+# Not 404: a page must turn a stranger away before it looks anything up, or a
+# view that forgot its login check would pass here on a sample id that does not
+# exist and still show a real record to anyone.
+REFUSED = {401, 403, 405}
 LOGIN_PAGES = {"login", "admin:login"}
 
 SAMPLE_CHARS = "1ax-"
