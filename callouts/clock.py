@@ -45,7 +45,12 @@ def tick(now=None) -> dict:
     now = now or timezone.now()
     fired = 0
     for pk in due_incidents(now):
-        result = steps.fire(pk, now=now)
+        try:
+            result = steps.fire(pk, now=now)
+        except Exception:
+            # One incident's failure must not hold up the others' steps.
+            log.exception("firing the next step of incident %s failed", pk)
+            continue
         if result is not None:
             fired += 1
             if result.message_ids:

@@ -86,3 +86,22 @@ def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tas
     run_tasks(clock.tick)
     lost.refresh_from_db()
     assert lost.attempts == 1
+
+
+def test_one_failing_incident_does_not_hold_up_the_others(cadre, force, run_tasks):
+    from callouts import services, steps
+
+    with mock.patch("callouts.tasks.enqueue_step"):
+        first = services.raise_incident(force=force, kind="other", location="Deal")
+        second = services.raise_incident(force=force, kind="hostage", location="Dover")
+    real_fire = steps.fire
+
+    def fire(pk, *args, **kwargs):
+        if pk == first.pk:
+            raise DatabaseError("lock timeout")
+        return real_fire(pk, *args, **kwargs)
+
+    with mock.patch.object(steps, "fire", side_effect=fire):
+        run_tasks(clock.tick, timezone.now() + timedelta(seconds=3))
+    assert Message.objects.filter(incident=second).exists()
+    assert not Message.objects.filter(incident=first).exists()
