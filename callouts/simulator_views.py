@@ -20,6 +20,7 @@ from callouts.models import Message
 
 LOG_LENGTH = 8
 POLL_SECONDS = 2
+SAID = "simulator_said"  # session: negotiator id -> {"call": message id, "text": what it said}
 CALL_OVER = {"completed", "failed", "undelivered", "busy", "no-answer", "cancelled"}
 
 
@@ -34,9 +35,12 @@ def simulator_only(view):
     return wrapped
 
 
-def handset(negotiator, messages):
-    """One phone: its recent messages (newest last) and the call ringing on it, if any."""
+def handset(negotiator, messages, said=None):
+    """One phone: its recent messages (newest last), the call ringing on it, if any, and
+    what its last answered call said (while that call is still in the log)."""
     log = messages[-LOG_LENGTH:]
+    if said and not any(m.pk == said["call"] for m in log):
+        said = None
     call = next(
         (
             m
@@ -45,10 +49,11 @@ def handset(negotiator, messages):
         ),
         None,
     )
-    return {"negotiator": negotiator, "log": log, "call": call}
+    return {"negotiator": negotiator, "log": log, "call": call, "said": said}
 
 
-def handsets(negotiators):
+def handsets(negotiators, session=None):
+    said = (session or {}).get(SAID, {})
     negotiators = list(negotiators)
     numbers = {n.mobile: n for n in negotiators}
     by_number: dict[str, list] = {n.mobile: [] for n in negotiators}
@@ -58,7 +63,7 @@ def handsets(negotiators):
     for m in messages:
         number = m.to_number if m.direction == "out" else m.from_number
         by_number[number].append(m)
-    return [handset(n, by_number[n.mobile]) for n in negotiators]
+    return [handset(n, by_number[n.mobile], said.get(str(n.pk))) for n in negotiators]
 
 
 def all_negotiators():
@@ -77,14 +82,18 @@ def phones(request):
     return render(
         request,
         "callouts/phones.html",
-        {"phones": busiest_first(handsets(all_negotiators())), "poll_seconds": POLL_SECONDS},
+        {
+            "phones": busiest_first(handsets(all_negotiators(), request.session)),
+            "poll_seconds": POLL_SECONDS,
+        },
     )
 
 
 @simulator_only
 def phones_live(request):
     """Every handset's log, swapped in place (out of band) by one poll."""
-    return render(request, "callouts/phones_live.html", {"phones": handsets(all_negotiators())})
+    phones = handsets(all_negotiators(), request.session)
+    return render(request, "callouts/phones_live.html", {"phones": phones})
 
 
 def account_sid():
@@ -93,7 +102,8 @@ def account_sid():
 
 def log_answer(request, negotiator):
     if request.htmx:
-        return render(request, "callouts/phones.html#log", {"phone": handsets([negotiator])[0]})
+        phone = handsets([negotiator], request.session)[0]
+        return render(request, "callouts/phones.html#log", {"phone": phone})
     return redirect(reverse("simulator_phones") + f"#phone-{negotiator.pk}")
 
 
@@ -167,6 +177,8 @@ def phone_keypress(request, pk):
     if action and digit:
         pressed = simulator.post(action, {**call_params(call), "Digits": digit}, request.get_host())
         action = simulator.gather_action(pressed.body)
+        words = " ".join(simulator.spoken(pressed.body))
+        request.session.setdefault(SAID, {})[str(negotiator.pk)] = {"call": call.pk, "text": words}
     if action:
         actions[str(call.pk)] = action
     else:

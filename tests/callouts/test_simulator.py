@@ -90,13 +90,18 @@ def test_it_shows_a_ringing_call_with_its_spoken_text_and_a_keypad(coordinator_c
     assert "Press 1 to attend" in html
 
 
-def test_it_answers_a_call_with_a_key(coordinator_client, ringing):
+def test_it_answers_a_call_with_a_key_and_shows_what_it_said(coordinator_client, ringing):
     call, callout = ringing
-    coordinator_client.post(reverse("simulator_keypress", args=[call.pk]), {"digit": "1"})
+    incident = call.incident
+    response = coordinator_client.post(
+        reverse("simulator_keypress", args=[call.pk]), {"digit": "1"}, HTTP_HX_REQUEST="true"
+    )
     callout.refresh_from_db()
     call.refresh_from_db()
     assert callout.state == Callout.State.ACCEPTED
     assert call.status == "completed"
+    said = response.content.decode().split('class="sms said voice"')[1]
+    assert "you are going" in said and incident.rendezvous in said
     assert (
         "Incoming call" not in coordinator_client.get(reverse("simulator_phones")).content.decode()
     )
