@@ -85,3 +85,22 @@ def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
     message.refresh_from_db()
     assert (message.status, message.provider_sid) == ("sent", sid)
     assert len(standin.sent_to(cadre["n1"].mobile)) == 1
+
+
+def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
+    cadre, force, standin, run_tasks
+):
+    from datetime import timedelta
+
+    from callouts import clock
+
+    incident = raise_one(force, run_tasks)
+    incident.refresh_from_db()
+    run_tasks(clock.tick, incident.next_step_at + timedelta(seconds=1))
+    call = Message.objects.get(negotiator=cadre["n1"], channel="voice")
+    placed = [c for c in standin.calls if c["to"] == cadre["n1"].mobile]
+    assert len(placed) == 1
+    assert placed[0]["url"] == f"http://127.0.0.1:8000/twilio/voice/{call.pk}/"
+    assert placed[0]["status_callback"].endswith(f"/twilio/status/?m={call.pk}")
+    assert (call.provider_sid, call.status) == (placed[0]["sid"], "sent")
+    assert get_gateway().find_sent(call) == call.provider_sid
