@@ -120,7 +120,7 @@ def _decline(incident, callout, eta, channel, message) -> Outcome:
         services.restart_escalation(incident)
         incident.save()
         tasks.enqueue_step(incident.pk, 0)
-        _tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
+        tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
     return Outcome("declined", texts.declined_sms(incident))
 
 
@@ -162,10 +162,11 @@ def mark_filled(incident):
     outbox.stand_down(
         list(incident.callouts.filter(state__in=OPEN_STATES).select_related("negotiator"))
     )
-    _tell_coordinator(incident, texts.filled_sms(incident, list(accepted_callouts(incident))))
+    tell_coordinator(incident, texts.filled_sms(incident, list(accepted_callouts(incident))))
 
 
-def _tell_coordinator(incident, body) -> Message:
+def tell_coordinator(incident, body) -> Message:
+    """Tell whoever raised the incident, by SMS if they have a mobile, else on the board."""
     person = getattr(incident.raised_by, "negotiator", None) if incident.raised_by_id else None
     if person is None or not person.mobile:
         return outbox.record_alert(incident, body)

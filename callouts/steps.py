@@ -95,6 +95,11 @@ def _apply(incident, decision, now) -> list[int]:
         incident.exhausted_at = now
         incident.next_step_at = None
         incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
+        if not any(step["audience"] == escalation.MANAGERS for step in incident.steps):
+            # Nobody was alerted by the policy itself: the person who raised it must know.
+            answers.tell_coordinator(
+                incident, texts.short_alert_sms(incident, dict(decision.missing))
+            )
     elif decision.action == "fire":
         created = _send(incident, decision)
         incident.step_index = decision.step_index

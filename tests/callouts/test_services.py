@@ -216,3 +216,19 @@ def test_the_escalator_command_ticks_once(cadre, force, run_tasks):
     incident.refresh_from_db()
     assert incident.step_index == 0
     assert Message.objects.filter(incident=incident, purpose="callout").count() == 3
+
+
+def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
+    cadre, force, run_tasks, coordinator_user
+):
+    boss = make_negotiator(
+        force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
+    )
+    policy = EscalationPolicy.objects.create(force=force, name="Short")
+    EscalationStep.objects.create(policy=policy, position=0, audience="on_call", wait_minutes=1)
+    incident = raise_barricade(force, run_tasks, policy="Short", raised_by=coordinator_user)
+    run_tasks(clock.tick, due(incident))
+    incident.refresh_from_db()
+    assert incident.status == "exhausted"
+    alert = Message.objects.get(purpose="alert")
+    assert alert.negotiator == boss and "is SHORT" in alert.body
