@@ -283,3 +283,22 @@ def test_it_links_incident_pages_in_the_nav(coordinator_client):
     html = coordinator_client.get(reverse("dashboard")).content.decode()
     for name in ("incident_list", "incident_raise", "policy_list", "simulator_phones"):
         assert f'href="{reverse(name)}"' in html
+
+
+def test_it_gives_a_negotiator_who_accepted_the_rendezvous_and_brief(
+    client, negotiator_user, incident
+):
+    make_callout(
+        incident,
+        negotiator_user.negotiator,
+        state=Callout.State.ACCEPTED,
+        role="negotiator",
+        answered_at=timezone.now(),
+    )
+    client.force_login(negotiator_user)
+    html = client.get(reverse("incident_board", args=[incident.pk])).content.decode()
+    assert "Car park B" in html and "upstairs flat" in html
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert incident.reference in dashboard and "you: Accepted" in dashboard
+    listing = client.get(reverse("incident_list")).content.decode()
+    assert incident.reference in listing
