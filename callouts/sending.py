@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from callouts.gateways import PermanentError, TemporaryError, get_gateway
 from callouts.models import Callout, Incident, Message
-from callouts.status import mark_unreachable
+from callouts.status import mark_unreachable, move_on_if_nobody_reachable
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,8 @@ def _give_up(message, error):
             callout = Callout.objects.select_for_update().get(pk=message.callout_id)
             fields = mark_unreachable(callout, message.channel)
             callout.save(update_fields=fields)
+    if message.callout_id and message.purpose == Message.Purpose.CALLOUT:
+        move_on_if_nobody_reachable(message.incident_id, message.step)
 
 
 def reconcile(message_id) -> bool:

@@ -92,10 +92,15 @@ def _callout_follows(message, target, error_code):
         # Only a keypress answers; an answering machine that picked up did not.
         callout.state = Callout.State.NO_ANSWER
         fields.append("state")
-    if target in (S.FAILED, S.UNDELIVERED) and error_code in PERMANENT_CODES:
+    permanent = target in (S.FAILED, S.UNDELIVERED) and error_code in PERMANENT_CODES
+    if permanent:
         fields += mark_unreachable(callout, message.channel)
     if fields:
         callout.save(update_fields=sorted(set(fields)))
+    if permanent:
+        transaction.on_commit(
+            lambda: move_on_if_nobody_reachable(message.incident_id, message.step)
+        )
 
 
 def mark_unreachable(callout, channel) -> list[str]:
@@ -113,3 +118,28 @@ def mark_unreachable(callout, channel) -> list[str]:
         callout.state = Callout.State.UNREACHABLE
         fields.append("state")
     return fields
+
+
+def move_on_if_nobody_reachable(incident_id, step) -> bool:
+    """When every callout message of the current step has failed, the next step is due now.
+
+    Escalation goes on without waiting out the step's minutes for people we cannot reach.
+    """
+    from callouts.models import Incident
+
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        if incident is None or incident.status != Incident.Status.CALLING:
+            return False
+        if step is None or incident.step_index != step:
+            return False
+        messages = Message.objects.filter(
+            incident=incident, step=step, purpose=Message.Purpose.CALLOUT
+        )
+        if messages.exclude(status__in=[S.FAILED, S.UNDELIVERED]).exists():
+            return False
+        now = timezone.now()
+        if incident.next_step_at is None or incident.next_step_at > now:
+            incident.next_step_at = now
+            incident.save(update_fields=["next_step_at"])
+        return True

@@ -104,3 +104,26 @@ def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
     assert placed[0]["status_callback"].endswith(f"/twilio/status/?m={call.pk}")
     assert (call.provider_sid, call.status) == (placed[0]["sid"], "sent")
     assert get_gateway().find_sent(call) == call.provider_sid
+
+
+def test_when_nobody_in_a_step_can_be_reached_the_next_step_is_due_at_once(
+    cadre, force, standin, run_tasks
+):
+    from django.utils import timezone
+
+    for key in ("n1", "n2", "c1"):
+        standin.fail(cadre[key].mobile, 400, 21211)
+    incident = raise_one(force, run_tasks)
+    incident.refresh_from_db()
+    assert incident.step_index == 0
+    assert incident.next_step_at <= timezone.now()
+
+
+def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_tasks):
+    from django.utils import timezone
+
+    for key in ("n1", "n2"):
+        standin.fail(cadre[key].mobile, 400, 21211)
+    incident = raise_one(force, run_tasks)
+    incident.refresh_from_db()
+    assert incident.next_step_at > timezone.now()
