@@ -15,14 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Role
+from callouts import outbox, reference, tasks
 from callouts import policy as policies
-from callouts import reference, tasks
 from callouts.models import (
     Callout,
     EscalationPolicy,
     Incident,
     IncidentKind,
-    Message,
     default_needs,
 )
 
@@ -200,13 +199,8 @@ def close(incident, by=None) -> Incident:
 
 
 def _stand_everyone_down(incident):
-    from callouts import outbox
-
     outbox.cancel_pending(incident)
     waiting = incident.callouts.exclude(
         state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
     ).select_related("negotiator", "incident")
     outbox.stand_down(list(waiting))
-
-
-__all__ = ["Message", "close", "raise_incident", "raise_needs", "stand_down"]
