@@ -1,7 +1,7 @@
 """TwiML for callout calls: the SMS's facts read out, press 1 to attend or 2 to decline.
 
 Only a keypress answers: an answering machine that picks up hears the message
-and the call ends as "no answer". A wrong key gets the question once more.
+and the call ends as "no answer". A wrong key, or no key, gets the question once more.
 """
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -22,8 +22,12 @@ def ask(message, attempt: int = 1, prefix: str = "") -> str:
     if prefix:
         gather.say(prefix, voice=VOICE, language="en-GB")
     gather.say(message.body, voice=VOICE, language="en-GB")
-    _say(response, "No key was pressed. Goodbye.")
-    response.hangup()
+    if attempt == 1:
+        # Silence the first time round: ask once more (as for a wrong key).
+        response.redirect(action, method="POST")
+    else:
+        _say(response, "No key was pressed. Goodbye.")
+        response.hangup()
     return str(response)
 
 

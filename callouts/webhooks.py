@@ -89,6 +89,10 @@ def call(request, pk):
     return HttpResponse(voice.ask(message), content_type="text/xml")
 
 
+def _again(digits) -> str:
+    return "Sorry, that key is not an answer." if digits else "Sorry, no key was pressed."
+
+
 @twilio_signed
 def keypress(request, pk):
     message = _call_message(pk)
@@ -97,7 +101,7 @@ def keypress(request, pk):
     if kind is None:
         if request.GET.get("try", "1") == "1":
             return HttpResponse(
-                voice.ask(message, attempt=2, prefix="Sorry, that key is not an answer."),
+                voice.ask(message, attempt=2, prefix=_again(digits)),
                 content_type="text/xml",
             )
         return HttpResponse(voice.say("No answer was given. Goodbye."), content_type="text/xml")

@@ -315,3 +315,13 @@ def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, for
     assert "you are going" in body
     callout = Callout.objects.get(incident=incident, negotiator=cadre["n1"])
     assert not callout.sms_unreachable and callout.state == "accepted"
+
+
+def test_silence_asks_once_more_then_ends_unanswered(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    call = voice_message(incident, cadre["n1"])
+    first = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/", {"CallSid": "CA"}))
+    assert "<Redirect" in first and "try=1" in first
+    again = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/key/?try=1", {}))
+    assert "no key was pressed" in again and "try=2" in again and "<Redirect" not in again
+    assert "Goodbye" in again
