@@ -312,7 +312,12 @@ def report(result, rate, seconds, workers, threads):
         f"  achieved {achieved:.0f} req/s; latency p50 {ms[0]:.1f} ms, p95 {ms[1]:.1f} ms, "
         f"p99 {ms[2]:.1f} ms, max {max(result.latencies, default=0) * 1000:.1f} ms"
     )
-    met = achieved >= rate * 0.98 and ms[2] < TARGET_P99_MS and result.failed == 0
+    met = (
+        rate >= TARGET_RATE
+        and achieved >= rate * 0.98
+        and ms[2] < TARGET_P99_MS
+        and result.failed == 0
+    )
     print(
         f"  target {TARGET_RATE}/s with p99 < {TARGET_P99_MS} ms: {'MET' if met else 'MISSED'}",
         flush=True,

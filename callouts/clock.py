@@ -4,7 +4,8 @@ django-q2's scheduler looks at its schedules about every 30 seconds, so a step
 due at 12:03:00 could fire at 12:03:29. The clock instead looks at the database
 every half second: Incident.next_step_at says when each live incident's next
 step is due, Message.next_attempt_at when a send is due (a retry after backoff,
-a queued send that no worker started, a SENDING whose outcome was lost). All
+a queued send that no worker started, a SENDING whose outcome was lost) or when
+an inbound SMS that no worker handled is due for handling. All
 state is in the database, so a restarted clock carries on where it left off.
 Firing a step is a short transaction done here; sending goes to the queue.
 """
@@ -62,7 +63,18 @@ def tick(now=None) -> dict:
     lost = _claim(out.filter(status=Message.Status.SENDING), now, outbox.dispatch_grace())
     if lost:
         async_task("callouts.tasks.reconcile_messages", lost, group="send")
-    return {"fired": fired, "sends": len(to_send), "reconciled": len(lost)}
+    unhandled = Message.objects.filter(
+        direction=Message.Direction.IN, status=Message.Status.RECEIVED, next_attempt_at__lte=now
+    ).order_by("pk")
+    replies = _claim(unhandled, now, outbox.dispatch_grace())
+    if replies:
+        async_task("callouts.tasks.handle_inbound_many", replies, group="inbound")
+    return {
+        "fired": fired,
+        "sends": len(to_send),
+        "reconciled": len(lost),
+        "replies": len(replies),
+    }
 
 
 def remind():

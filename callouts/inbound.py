@@ -1,80 +1,100 @@
-"""An inbound SMS: recorded once, understood, answered.
+"""An inbound SMS: taken in once, then understood, recorded and answered in a task.
 
-All in one transaction with the inbound Message row, whose provider_sid is
-unique: the same MessageSid delivered twice takes effect once, and a crash
-halfway leaves nothing, so Twilio's retry does the whole thing again.
+The webhook only inserts the Message (its provider_sid is unique, so the same
+MessageSid delivered twice is taken in once) and queues its handling: it
+answers Twilio in a few milliseconds however many replies arrive together, and
+the slow part (the incident's row lock, the counts, the stand-downs) happens in
+the queue. The answer goes back as an SMS of its own, saved before it is sent
+like every other. A handled message is marked HANDLED in the same transaction
+as its effects, so a task run twice, or killed halfway, acts once. A message
+whose task is lost is picked up by the escalator clock after the grace period.
 """
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import answers, replies, texts
+from callouts import answers, outbox, replies, tasks, texts
 from callouts.models import Callout, Channel, Incident, Message
 
+S = Message.Status
 
-def handle_sms(sid: str, from_number: str, to_number: str, body: str) -> str | None:
-    """Take in one SMS; the answer to send back (None: say nothing)."""
+
+def receive_sms(sid: str, from_number: str, to_number: str, body: str) -> bool:
+    """Take in one SMS and queue its handling; False when this MessageSid was taken in before."""
+    now = timezone.now()
     try:
         with transaction.atomic():
-            return _handle(sid, from_number, to_number, body)
+            message = Message.objects.create(
+                direction=Message.Direction.IN,
+                channel=Channel.SMS,
+                purpose=Message.Purpose.INBOUND,
+                to_number=to_number[:20],
+                from_number=from_number[:20],
+                body=body[:1600],
+                provider_sid=sid or None,
+                status=S.RECEIVED,
+                status_at=now,
+                next_attempt_at=now + outbox.dispatch_grace(),
+            )
+            tasks.enqueue_inbound(message.pk)
     except IntegrityError:
-        # The same MessageSid is being (or was) handled by another request.
-        return _previous_answer(sid)
+        return False
+    return True
 
 
-def _previous_answer(sid) -> str | None:
-    inbound = Message.objects.filter(provider_sid=sid).first()
-    if inbound is None:
-        return None
-    answer = (
-        Message.objects.filter(
-            direction=Message.Direction.OUT,
-            purpose=Message.Purpose.REPLY,
-            to_number=inbound.from_number,
-            created_at__gte=inbound.created_at,
+def handle(message_id: int) -> int:
+    """Handle this message and every earlier unhandled one from the same number, in order.
+
+    Replies from one phone must take effect in the order they were sent ("Y"
+    then "ETA 10"), whichever worker picks which up first: the rows are locked
+    and handled oldest first, and a second worker waits, then finds them done.
+    """
+    with transaction.atomic():
+        number = (
+            Message.objects.filter(pk=message_id, direction=Message.Direction.IN)
+            .values_list("from_number", flat=True)
+            .first()
         )
-        .order_by("created_at", "pk")
-        .first()
-    )
-    return answer.body if answer else None
+        if number is None:
+            return 0
+        pending = list(
+            Message.objects.select_for_update()
+            .filter(
+                direction=Message.Direction.IN,
+                channel=Channel.SMS,
+                status=S.RECEIVED,
+                from_number=number,
+                pk__lte=message_id,
+            )
+            .order_by("pk")
+        )
+        for message in pending:
+            _handle(message)
+        return len(pending)
 
 
-def _handle(sid, from_number, to_number, body):
-    # A repeated MessageSid fails the insert below on the unique provider_sid, and
-    # handle_sms answers it as before: no look-up first on every message.
-    person = Negotiator.objects.filter(mobile=from_number).first()
-    inbound = Message.objects.create(
-        direction=Message.Direction.IN,
-        channel=Channel.SMS,
-        purpose=Message.Purpose.INBOUND,
-        negotiator=person,
-        to_number=to_number[:20],
-        from_number=from_number[:20],
-        body=body[:1600],
-        provider_sid=sid or None,
-        status=Message.Status.RECEIVED,
-        status_at=timezone.now(),
-    )
+def _handle(inbound):
+    person = Negotiator.objects.filter(mobile=inbound.from_number).first()
     if person is None:
-        answer = texts.UNKNOWN_NUMBER
+        answer, incident = texts.UNKNOWN_NUMBER, None
     else:
-        answer, incident = _understand(person, inbound, replies.parse(body))
-        if incident is not None:
-            inbound.incident = incident
-            inbound.save(update_fields=["incident"])
+        answer, incident = _understand(person, inbound, replies.parse(inbound.body))
+    inbound.negotiator = person
+    inbound.incident = incident
+    inbound.status = S.HANDLED
+    inbound.next_attempt_at = None
+    inbound.save(update_fields=["negotiator", "incident", "status", "next_attempt_at"])
     if answer:
-        Message.objects.create(
-            direction=Message.Direction.OUT,
+        reply = outbox.create(
             channel=Channel.SMS,
             purpose=Message.Purpose.REPLY,
             negotiator=person,
-            incident=inbound.incident,
-            to_number=from_number[:20],
+            incident=incident,
+            to_number=inbound.from_number,
             body=answer,
-            status=Message.Status.SENT,
-            sent_at=timezone.now(),
         )
+        outbox.queue([reply])
     return answer
 
 

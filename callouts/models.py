@@ -186,6 +186,8 @@ class Message(models.Model):
         UNDELIVERED = "undelivered", "Undelivered"
         CANCELLED = "cancelled", "Cancelled"
         RECEIVED = "received", "Received"
+        # An inbound SMS that has been understood, recorded and answered.
+        HANDLED = "handled", "Handled"
         # Calls
         RINGING = "ringing", "Ringing"
         IN_PROGRESS = "in-progress", "In progress"

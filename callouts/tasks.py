@@ -19,6 +19,25 @@ def enqueue_send(message_ids: list[int]):
     transaction.on_commit(lambda: async_task("callouts.tasks.send_messages", ids, group="send"))
 
 
+def enqueue_inbound(message_id: int):
+    transaction.on_commit(
+        lambda: async_task("callouts.tasks.handle_inbound", message_id, group="inbound")
+    )
+
+
+def handle_inbound(message_id: int):
+    """Understand, record and answer an inbound SMS (and any earlier ones from that number)."""
+    from callouts import inbound
+
+    return inbound.handle(message_id)
+
+
+def handle_inbound_many(message_ids: list[int]):
+    from callouts import inbound
+
+    return sum(inbound.handle(pk) for pk in message_ids)
+
+
 def fire_step(incident_id: int, step_index: int | None = None):
     """Fire a due step, then send its messages from this worker, side by side."""
     from callouts import sending, steps

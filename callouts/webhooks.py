@@ -44,14 +44,12 @@ def twiml(document) -> HttpResponse:
 
 @twilio_signed
 def sms(request):
+    """Take the message in and answer Twilio at once; the answer follows as its own SMS."""
     post = request.POST
-    answer = inbound.handle_sms(
+    inbound.receive_sms(
         post.get("MessageSid", ""), post.get("From", ""), post.get("To", ""), post.get("Body", "")
     )
-    response = MessagingResponse()
-    if answer:
-        response.message(answer)
-    return twiml(response)
+    return twiml(MessagingResponse())
 
 
 @twilio_signed

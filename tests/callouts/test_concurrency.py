@@ -48,17 +48,18 @@ def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_d
     incident = services.raise_incident(force=force, kind="hostage", location="Dover")
     assert Callout.objects.filter(incident=incident).count() == 30
     start = threading.Barrier(30)
-    answers = {}
 
     def accept(i, person):
         try:
             start.wait()
+            # Each thread's commit runs its queued handling (the queue is in-process in
+            # tests), so the 30 acceptances are recorded side by side.
             response = post_signed(
                 Client(),
                 "/twilio/sms/",
                 {"From": person.mobile, "To": "+4477", "Body": "Y 15", "MessageSid": f"SMc{i}"},
             )
-            answers[person.pk] = response.content.decode()
+            assert response.status_code == 200
         finally:
             connections.close_all()
 
@@ -76,6 +77,10 @@ def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_d
         "negotiator",
         "negotiator",
     ]
+    answers = {
+        m.to_number: m.body for m in Message.objects.filter(incident=incident, purpose="reply")
+    }
+    assert len(answers) == 30
     assert sum("you are going" in a for a in answers.values()) == 3
     assert sum("not needed any more" in a for a in answers.values()) == 27
     late = Callout.objects.filter(incident=incident, late=True)

@@ -12,6 +12,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def send(coordinator_client, django_capture_on_commit_callbacks):
+    """Reply from a handset; the queued handling runs as it would after a real commit."""
+
+    def post(negotiator, body, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return coordinator_client.post(
+                reverse("simulator_reply", args=[negotiator.pk]), {"body": body}, **extra
+            )
+
+    return post
+
+
+@pytest.fixture
 def called(force):
     incident = make_incident(force, needs={"negotiator": 1})
     kilo = make_negotiator(force, "KILO-1")
@@ -40,26 +53,25 @@ def test_it_wants_a_login(client):
     assert "/login/" in response.url
 
 
-def test_it_sends_a_reply_through_the_signed_sms_webhook(coordinator_client, called):
+def test_it_sends_a_reply_through_the_signed_sms_webhook(coordinator_client, called, send):
     incident, kilo, callout = called
-    response = coordinator_client.post(
-        reverse("simulator_reply", args=[kilo.pk]), {"body": "Y 20"}, HTTP_HX_REQUEST="true"
-    )
+    response = send(kilo, "Y 20", HTTP_HX_REQUEST="true")
+    assert "Y 20" in response.content.decode()
     callout.refresh_from_db()
     assert callout.state == Callout.State.ACCEPTED
     assert callout.eta_minutes == 20
     inbound = Message.objects.get(direction="in")
     assert inbound.body == "Y 20" and inbound.provider_sid.startswith("SM")
-    # The answer comes back to the handset, in the swapped-in log.
+    # The answer comes back to the handset as an SMS of its own, on the next refresh.
     answer = Message.objects.get(purpose="reply")
-    assert answer.to_number == kilo.mobile
-    assert answer.body in response.content.decode()
+    assert answer.to_number == kilo.mobile and answer.status == "delivered"
+    assert answer.body in coordinator_client.get(reverse("simulator_phones_live")).content.decode()
 
 
 @override_settings(PUBLIC_BASE_URL="https://standby.example.org")
-def test_it_signs_against_the_public_base_url(coordinator_client, called):
+def test_it_signs_against_the_public_base_url(coordinator_client, called, send):
     _, kilo, callout = called
-    coordinator_client.post(reverse("simulator_reply", args=[kilo.pk]), {"body": "N"})
+    send(kilo, "N")
     callout.refresh_from_db()
     assert callout.state == Callout.State.DECLINED
 
@@ -129,13 +141,12 @@ def test_it_lets_a_call_ring_out(coordinator_client, ringing):
     assert callout.state != Callout.State.ACCEPTED
 
 
-def test_it_shows_coordinators_who_sent_stop_or_help(coordinator_client, called):
+def test_it_shows_coordinators_who_sent_stop_or_help(coordinator_client, called, send):
     incident, kilo, callout = called
-    reply = reverse("simulator_reply", args=[kilo.pk])
     board = reverse("incident_board_live", args=[incident.pk])
-    coordinator_client.post(reply, {"body": "HELP"})
+    send(kilo, "HELP")
     assert "asked for HELP" in coordinator_client.get(board).content.decode()
-    coordinator_client.post(reply, {"body": "stop"})
+    send(kilo, "stop")
     html = coordinator_client.get(board).content.decode()
     assert "sent STOP: no more SMS" in html
     assert "asked for HELP" not in html
