@@ -223,6 +223,20 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            # The escalator clock looks every half second for what is due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="message_due",
+            ),
+            # Inbound SMS waiting to be handled, per phone.
+            models.Index(
+                fields=["from_number", "id"],
+                condition=Q(status="received"),
+                name="message_unhandled_from",
+            ),
+        ]
         constraints = [
             # Never a second callout message to the same person for the same step
             # on the same channel, whatever the queue does.
