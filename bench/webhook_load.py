@@ -9,7 +9,7 @@ late once the incident fills), declines, status updates, nonsense, and numbers
 that are not in the cadre. Target: 300 req/s sustained, p99 under 100 ms.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/standby_bench),
-BENCH_RATE (300), BENCH_SECONDS (10), BENCH_WORKERS (2), BENCH_THREADS (4), BENCH_PORT (a free one),
+BENCH_RATE (300), BENCH_SECONDS (10), BENCH_WORKERS (3), BENCH_THREADS (2), BENCH_PORT (a free one),
 BENCH_INCIDENTS (10).
 """
 
@@ -183,7 +183,7 @@ def main():
     database_url = env("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/standby_bench")
     rate = int(env("BENCH_RATE", TARGET_RATE))
     seconds = float(env("BENCH_SECONDS", "10"))
-    workers, threads = env("BENCH_WORKERS", "2"), env("BENCH_THREADS", "4")
+    workers, threads = env("BENCH_WORKERS", "3"), env("BENCH_THREADS", "2")
     port = int(env("BENCH_PORT", "0")) or free_port()
     python = sys.executable
     server = server_env(database_url)

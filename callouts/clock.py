@@ -2,10 +2,10 @@
 
 django-q2's scheduler looks at its schedules about every 30 seconds, so a step
 due at 12:03:00 could fire at 12:03:29. The clock instead looks at the database
-every half second: Incident.next_step_at says when each live incident's next
+every quarter second: Incident.next_step_at says when each live incident's next
 step is due, Message.next_attempt_at when a send is due (a retry after backoff,
 a queued send that no worker started, a SENDING whose outcome was lost) or when
-an inbound SMS that no worker handled is due for handling. All
+an inbound SMS is due for handling (the webhook only takes it in). All
 state is in the database, so a restarted clock carries on where it left off.
 Firing a step is a short transaction done here; sending goes to the queue.
 """
@@ -21,6 +21,8 @@ from callouts.models import Incident, Message
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# Replies per task: several workers share a burst, each task pays its overhead once.
+REPLY_CHUNK = 20
 
 
 def due_incidents(now):
@@ -40,6 +42,22 @@ def _claim(queryset, now, hold: timedelta) -> list[int]:
     if not ids:
         return []
     return [pk for pk in ids if queryset.filter(pk=pk).update(next_attempt_at=now + hold) == 1]
+
+
+def claim_replies(now) -> list[int]:
+    """Inbound SMS due for handling, claimed in one statement, oldest first.
+
+    Handling is idempotent and ordered per phone (callouts.inbound.handle), so
+    a reply claimed twice is harmless; if its task is lost it falls due again
+    after the grace.
+    """
+    unhandled = Message.objects.filter(
+        direction=Message.Direction.IN, status=Message.Status.RECEIVED, next_attempt_at__lte=now
+    )
+    ids = list(unhandled.order_by("pk").values_list("pk", flat=True)[:BATCH])
+    if ids:
+        Message.objects.filter(pk__in=ids).update(next_attempt_at=now + outbox.dispatch_grace())
+    return ids
 
 
 def tick(now=None) -> dict:
@@ -63,12 +81,13 @@ def tick(now=None) -> dict:
     lost = _claim(out.filter(status=Message.Status.SENDING), now, outbox.dispatch_grace())
     if lost:
         async_task("callouts.tasks.reconcile_messages", lost, group="send")
-    unhandled = Message.objects.filter(
-        direction=Message.Direction.IN, status=Message.Status.RECEIVED, next_attempt_at__lte=now
-    ).order_by("pk")
-    replies = _claim(unhandled, now, outbox.dispatch_grace())
-    if replies:
-        async_task("callouts.tasks.handle_inbound_many", replies, group="inbound")
+    replies = claim_replies(now)
+    for start in range(0, len(replies), REPLY_CHUNK):
+        async_task(
+            "callouts.tasks.handle_inbound_many",
+            replies[start : start + REPLY_CHUNK],
+            group="inbound",
+        )
     return {
         "fired": fired,
         "sends": len(to_send),

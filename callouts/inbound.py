@@ -1,27 +1,28 @@
-"""An inbound SMS: taken in once, then understood, recorded and answered in a task.
+"""An inbound SMS: taken in once by the webhook, then understood, recorded and answered.
 
 The webhook only inserts the Message (its provider_sid is unique, so the same
-MessageSid delivered twice is taken in once) and queues its handling: it
-answers Twilio in a few milliseconds however many replies arrive together, and
-the slow part (the incident's row lock, the counts, the stand-downs) happens in
-the queue. The answer goes back as an SMS of its own, saved before it is sent
-like every other. A handled message is marked HANDLED in the same transaction
-as its effects, so a task run twice, or killed halfway, acts once. A message
-whose task is lost is picked up by the escalator clock after the grace period.
+MessageSid delivered twice is taken in once), due at once, and answers Twilio:
+a few milliseconds however many replies arrive together. The escalator clock,
+which looks every quarter second, hands due replies to the queue in batches;
+there the slow part happens (the incident's row lock, the counts, the
+stand-downs). The answer goes back as an SMS of its own, saved before it is
+sent like every other. A handled message is marked HANDLED in the same
+transaction as its effects, so a task run twice, or killed halfway, acts once;
+one whose task is lost falls due again after the grace.
 """
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import answers, outbox, replies, tasks, texts
+from callouts import answers, outbox, replies, texts
 from callouts.models import Callout, Channel, Incident, Message
 
 S = Message.Status
 
 
 def receive_sms(sid: str, from_number: str, to_number: str, body: str) -> bool:
-    """Take in one SMS and queue its handling; False when this MessageSid was taken in before."""
+    """Take in one SMS, due for handling at once; False when this MessageSid was taken in before."""
     now = timezone.now()
     try:
         message = _insert(
@@ -34,20 +35,18 @@ def receive_sms(sid: str, from_number: str, to_number: str, body: str) -> bool:
             provider_sid=sid or None,
             status=S.RECEIVED,
             status_at=now,
-            next_attempt_at=now + outbox.dispatch_grace(),
+            next_attempt_at=now,
         )
     except IntegrityError:
         return False
-    tasks.enqueue_inbound(message.pk)
-    return True
+    return message is not None
 
 
 def _insert(**fields) -> Message:
     """One statement in autocommit: no transaction to open and close around it.
 
-    If the queueing that follows is lost, the clock picks the message up after
-    the grace. Inside someone else's transaction, a savepoint keeps a duplicate
-    MessageSid from spoiling it.
+    Inside someone else's transaction, a savepoint keeps a duplicate MessageSid
+    from spoiling it.
     """
     if connection.in_atomic_block:
         with transaction.atomic():

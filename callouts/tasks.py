@@ -19,12 +19,6 @@ def enqueue_send(message_ids: list[int]):
     transaction.on_commit(lambda: async_task("callouts.tasks.send_messages", ids, group="send"))
 
 
-def enqueue_inbound(message_id: int):
-    transaction.on_commit(
-        lambda: async_task("callouts.tasks.handle_inbound", message_id, group="inbound")
-    )
-
-
 def handle_inbound(message_id: int):
     """Understand, record and answer an inbound SMS (and any earlier ones from that number)."""
     from callouts import inbound

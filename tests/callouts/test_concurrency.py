@@ -16,7 +16,7 @@ from django.test import Client
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import services
+from callouts import services, tasks
 from callouts.models import Callout, Incident, Message
 from callouts.policy import create_default_policy
 from tests.callouts.conftest import post_signed, put_on_call
@@ -47,23 +47,26 @@ def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_d
     force, people = on_call_cadre(30, coordinators=5)
     incident = services.raise_incident(force=force, kind="hostage", location="Dover")
     assert Callout.objects.filter(incident=incident).count() == 30
+    for i, person in enumerate(people):
+        response = post_signed(
+            Client(),
+            "/twilio/sms/",
+            {"From": person.mobile, "To": "+4477", "Body": "Y 15", "MessageSid": f"SMc{i}"},
+        )
+        assert response.status_code == 200
+    inbound = list(Message.objects.filter(direction="in").values_list("pk", flat=True))
+    assert len(inbound) == 30
     start = threading.Barrier(30)
 
-    def accept(i, person):
+    def handle(pk):
+        # 30 workers record 30 acceptances at the same moment.
         try:
             start.wait()
-            # Each thread's commit runs its queued handling (the queue is in-process in
-            # tests), so the 30 acceptances are recorded side by side.
-            response = post_signed(
-                Client(),
-                "/twilio/sms/",
-                {"From": person.mobile, "To": "+4477", "Body": "Y 15", "MessageSid": f"SMc{i}"},
-            )
-            assert response.status_code == 200
+            tasks.handle_inbound(pk)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=accept, args=(i, p)) for i, p in enumerate(people)]
+    threads = [threading.Thread(target=handle, args=(pk,)) for pk in inbound]
     for t in threads:
         t.start()
     for t in threads:

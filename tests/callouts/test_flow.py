@@ -1,4 +1,4 @@
-from callouts import services
+from callouts import clock, services
 from callouts.models import Callout, Incident, Message
 from tests.callouts.conftest import post_signed
 
@@ -25,6 +25,7 @@ def test_it_calls_out_those_on_call_and_fills(client, cadre, force, run_tasks):
     for i, key in enumerate(["n1", "n2", "c1"]):
         response = run_tasks(sms_from, client, cadre[key], "Y 20", f"SM{i}")
         assert response.status_code == 200
+        run_tasks(clock.tick)
         answer = Message.objects.filter(purpose="reply", to_number=cadre[key].mobile).last()
         assert "thank you, you are going" in answer.body
     incident.refresh_from_db()

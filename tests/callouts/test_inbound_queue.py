@@ -1,6 +1,7 @@
-"""Inbound SMS are taken in by the webhook and handled in the queue, once and in order."""
+"""Inbound SMS: taken in by the webhook, handed out by the clock, handled once and in order."""
 
 from datetime import timedelta
+from unittest import mock
 
 from django.utils import timezone
 
@@ -14,10 +15,11 @@ def raise_barricade(force, run_tasks):
 
 
 def take_in(client, person, body, sid):
-    """The webhook only; its queued handling is lost (the on-commit hook never runs)."""
+    """The webhook alone, as Twilio calls it."""
     params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
     response = post_signed(client, "/twilio/sms/", params)
     assert response.status_code == 200
+    assert "<Message>" not in response.content.decode()
     return Message.objects.get(provider_sid=sid)
 
 
@@ -32,9 +34,15 @@ def answers_to(person):
 def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_tasks):
     raise_barricade(force, run_tasks)
     inbound = take_in(client, cadre["n1"], "Y 20", "SMfirst")
-    assert inbound.status == "received"
+    assert inbound.status == "received" and inbound.next_attempt_at <= timezone.now()
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
     assert answers_to(cadre["n1"]) == []
+    # The clock's next tick hands it to the queue, which records and answers it.
+    assert run_tasks(clock.tick)["replies"] == 1
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "accepted"
+    [answer] = answers_to(cadre["n1"])
+    assert "you are going" in answer
+    assert Message.objects.get(pk=inbound.pk).status == "handled"
 
 
 def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
@@ -43,8 +51,8 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     raise_barricade(force, run_tasks)
     earlier = take_in(client, cadre["n1"], "Y", "SMa")
     later = take_in(client, cadre["n1"], "ETA 10", "SMb")
-    # The worker for the later message happens to run first.
-    run_tasks(tasks.handle_inbound, later.pk)
+    # The worker given the later message happens to run first.
+    assert run_tasks(tasks.handle_inbound, later.pk) == 2
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 10)
     kinds = list(Response.objects.filter(callout=callout).values_list("kind", flat=True))
@@ -61,18 +69,22 @@ def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks)
     inbound = take_in(client, cadre["n1"], "N", "SMonce")
     assert run_tasks(tasks.handle_inbound, inbound.pk) == 1
     assert run_tasks(tasks.handle_inbound, inbound.pk) == 0
+    assert run_tasks(clock.tick, timezone.now() + timedelta(minutes=5))["replies"] == 0
     assert Response.objects.filter(kind="decline").count() == 1
     assert len(answers_to(cadre["n1"])) == 1
-    assert Message.objects.get(pk=inbound.pk).status == "handled"
 
 
-def test_the_clock_handles_a_reply_whose_task_was_lost(client, cadre, force, run_tasks):
+def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
+    client, cadre, force, run_tasks
+):
     raise_barricade(force, run_tasks)
     take_in(client, cadre["n1"], "Y 15", "SMlost")
-    # Not yet: the queue may still be about to run it.
-    run_tasks(clock.tick, timezone.now())
+    now = timezone.now()
+    with mock.patch("callouts.clock.async_task"):  # its task is lost: nothing runs it
+        assert clock.tick(now)["replies"] == 1
+    assert run_tasks(clock.tick, now + timedelta(seconds=1))["replies"] == 0
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
-    run_tasks(clock.tick, timezone.now() + timedelta(minutes=1))
+    assert run_tasks(clock.tick, now + timedelta(minutes=1))["replies"] == 1
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)
     [answer] = answers_to(cadre["n1"])

@@ -141,7 +141,9 @@ def test_someone_deployed_elsewhere_is_not_asked(client, cadre, force, run_tasks
 
 def post_signed_accept(client, run_tasks, person, body="Y", sid="SMacc"):
     params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
-    return run_tasks(post_signed, client, "/twilio/sms/", params)
+    response = run_tasks(post_signed, client, "/twilio/sms/", params)
+    run_tasks(clock.tick)  # the escalator clock hands the reply to the queue
+    return response
 
 
 def test_raising_needs_resumes_escalation_for_what_is_missing(client, cadre, force, run_tasks):

@@ -4,6 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from callouts import clock
 from callouts.models import Callout, Message
 from tests.callouts.ui_factories import make_callout, make_incident
 from tests.conftest import make_negotiator
@@ -17,9 +18,11 @@ def send(coordinator_client, django_capture_on_commit_callbacks):
 
     def post(negotiator, body, **extra):
         with django_capture_on_commit_callbacks(execute=True):
-            return coordinator_client.post(
+            response = coordinator_client.post(
                 reverse("simulator_reply", args=[negotiator.pk]), {"body": body}, **extra
             )
+            clock.tick()  # the escalator clock hands the reply to the queue
+        return response
 
     return post
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db.models import Max
 
-from callouts import services
+from callouts import clock, services
 from callouts.models import Callout, Incident, Message, Response
 from tests.callouts.conftest import post_signed, sign
 from tests.conftest import make_negotiator
@@ -21,6 +21,7 @@ def sms(client, run_tasks, person_or_number, body, sid="SM1"):
     params = {"From": number, "To": "+447700900000", "Body": body, "MessageSid": sid}
     before = Message.objects.aggregate(last=Max("pk"))["last"] or 0
     response = run_tasks(post_signed, client, "/twilio/sms/", params)
+    run_tasks(clock.tick)  # the escalator clock hands the reply to the queue
     answers = Message.objects.filter(purpose="reply", to_number=number, pk__gt=before)
     response.answers = list(answers.order_by("pk"))
     return response

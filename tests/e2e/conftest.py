@@ -9,8 +9,10 @@ Reuse them from any app's browser test (`phone_page` is a phone-sized `page`):
         page.goto(f"{live_server.url}/somewhere/")
 """
 
+import logging
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -93,3 +95,37 @@ def login(page, live_server, username, password="pw"):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+
+@pytest.fixture(autouse=True)
+def escalator(request):
+    """The escalator clock ticking beside the live server, as `make run` starts it.
+
+    It fires due steps and hands negotiators' SMS replies to the queue (the
+    webhook only takes them in).
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("live_server")  # so the clock stops before the server and database
+    from django.db import connection
+
+    from callouts import clock
+
+    stop = threading.Event()
+
+    def run():
+        try:
+            while not stop.wait(0.2):
+                try:
+                    clock.tick()
+                except Exception:
+                    logging.getLogger(__name__).exception("escalator tick failed")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="escalator", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(10)

@@ -16,13 +16,14 @@ REMINDER_EVERY = 30.0
 
 
 class Command(BaseCommand):
-    help = "Fire due escalation steps and due sends, about every half second, until stopped."
+    help = "Fire due steps, sends and replies, about every quarter second, until stopped."
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=0.5)
+        # A quarter second: it also hands negotiators' replies to the queue.
+        parser.add_argument("--interval", type=float, default=0.25)
         parser.add_argument("--once", action="store_true", help="One tick, then exit.")
 
-    def handle(self, *args, interval=0.5, once=False, **options):
+    def handle(self, *args, interval=0.25, once=False, **options):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
