@@ -58,6 +58,7 @@ class Asked:
     roles: frozenset[str]
     state: str = "asked"
     role: str = ""
+    # (step, channel) they were messaged on in this round of the escalation.
     sent: frozenset[tuple[int, str]] = frozenset()
     sms_unreachable: bool = False
     voice_unreachable: bool = False
@@ -153,7 +154,7 @@ def plan_sends(
             continue
         if audience == UNANSWERED and prior is None:
             continue
-        if audience == FORCE and prior is not None:
+        if audience == FORCE and prior is not None and prior.sent:
             continue
         roles = tuple(r for r in by_rarity(missing) if r in person.roles)
         if not roles:

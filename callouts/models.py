@@ -104,6 +104,9 @@ class Incident(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CALLING)
     # Index into `steps` of the last step fired; -1 before the first.
     step_index = models.SmallIntegerField(default=-1)
+    # Raising needs (or a withdrawal) escalates again from the first step: a new
+    # round, in which people stood down when it filled may be asked again.
+    round = models.PositiveSmallIntegerField(default=0)
     next_step_at = models.DateTimeField(null=True, blank=True, db_index=True)
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -208,6 +211,7 @@ class Message(models.Model):
         Negotiator, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     step = models.SmallIntegerField(null=True, blank=True)
+    round = models.PositiveSmallIntegerField(default=0)
     to_number = models.CharField(max_length=20)
     from_number = models.CharField(max_length=20, blank=True)
     body = models.TextField(blank=True)
@@ -241,12 +245,12 @@ class Message(models.Model):
             # Never a second callout message to the same person for the same step
             # on the same channel, whatever the queue does.
             models.UniqueConstraint(
-                fields=["callout", "step", "channel"],
+                fields=["callout", "round", "step", "channel"],
                 condition=Q(purpose="callout"),
                 name="one_callout_message_per_step_and_channel",
             ),
             models.UniqueConstraint(
-                fields=["callout", "channel"],
+                fields=["callout", "round", "channel"],
                 condition=Q(purpose="stand_down"),
                 name="one_stand_down_per_callout_and_channel",
             ),

@@ -1,7 +1,7 @@
 """Outgoing messages are rows first: saved as pending, then handed to the sender after commit.
 
-A unique constraint per (callout, step, channel) for callouts and per
-(callout, channel) for stand-downs means that however often this runs, a person
+A unique constraint per (callout, round, step, channel) for callouts and per
+(callout, round, channel) for stand-downs means that however often this runs, a person
 gets one message of each.
 """
 
@@ -91,6 +91,7 @@ def stand_down(callouts):
                 channel=Channel.SMS,
                 purpose=Message.Purpose.STAND_DOWN,
                 incident=callout.incident,
+                round=callout.incident.round,
                 callout=callout,
                 negotiator=callout.negotiator,
                 to_number=callout.negotiator.mobile,

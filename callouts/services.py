@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from cadre.models import Role
+from cadre.models import ROLE_FIELDS, Role
 from callouts import outbox, reference, tasks
 from callouts import policy as policies
 from callouts.models import (
@@ -22,6 +23,7 @@ from callouts.models import (
     EscalationPolicy,
     Incident,
     IncidentKind,
+    Response,
     default_needs,
 )
 
@@ -160,11 +162,28 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
 
 
 def restart_escalation(incident):
+    """Escalate again from the first step, as a new round, for the places now open.
+
+    The caller holds the incident's lock and saves it. People stood down when it
+    filled, who did not decline and hold a role that is open again, are asked
+    again: they are the ones most likely to come.
+    """
     incident.status = Incident.Status.CALLING
     incident.step_index = -1
     incident.next_step_at = timezone.now() + FIRST_STEP_GRACE
     incident.filled_at = None
     incident.exhausted_at = None
+    incident.round += 1
+    from callouts.answers import missing  # answers uses this module
+
+    open_roles = [role for role, count in missing(incident).items() if count > 0]
+    holds_open_role = Q()
+    for role in open_roles:
+        holds_open_role |= Q(**{f"negotiator__{ROLE_FIELDS[role]}": True})
+    if open_roles:
+        incident.callouts.filter(holds_open_role, state=Callout.State.STOOD_DOWN).exclude(
+            responses__kind=Response.Kind.DECLINE
+        ).update(state=Callout.State.ASKED, stood_down_at=None)
 
 
 def stand_down(incident, by=None) -> Incident:

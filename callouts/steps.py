@@ -19,7 +19,7 @@ def asked_state(incident) -> tuple[list[Callout], list[escalation.Asked]]:
     callouts = list(incident.callouts.select_related("negotiator"))
     sent: dict[int, set] = {}
     for callout_id, step, channel in Message.objects.filter(
-        incident=incident, purpose=Message.Purpose.CALLOUT
+        incident=incident, purpose=Message.Purpose.CALLOUT, round=incident.round
     ).values_list("callout_id", "step", "channel"):
         sent.setdefault(callout_id, set()).add((step, channel))
     asked = [
@@ -144,6 +144,7 @@ def _send(incident, decision) -> list[Message]:
                 callout=callout,
                 negotiator=callout.negotiator,
                 step=decision.step_index,
+                round=incident.round,
                 to_number=callout.negotiator.mobile,
                 body=bodies[channel],
             )

@@ -234,3 +234,72 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
     assert incident.status == "exhausted"
     alert = Message.objects.get(purpose="alert")
     assert alert.negotiator == boss and "is SHORT" in alert.body
+
+
+def test_raising_needs_asks_again_those_stood_down_when_it_filled(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
+    n2.refresh_from_db()
+    assert n2.state == "stood_down"
+    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    n2.refresh_from_db()
+    assert n2.state == "delivered"
+    callouts_to_n2 = Message.objects.filter(callout=n2, purpose="callout", channel="sms")
+    assert list(callouts_to_n2.values_list("round", "step")) == [(0, 0), (1, 0)]
+    post_signed_accept(client, run_tasks, cadre["n2"], body="Y 10", sid="SMagain")
+    incident.refresh_from_db()
+    n2.refresh_from_db()
+    assert incident.status == "filled"
+    assert (n2.state, n2.role, n2.eta_minutes) == ("accepted", "negotiator", 10)
+    assert (
+        "you are going"
+        in Message.objects.filter(purpose="reply", negotiator=cadre["n2"]).last().body
+    )
+
+
+def test_raising_needs_does_not_ask_again_those_who_declined(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n2"], body="N", sid="SMno")
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    assert Callout.objects.get(incident=incident, negotiator=cadre["n2"]).state == "declined"
+    assert not Message.objects.filter(negotiator=cadre["n2"], purpose="callout", round=1)
+
+
+def test_a_second_filling_stands_down_again_those_asked_again(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    run_tasks(services.raise_needs, incident, "coordinator", 1)
+    # n2 holds no coordinator role: left stood down, not asked, not messaged again.
+    n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
+    assert n2.state == "stood_down"
+    post_signed_accept(client, run_tasks, cadre["c1"], sid="SMc1")
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    stand_downs = Message.objects.filter(incident=incident, purpose="stand_down")
+    assert list(stand_downs.values_list("negotiator__callsign", "round")) == [("N-TWO", 0)]
+
+
+def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
+    client, cadre, force, run_tasks
+):
+    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    post_signed_accept(client, run_tasks, cadre["n1"])
+    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    # The escalation reaches every deployable member; N-THREE answers first.
+    for _ in range(3):
+        if Callout.objects.filter(incident=incident, negotiator=cadre["n3"]).exists():
+            break
+        run_tasks(clock.tick, due(incident))
+    post_signed_accept(client, run_tasks, cadre["n3"], sid="SMn3")
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
+    assert n2.state == "stood_down"
+    rounds = Message.objects.filter(callout=n2, purpose="stand_down").values_list(
+        "round", flat=True
+    )
+    assert sorted(rounds) == [0, 1]
