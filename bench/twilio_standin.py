@@ -105,6 +105,9 @@ def _handler(standin: StandIn):
             return None
 
         def do_POST(self):
+            path = urlparse(self.path).path
+            if "/Calls/" in path and path.endswith(".json"):
+                return self._update_call(path.rsplit("/", 1)[1][: -len(".json")])
             kind = self._kind()
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
@@ -132,6 +135,17 @@ def _handler(standin: StandIn):
             with standin.lock:
                 getattr(standin, kind).append(record)
             return self._reply(201, record)
+
+        def _update_call(self, sid):
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            with standin.lock:
+                call = next((c for c in standin.calls if c["sid"] == sid), None)
+                if call is not None and form.get("Status"):
+                    call["status"] = form["Status"]
+            if call is None:
+                return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            return self._reply(200, call)
 
         def do_GET(self):
             kind = self._kind()

@@ -64,7 +64,13 @@ def queue(messages):
 
 
 def cancel_pending(incident):
-    """Callout messages not yet handed to the provider will not be sent."""
+    """Callout messages not yet handed to the provider will not be sent.
+
+    Calls already placed but not yet answered are cancelled at the provider by
+    a task after commit: nobody's phone should go on ringing for a callout that
+    is over.
+    """
+    tasks.enqueue_cancel_calls(incident.pk, incident.round)
     return Message.objects.filter(
         incident=incident,
         direction=Message.Direction.OUT,

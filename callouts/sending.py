@@ -244,3 +244,32 @@ def reconcile(message_id) -> bool:
     if not sid:
         return send(message_id)
     return True
+
+
+def cancel_ringing(incident_id: int, round: int) -> int:
+    """Calls of this round still queued or ringing when the incident filled or was stood down.
+
+    Best effort: a call the provider will not cancel (already answered, already
+    over) is left to its script, which says the callout is no longer needed.
+    """
+    calls = Message.objects.filter(
+        incident_id=incident_id,
+        round=round,
+        direction=Message.Direction.OUT,
+        channel="voice",
+        purpose=Message.Purpose.CALLOUT,
+        status__in=(S.SENT, S.RINGING),
+        provider_sid__isnull=False,
+    )
+    gateway = get_gateway()
+    cancelled = 0
+    for call in calls:
+        try:
+            gateway.cancel_call(call)
+        except (TemporaryError, PermanentError) as e:
+            log.warning("could not cancel call %s: %s", call.provider_sid, e)
+            continue
+        cancelled += Message.objects.filter(pk=call.pk, status__in=(S.SENT, S.RINGING)).update(
+            status=S.CANCELLED, status_at=timezone.now()
+        )
+    return cancelled

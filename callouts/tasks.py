@@ -32,6 +32,18 @@ def handle_inbound_many(message_ids: list[int]):
     return sum(inbound.handle(pk) for pk in message_ids)
 
 
+def enqueue_cancel_calls(incident_id: int, round: int):
+    transaction.on_commit(
+        lambda: async_task("callouts.tasks.cancel_calls", incident_id, round, group="send")
+    )
+
+
+def cancel_calls(incident_id: int, round: int):
+    from callouts import sending
+
+    return sending.cancel_ringing(incident_id, round)
+
+
 def fire_step(incident_id: int, step_index: int | None = None):
     """Fire a due step, then send its messages from this worker, side by side."""
     from callouts import sending, steps

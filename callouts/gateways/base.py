@@ -39,6 +39,9 @@ class Gateway:
         """The provider's id for `message` if it did take it (for a send whose outcome was lost)."""
         return None
 
+    def cancel_call(self, message):
+        """Stop a call that has not been answered yet (queued or ringing)."""
+
     def after_send(self, message):
         """Called once the send is saved (the simulator moves the status along)."""
 

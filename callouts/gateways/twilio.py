@@ -83,6 +83,14 @@ class TwilioGateway(Gateway):
             raise classify(e) from e
         return Sent(created.sid, created.status or "queued")
 
+    def cancel_call(self, message):
+        # "canceled" only stops a call that nobody has picked up: one in progress
+        # is left to its script, which says the callout is no longer needed.
+        try:
+            self.client.calls(message.provider_sid).update(status="canceled")
+        except (TwilioRestException, requests.RequestException) as e:
+            raise classify(e) from e
+
     def find_sent(self, message) -> str | None:
         """A message (or call) of ours to that number since it was saved, if Twilio has one."""
         try:

@@ -303,3 +303,36 @@ def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
         "round", flat=True
     )
     assert sorted(rounds) == [0, 1]
+
+
+def test_standing_down_cancels_a_call_still_ringing(client, cadre, force, run_tasks):
+    incident = raise_barricade(force, run_tasks)
+    callout = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
+    ringing = Message.objects.create(
+        channel="voice",
+        purpose="callout",
+        incident=incident,
+        callout=callout,
+        negotiator=cadre["n2"],
+        step=1,
+        to_number=cadre["n2"].mobile,
+        status="ringing",
+        provider_sid="CA" + "2" * 32,
+    )
+    answered = Message.objects.create(
+        channel="voice",
+        purpose="callout",
+        incident=incident,
+        callout=Callout.objects.get(incident=incident, negotiator=cadre["n1"]),
+        negotiator=cadre["n1"],
+        step=1,
+        to_number=cadre["n1"].mobile,
+        status="in-progress",
+        provider_sid="CA" + "1" * 32,
+    )
+    run_tasks(services.stand_down, incident)
+    ringing.refresh_from_db()
+    answered.refresh_from_db()
+    assert ringing.status == "cancelled"
+    # Someone already listening hears the script say it is no longer needed.
+    assert answered.status == "in-progress"

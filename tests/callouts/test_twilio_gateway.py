@@ -127,3 +127,28 @@ def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_
     incident = raise_one(force, run_tasks)
     incident.refresh_from_db()
     assert incident.next_step_at > timezone.now()
+
+
+def test_filling_cancels_calls_still_ringing(client, cadre, force, standin, run_tasks):
+    from datetime import timedelta
+
+    from callouts import clock
+    from tests.callouts.conftest import post_signed
+
+    incident = raise_one(force, run_tasks)
+    incident.refresh_from_db()
+    run_tasks(clock.tick, incident.next_step_at + timedelta(seconds=1))
+    ringing = Message.objects.get(negotiator=cadre["n2"], channel="voice")
+    assert ringing.status == "sent"
+    for person, sid in [(cadre["n1"], "SM1"), (cadre["n2"], "SM2"), (cadre["c1"], "SM3")]:
+        params = {"From": person.mobile, "To": "+447700900000", "Body": "Y", "MessageSid": sid}
+        run_tasks(post_signed, client, "/twilio/sms/", params)
+        run_tasks(clock.tick)
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    # Every call of the step was still ringing: each is cancelled at Twilio.
+    calls = {c["to"]: c["status"] for c in standin.calls}
+    assert set(calls.values()) == {"canceled"}
+    assert set(Message.objects.filter(channel="voice").values_list("status", flat=True)) == {
+        "cancelled"
+    }
