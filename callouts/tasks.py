@@ -19,14 +19,8 @@ def enqueue_send(message_ids: list[int]):
     transaction.on_commit(lambda: async_task("callouts.tasks.send_messages", ids, group="send"))
 
 
-def handle_inbound(message_id: int):
-    """Understand, record and answer an inbound SMS (and any earlier ones from that number)."""
-    from callouts import inbound
-
-    return inbound.handle(message_id)
-
-
 def handle_inbound_many(message_ids: list[int]):
+    """Understand, record and answer these inbound SMS (and any earlier from the same phones)."""
     from callouts import inbound
 
     return sum(inbound.handle(pk) for pk in message_ids)
@@ -65,12 +59,6 @@ def send_messages(message_ids: list[int]):
     from callouts import sending
 
     return sending.send_many(message_ids)
-
-
-def send_message(message_id: int):
-    from callouts import sending
-
-    return sending.send(message_id)
 
 
 def deliver_reminders():

@@ -16,7 +16,7 @@ from django.test import Client
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import services, tasks
+from callouts import inbound, services
 from callouts.models import Callout, Incident, Message
 from callouts.policy import create_default_policy
 from tests.callouts.conftest import post_signed, put_on_call
@@ -54,19 +54,19 @@ def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_d
             {"From": person.mobile, "To": "+4477", "Body": "Y 15", "MessageSid": f"SMc{i}"},
         )
         assert response.status_code == 200
-    inbound = list(Message.objects.filter(direction="in").values_list("pk", flat=True))
-    assert len(inbound) == 30
+    received = list(Message.objects.filter(direction="in").values_list("pk", flat=True))
+    assert len(received) == 30
     start = threading.Barrier(30)
 
     def handle(pk):
         # 30 workers record 30 acceptances at the same moment.
         try:
             start.wait()
-            tasks.handle_inbound(pk)
+            inbound.handle(pk)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=handle, args=(pk,)) for pk in inbound]
+    threads = [threading.Thread(target=handle, args=(pk,)) for pk in received]
     for t in threads:
         t.start()
     for t in threads:

@@ -5,7 +5,7 @@ from unittest import mock
 
 from django.utils import timezone
 
-from callouts import clock, services, tasks
+from callouts import clock, inbound, services
 from callouts.models import Callout, Message, Response
 from tests.callouts.conftest import post_signed
 
@@ -33,8 +33,8 @@ def answers_to(person):
 
 def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_tasks):
     raise_barricade(force, run_tasks)
-    inbound = take_in(client, cadre["n1"], "Y 20", "SMfirst")
-    assert inbound.status == "received" and inbound.next_attempt_at <= timezone.now()
+    taken = take_in(client, cadre["n1"], "Y 20", "SMfirst")
+    assert taken.status == "received" and taken.next_attempt_at <= timezone.now()
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
     assert answers_to(cadre["n1"]) == []
     # The clock's next tick hands it to the queue, which records and answers it.
@@ -42,7 +42,7 @@ def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_t
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "accepted"
     [answer] = answers_to(cadre["n1"])
     assert "you are going" in answer
-    assert Message.objects.get(pk=inbound.pk).status == "handled"
+    assert Message.objects.get(pk=taken.pk).status == "handled"
 
 
 def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
@@ -52,7 +52,7 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     earlier = take_in(client, cadre["n1"], "Y", "SMa")
     later = take_in(client, cadre["n1"], "ETA 10", "SMb")
     # The worker given the later message happens to run first.
-    assert run_tasks(tasks.handle_inbound, later.pk) == 2
+    assert run_tasks(inbound.handle, later.pk) == 2
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 10)
     kinds = list(Response.objects.filter(callout=callout).values_list("kind", flat=True))
@@ -60,15 +60,15 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     first, second = answers_to(cadre["n1"])
     assert "you are going" in first and "ETA 10 min noted" in second
     # The earlier message's own task finds nothing left to do.
-    assert run_tasks(tasks.handle_inbound, earlier.pk) == 0
+    assert run_tasks(inbound.handle, earlier.pk) == 0
     assert len(answers_to(cadre["n1"])) == 2
 
 
 def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks):
     raise_barricade(force, run_tasks)
-    inbound = take_in(client, cadre["n1"], "N", "SMonce")
-    assert run_tasks(tasks.handle_inbound, inbound.pk) == 1
-    assert run_tasks(tasks.handle_inbound, inbound.pk) == 0
+    taken = take_in(client, cadre["n1"], "N", "SMonce")
+    assert run_tasks(inbound.handle, taken.pk) == 1
+    assert run_tasks(inbound.handle, taken.pk) == 0
     assert run_tasks(clock.tick, timezone.now() + timedelta(minutes=5))["replies"] == 0
     assert Response.objects.filter(kind="decline").count() == 1
     assert len(answers_to(cadre["n1"])) == 1
