@@ -71,7 +71,7 @@ def cadre():
     from django.utils import timezone
 
     from cadre.models import Accreditation, Force, Negotiator
-    from callouts.policy import create_default_policy
+    from callouts.engine.policy import create_default_policy
     from roster.models import Shift
     from roster.queries import rota_for
 

@@ -11,7 +11,8 @@ class CalloutsConfig(AppConfig):
         # queueing on the import lock the first time a step fires.
         from django_q.signals import post_spawn
 
-        from callouts import sending, tasks  # noqa: F401
-        from callouts.gateways import twilio  # noqa: F401
+        from callouts import tasks  # noqa: F401
+        from callouts.messaging import sending
+        from callouts.messaging.gateways import twilio  # noqa: F401
 
         post_spawn.connect(sending.warm_up, dispatch_uid="callouts-warm-up")

@@ -4,7 +4,7 @@ Called by `manage.py seed_demo` (the foundation's hook); safe to run twice.
 """
 
 from cadre.models import Force
-from callouts.policy import create_default_policy
+from callouts.engine.policy import create_default_policy
 
 
 def seed(stdout=None):

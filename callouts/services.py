@@ -16,8 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.models import ROLE_FIELDS, Role
-from callouts import outbox, reference, tasks
-from callouts import policy as policies
+from callouts import tasks
+from callouts.engine import policy as policies
+from callouts.messaging import outbox, reference
 from callouts.models import (
     Callout,
     EscalationPolicy,
@@ -174,7 +175,7 @@ def restart_escalation(incident):
     incident.filled_at = None
     incident.exhausted_at = None
     incident.round += 1
-    from callouts.answers import missing  # answers uses this module
+    from callouts.engine.answers import missing  # answers uses this module
 
     open_roles = [role for role, count in missing(incident).items() if count > 0]
     holds_open_role = Q()

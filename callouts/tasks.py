@@ -21,7 +21,7 @@ def enqueue_send(message_ids: list[int]):
 
 def handle_inbound_many(message_ids: list[int]):
     """Understand, record and answer these inbound SMS (and any earlier from the same phones)."""
-    from callouts import inbound
+    from callouts.engine import inbound
 
     return sum(inbound.handle(pk) for pk in message_ids)
 
@@ -33,14 +33,15 @@ def enqueue_cancel_calls(incident_id: int, round: int):
 
 
 def cancel_calls(incident_id: int, round: int):
-    from callouts import sending
+    from callouts.messaging import sending
 
     return sending.cancel_ringing(incident_id, round)
 
 
 def fire_step(incident_id: int, step_index: int | None = None):
     """Fire a due step, then send its messages from this worker, side by side."""
-    from callouts import sending, steps
+    from callouts.engine import steps
+    from callouts.messaging import sending
 
     fired = steps.fire(incident_id, step_index)
     if fired is None:
@@ -50,18 +51,18 @@ def fire_step(incident_id: int, step_index: int | None = None):
 
 
 def reconcile_messages(message_ids: list[int]):
-    from callouts import sending
+    from callouts.messaging import sending
 
     return sum(bool(sending.reconcile(pk)) for pk in message_ids)
 
 
 def send_messages(message_ids: list[int]):
-    from callouts import sending
+    from callouts.messaging import sending
 
     return sending.send_many(message_ids)
 
 
 def deliver_reminders():
-    from callouts import reminders
+    from callouts.messaging import reminders
 
     return reminders.deliver_due()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from callouts import api, openapi, policy_views, simulator_views, views
+from callouts.web import api, openapi, policy_views, simulator_views, views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),

@@ -23,7 +23,7 @@ urlpatterns = [
     path("cadre/", include("cadre.urls")),
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
-    path("twilio/", include("callouts.webhook_urls")),
+    path("twilio/", include("callouts.web.webhook_urls")),
     # The admin's own login page is not throttled: send it to ours (keeping ?next=).
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

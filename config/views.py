@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from callouts.panels import dashboard_context as callouts_context
+from callouts.web.panels import dashboard_context as callouts_context
 from roster.panels import dashboard_context as roster_context
 
 

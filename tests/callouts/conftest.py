@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from callouts.policy import create_default_policy
+from callouts.engine.policy import create_default_policy
 from roster.models import Shift
 from roster.queries import rota_for
 from tests.conftest import make_negotiator

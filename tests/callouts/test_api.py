@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from django.urls import URLPattern, get_resolver, reverse
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
-from callouts import tokens
 from callouts.models import ApiToken, Callout, EscalationPolicy, Incident
+from callouts.web import tokens
 from roster.models import Rota, Shift
 from tests.callouts.ui_factories import make_callout, make_incident
 from tests.conftest import make_force, make_negotiator, make_user

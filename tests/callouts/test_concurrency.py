@@ -16,9 +16,10 @@ from django.test import Client
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import inbound, services
+from callouts import services
+from callouts.engine import inbound
+from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Message
-from callouts.policy import create_default_policy
 from tests.callouts.conftest import post_signed, put_on_call
 from tests.conftest import make_force, make_negotiator
 

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from callouts.escalation import Asked, Candidate, Send, choose_role, decide, missing_roles
-from callouts.policy import DEFAULT_STEPS, frozen_step
+from callouts.engine.escalation import Asked, Candidate, Send, choose_role, decide, missing_roles
+from callouts.engine.policy import DEFAULT_STEPS, frozen_step
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 NEG, COORD, ADV = "negotiator", "coordinator", "adviser"

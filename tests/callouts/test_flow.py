@@ -1,4 +1,5 @@
-from callouts import clock, services
+from callouts import services
+from callouts.engine import clock
 from callouts.models import Callout, Incident, Message
 from tests.callouts.conftest import post_signed
 

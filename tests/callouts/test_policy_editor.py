@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from callouts.engine.policy import create_default_policy
 from callouts.models import EscalationPolicy, EscalationStep
-from callouts.policy import create_default_policy
 from tests.conftest import make_negotiator
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import random
 
-from callouts.reference import MAX_LENGTH, WORDS, candidates, make_reference
-from callouts.replies import parse, reference_key
+from callouts.messaging.reference import MAX_LENGTH, WORDS, candidates, make_reference
+from callouts.messaging.replies import parse, reference_key
 
 
 def test_it_makes_a_reference_from_code_word_and_digits():

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
-from callouts import clock, tasks
+from callouts import tasks
+from callouts.engine import clock
 from callouts.models import Message
 from roster.models import Reminder
 from tests.conftest import make_negotiator
@@ -89,7 +90,8 @@ def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tas
 
 
 def test_one_failing_incident_does_not_hold_up_the_others(cadre, force, run_tasks):
-    from callouts import services, steps
+    from callouts import services
+    from callouts.engine import steps
 
     with mock.patch("callouts.tasks.enqueue_step"):
         first = services.raise_incident(force=force, kind="other", location="Deal")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from callouts.replies import parse, reference_key
+from callouts.messaging.replies import parse, reference_key
 
 ACCEPTS = [
     ("Y", None),

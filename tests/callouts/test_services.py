@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from callouts import clock, services
+from callouts import services
+from callouts.engine import clock
 from callouts.models import Callout, EscalationPolicy, EscalationStep, Incident, Message
 from tests.callouts.conftest import post_signed
 from tests.conftest import make_force, make_negotiator

@@ -4,7 +4,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from callouts import clock
+from callouts.engine import clock
 from callouts.models import Callout, Message
 from tests.callouts.ui_factories import make_callout, make_incident
 from tests.conftest import make_negotiator

@@ -2,7 +2,7 @@
 
 import pytest
 
-from callouts import texts
+from callouts.messaging import texts
 from callouts.models import Incident, IncidentKind
 
 LONG = "Ashford Road junction with the A20 bypass, opposite the retail park’s car park — north"

@@ -4,8 +4,9 @@ import pytest
 from django.test import override_settings
 
 from bench.twilio_standin import StandIn
-from callouts import sending, services
-from callouts.gateways import get_gateway
+from callouts import services
+from callouts.messaging import sending
+from callouts.messaging.gateways import get_gateway
 from callouts.models import Callout, Message
 
 
@@ -92,7 +93,7 @@ def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
 ):
     from datetime import timedelta
 
-    from callouts import clock
+    from callouts.engine import clock
 
     incident = raise_one(force, run_tasks)
     incident.refresh_from_db()
@@ -132,7 +133,7 @@ def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_
 def test_filling_cancels_calls_still_ringing(client, cadre, force, standin, run_tasks):
     from datetime import timedelta
 
-    from callouts import clock
+    from callouts.engine import clock
     from tests.callouts.conftest import post_signed
 
     incident = raise_one(force, run_tasks)

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.db.models import Max
 
-from callouts import clock, services
+from callouts import services
+from callouts.engine import clock
 from callouts.models import Callout, Incident, Message, Response
 from tests.callouts.conftest import post_signed, sign
 from tests.conftest import make_negotiator

@@ -110,7 +110,7 @@ def escalator(request):
     request.getfixturevalue("live_server")  # so the clock stops before the server and database
     from django.db import connection
 
-    from callouts import clock
+    from callouts.engine import clock
 
     stop = threading.Event()
 

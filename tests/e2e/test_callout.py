@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from callouts.engine.policy import create_default_policy
 from callouts.models import Incident
-from callouts.policy import create_default_policy
 from tests.callouts.conftest import put_on_call
 from tests.conftest import make_negotiator
 from tests.e2e.conftest import login

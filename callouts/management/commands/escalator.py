@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from callouts import clock
+from callouts.engine import clock
 
 log = logging.getLogger("callouts.escalator")
 REMINDER_EVERY = 30.0

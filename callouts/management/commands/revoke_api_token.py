@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from callouts import tokens
+from callouts.web import tokens
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ whole message is the keyword.
 import re
 from dataclasses import dataclass
 
-from callouts.reference import WORDS
+from callouts.messaging.reference import WORDS
 
 ACCEPT, DECLINE, ETA, ARRIVED = "accept", "decline", "eta", "arrived"
 OPT_OUT, OPT_IN, HELP, UNKNOWN = "opt_out", "opt_in", "help", "unknown"

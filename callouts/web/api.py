@@ -14,9 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cadre.models import Role
 from cadre.rules import LOCAL_TZ
-from callouts import queries, services, tokens
-from callouts.forms import MAX_PER_ROLE
+from callouts import queries, services
 from callouts.models import EscalationPolicy, Incident, IncidentKind
+from callouts.web import tokens
+from callouts.web.forms import MAX_PER_ROLE
 from roster.queries import home_force, on_call
 
 

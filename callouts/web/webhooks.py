@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callouts import answers, inbound, replies, status, texts, voice
+from callouts.engine import answers, inbound
+from callouts.messaging import replies, status, texts, voice
 from callouts.models import Channel, Incident, Message
 
 

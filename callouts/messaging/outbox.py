@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callouts import tasks, texts
+from callouts import tasks
+from callouts.messaging import texts
 from callouts.models import Callout, Channel, Message
 
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cadre.models import Negotiator
-from callouts import simulator
 from callouts.models import Message
+from callouts.web import simulator
 
 LOG_LENGTH = 8
 POLL_SECONDS = 2

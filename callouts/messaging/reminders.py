@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from callouts import outbox, sending
+from callouts.messaging import outbox, sending
 from callouts.models import Channel, Message
 from roster.models import Reminder
 

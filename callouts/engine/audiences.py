@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 
 from cadre.access import COORDINATOR, SUPERVISOR
 from cadre.models import ROLE_FIELDS, Negotiator, Role
-from callouts import escalation
+from callouts.engine import escalation
 from callouts.models import Callout, Incident
 from roster import queries as roster
 from roster.models import Unavailability

@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from callouts.gateways.base import (
+from callouts.messaging.gateways.base import (
     Gateway,
     PermanentError,
     Sent,

@@ -4,7 +4,7 @@ import threading
 
 from django.conf import settings
 
-from callouts.gateways.base import Gateway, PermanentError, Sent, TemporaryError
+from callouts.messaging.gateways.base import Gateway, PermanentError, Sent, TemporaryError
 
 _local = threading.local()
 
@@ -15,11 +15,11 @@ def get_gateway() -> Gateway:
     cached = getattr(_local, "gateway", None)
     if cached is None or cached[0] != key:
         if settings.SMS_GATEWAY == "twilio":
-            from callouts.gateways.twilio import TwilioGateway
+            from callouts.messaging.gateways.twilio import TwilioGateway
 
             gateway = TwilioGateway()
         else:
-            from callouts.gateways.simulator import SimulatorGateway
+            from callouts.messaging.gateways.simulator import SimulatorGateway
 
             gateway = SimulatorGateway()
         _local.gateway = cached = (key, gateway)

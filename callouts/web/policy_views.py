@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from cadre.access import coordinator_required
 from callouts import queries
-from callouts.forms import PolicyForm, StepFormSet, needs_from
 from callouts.models import EscalationPolicy, EscalationStep
+from callouts.web.forms import PolicyForm, StepFormSet, needs_from
 
 
 def my_policies(request):

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import answers, audiences, escalation, outbox, texts
+from callouts.engine import answers, audiences, escalation
+from callouts.messaging import outbox, texts
 from callouts.models import Callout, Channel, Incident, Message
 
 

@@ -20,10 +20,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from callouts.gateways import PermanentError, TemporaryError, get_gateway
-from callouts.gateways.base import status_callback_url
+from callouts.messaging.gateways import PermanentError, TemporaryError, get_gateway
+from callouts.messaging.gateways.base import status_callback_url
+from callouts.messaging.status import mark_unreachable, move_on_if_nobody_reachable
 from callouts.models import Callout, Incident, Message
-from callouts.status import mark_unreachable, move_on_if_nobody_reachable
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def claim(message_ids, now) -> list[Message]:
 
 
 def _record_sent(message, sid, provider_status):
-    from callouts.status import PROVIDER
+    from callouts.messaging.status import PROVIDER
 
     status = PROVIDER.get(provider_status, S.SENT)
     now = timezone.now()

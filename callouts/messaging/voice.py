@@ -6,7 +6,7 @@ and the call ends as "no answer". A wrong key, or no key, gets the question once
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from callouts.gateways.base import public_url
+from callouts.messaging.gateways.base import public_url
 
 VOICE = "Polly.Amy"  # British English
 

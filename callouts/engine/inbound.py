@@ -15,7 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import answers, outbox, replies, texts
+from callouts.engine import answers
+from callouts.messaging import outbox, replies, texts
 from callouts.models import Callout, Channel, Incident, Message
 
 S = Message.Status

@@ -2,8 +2,8 @@
 
 from django.http import JsonResponse
 
-from callouts.api import api_view
 from callouts.models import IncidentKind
+from callouts.web.api import api_view
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from callouts import webhooks
+from callouts.web import webhooks
 
 urlpatterns = [
     path("sms/", webhooks.sms, name="twilio_sms"),

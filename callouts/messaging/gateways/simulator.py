@@ -7,7 +7,7 @@ and its replies and keypresses go through the signed webhooks.
 
 import uuid
 
-from callouts.gateways.base import Gateway, Sent
+from callouts.messaging.gateways.base import Gateway, Sent
 
 
 class SimulatorGateway(Gateway):
@@ -19,6 +19,6 @@ class SimulatorGateway(Gateway):
 
     def after_send(self, message):
         if message.channel == "sms":
-            from callouts import status
+            from callouts.messaging import status
 
             status.apply(message.provider_sid, "delivered", message_id=message.pk)

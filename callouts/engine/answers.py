@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from callouts import audiences, escalation, outbox, replies, services, tasks, texts
+from callouts import services, tasks
+from callouts.engine import audiences, escalation
+from callouts.messaging import outbox, replies, texts
 from callouts.models import Callout, Incident, Message, Response
 
 OPEN_STATES = (

@@ -16,7 +16,9 @@ from datetime import timedelta
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from callouts import outbox, steps, tasks
+from callouts import tasks
+from callouts.engine import steps
+from callouts.messaging import outbox
 from callouts.models import Incident, Message
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def _claim(queryset, now, hold: timedelta) -> list[int]:
 def claim_replies(now) -> list[int]:
     """Inbound SMS due for handling, claimed in one statement, oldest first.
 
-    Handling is idempotent and ordered per phone (callouts.inbound.handle), so
+    Handling is idempotent and ordered per phone (callouts.engine.inbound.handle), so
     a reply claimed twice is harmless; if its task is lost it falls due again
     after the grace.
     """
