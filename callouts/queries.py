@@ -2,9 +2,9 @@
 
 from cadre import access
 from cadre.models import Force
+from callouts import board
 from callouts.messaging import replies
 from callouts.models import Callout, Incident, Message
-from callouts.web import board
 
 
 def forces_for(user):

@@ -8,15 +8,13 @@ the transaction commits.
 This is the contract the views, the API and the simulator use.
 """
 
-from datetime import timedelta
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from cadre.models import ROLE_FIELDS, Role
+from cadre.models import Role
 from callouts import tasks
+from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference
 from callouts.models import (
@@ -24,13 +22,9 @@ from callouts.models import (
     EscalationPolicy,
     Incident,
     IncidentKind,
-    Response,
     default_needs,
 )
 
-# The queued task fires the first step at once; the escalator clock fires it
-# itself only if the task has not run by then (a queue backlog, a dead worker).
-FIRST_STEP_GRACE = timedelta(seconds=2)
 LOCATION_MAX = Incident._meta.get_field("location").max_length
 RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
 
@@ -113,7 +107,7 @@ def raise_incident(
             steps=policies.freeze(chosen),
             status=Incident.Status.CALLING,
             step_index=-1,
-            next_step_at=now + FIRST_STEP_GRACE,
+            next_step_at=now + escalation.FIRST_STEP_GRACE,
             raised_by=raised_by,
         )
         _save_with_unique_reference(incident)
@@ -156,35 +150,10 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
         needs = dict(locked.needs)
         needs[role] = needs.get(role, 0) + count
         locked.needs = needs
-        restart_escalation(locked)
+        answers.restart_escalation(locked)
         locked.save()
         tasks.enqueue_step(locked.pk, 0)
     return locked
-
-
-def restart_escalation(incident):
-    """Escalate again from the first step, as a new round, for the places now open.
-
-    The caller holds the incident's lock and saves it. People stood down when it
-    filled, who did not decline and hold a role that is open again, are asked
-    again: they are the ones most likely to come.
-    """
-    incident.status = Incident.Status.CALLING
-    incident.step_index = -1
-    incident.next_step_at = timezone.now() + FIRST_STEP_GRACE
-    incident.filled_at = None
-    incident.exhausted_at = None
-    incident.round += 1
-    from callouts.engine.answers import missing  # answers uses this module
-
-    open_roles = [role for role, count in missing(incident).items() if count > 0]
-    holds_open_role = Q()
-    for role in open_roles:
-        holds_open_role |= Q(**{f"negotiator__{ROLE_FIELDS[role]}": True})
-    if open_roles:
-        incident.callouts.filter(holds_open_role, state=Callout.State.STOOD_DOWN).exclude(
-            responses__kind=Response.Kind.DECLINE
-        ).update(state=Callout.State.ASKED, stood_down_at=None)
 
 
 def stand_down(incident, by=None) -> Incident:

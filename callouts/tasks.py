@@ -1,68 +1,54 @@
-"""django-q2 tasks: thin and idempotent. Each locks, checks the state, acts once.
+"""Every background task of callouts, named here and nowhere else.
 
-Enqueued with transaction.on_commit so that a task never runs against data that
-was rolled back, nor before the data it needs is visible.
+This module is the bottom of the house: it imports nothing from the app, so any
+module may queue work without an import circle. Each task is the dotted path of
+the plain function that does the work (django-q2 imports it in the worker);
+those functions are idempotent, since django-q2 delivers at least once.
+
+Work for a transaction's data is queued on commit, so that a task never runs
+against data that was rolled back, nor before the data it needs is visible.
+The escalator clock (config/jobs.py) queues its finds directly.
 """
 
 from django.db import transaction
 from django_q.tasks import async_task
 
+FIRE_STEP = "callouts.engine.steps.fire_and_send"
+SEND = "callouts.messaging.sending.send_many"
+RECONCILE = "callouts.messaging.sending.reconcile_many"
+CANCEL_CALLS = "callouts.messaging.sending.cancel_ringing"
+HANDLE_REPLIES = "callouts.engine.inbound.handle_many"
+DELIVER_REMINDERS = "callouts.messaging.reminders.deliver_due"
+
+ALL = (FIRE_STEP, SEND, RECONCILE, CANCEL_CALLS, HANDLE_REPLIES, DELIVER_REMINDERS)
+
 
 def enqueue_step(incident_id: int, step_index: int):
-    transaction.on_commit(
-        lambda: async_task("callouts.tasks.fire_step", incident_id, step_index, group="steps")
-    )
+    """Fire this step once the transaction commits (the clock fires it if the task is lost)."""
+    transaction.on_commit(lambda: async_task(FIRE_STEP, incident_id, step_index, group="steps"))
 
 
 def enqueue_send(message_ids: list[int]):
+    """Send these saved messages once the transaction commits."""
     ids = list(message_ids)
-    transaction.on_commit(lambda: async_task("callouts.tasks.send_messages", ids, group="send"))
-
-
-def handle_inbound_many(message_ids: list[int]):
-    """Understand, record and answer these inbound SMS (and any earlier from the same phones)."""
-    from callouts.engine import inbound
-
-    return sum(inbound.handle(pk) for pk in message_ids)
+    transaction.on_commit(lambda: send_now(ids))
 
 
 def enqueue_cancel_calls(incident_id: int, round: int):
-    transaction.on_commit(
-        lambda: async_task("callouts.tasks.cancel_calls", incident_id, round, group="send")
-    )
+    transaction.on_commit(lambda: async_task(CANCEL_CALLS, incident_id, round, group="send"))
 
 
-def cancel_calls(incident_id: int, round: int):
-    from callouts.messaging import sending
-
-    return sending.cancel_ringing(incident_id, round)
+def send_now(message_ids: list[int]):
+    async_task(SEND, list(message_ids), group="send")
 
 
-def fire_step(incident_id: int, step_index: int | None = None):
-    """Fire a due step, then send its messages from this worker, side by side."""
-    from callouts.engine import steps
-    from callouts.messaging import sending
-
-    fired = steps.fire(incident_id, step_index)
-    if fired is None:
-        return None
-    sending.send_many(fired.message_ids)
-    return fired.decision.action
+def reconcile_now(message_ids: list[int]):
+    async_task(RECONCILE, list(message_ids), group="send")
 
 
-def reconcile_messages(message_ids: list[int]):
-    from callouts.messaging import sending
-
-    return sum(bool(sending.reconcile(pk)) for pk in message_ids)
+def handle_replies_now(message_ids: list[int]):
+    async_task(HANDLE_REPLIES, list(message_ids), group="inbound")
 
 
-def send_messages(message_ids: list[int]):
-    from callouts.messaging import sending
-
-    return sending.send_many(message_ids)
-
-
-def deliver_reminders():
-    from callouts.messaging import reminders
-
-    return reminders.deliver_due()
+def deliver_reminders_now():
+    async_task(DELIVER_REMINDERS, group="reminders")

@@ -9,9 +9,11 @@ also stops the escalation.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from callouts import services, tasks
+from cadre.models import ROLE_FIELDS
+from callouts import tasks
 from callouts.engine import audiences, escalation
 from callouts.messaging import outbox, replies, texts
 from callouts.models import Callout, Incident, Message, Response
@@ -119,7 +121,7 @@ def _decline(incident, callout, eta, channel, message) -> Outcome:
     callout.save(update_fields=["state", "role", "answered_at"])
     if was_accepted and incident.status != Incident.Status.CALLING:
         # They withdrew after accepting: their place is open again.
-        services.restart_escalation(incident)
+        restart_escalation(incident)
         incident.save()
         tasks.enqueue_step(incident.pk, 0)
         tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
@@ -148,6 +150,29 @@ def _not_going(incident, callout) -> Outcome:
     if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
         return Outcome("not_needed", texts.not_needed_sms(incident))
     return Outcome("accept_first", texts.accept_first_sms(incident))
+
+
+def restart_escalation(incident):
+    """Escalate again from the first step, as a new round, for the places now open.
+
+    The caller holds the incident's lock and saves it. People stood down when it
+    filled, who did not decline and hold a role that is open again, are asked
+    again: they are the ones most likely to come.
+    """
+    incident.status = Incident.Status.CALLING
+    incident.step_index = -1
+    incident.next_step_at = timezone.now() + escalation.FIRST_STEP_GRACE
+    incident.filled_at = None
+    incident.exhausted_at = None
+    incident.round += 1
+    open_roles = [role for role, count in missing(incident).items() if count > 0]
+    holds_open_role = Q()
+    for role in open_roles:
+        holds_open_role |= Q(**{f"negotiator__{ROLE_FIELDS[role]}": True})
+    if open_roles:
+        incident.callouts.filter(holds_open_role, state=Callout.State.STOOD_DOWN).exclude(
+            responses__kind=Response.Kind.DECLINE
+        ).update(state=Callout.State.ASKED, stood_down_at=None)
 
 
 def mark_filled(incident):

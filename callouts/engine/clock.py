@@ -14,7 +14,6 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from callouts import tasks
 from callouts.engine import steps
@@ -79,17 +78,13 @@ def tick(now=None) -> dict:
     out = Message.objects.filter(direction=Message.Direction.OUT, next_attempt_at__lte=now)
     to_send = _claim(out.filter(status=Message.Status.PENDING), now, outbox.dispatch_grace())
     if to_send:
-        async_task("callouts.tasks.send_messages", to_send, group="send")
+        tasks.send_now(to_send)
     lost = _claim(out.filter(status=Message.Status.SENDING), now, outbox.dispatch_grace())
     if lost:
-        async_task("callouts.tasks.reconcile_messages", lost, group="send")
+        tasks.reconcile_now(lost)
     replies = claim_replies(now)
     for start in range(0, len(replies), REPLY_CHUNK):
-        async_task(
-            "callouts.tasks.handle_inbound_many",
-            replies[start : start + REPLY_CHUNK],
-            group="inbound",
-        )
+        tasks.handle_replies_now(replies[start : start + REPLY_CHUNK])
     return {
         "fired": fired,
         "sends": len(to_send),
@@ -100,4 +95,4 @@ def tick(now=None) -> dict:
 
 def remind():
     """Roster's reminder outbox goes out through our gateway, in a task."""
-    async_task("callouts.tasks.deliver_reminders", group="reminders")
+    tasks.deliver_reminders_now()

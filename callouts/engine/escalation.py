@@ -30,6 +30,9 @@ ON_CALL, FORCE, MUTUAL_AID, NAMED, UNANSWERED, MANAGERS = (
     "managers",
 )
 ACCEPTED, DECLINED, STOOD_DOWN = "accepted", "declined", "stood_down"
+# The queued task fires the first step at once; the escalator clock fires it
+# itself only if the task has not run by then (a queue backlog, a dead worker).
+FIRST_STEP_GRACE = timedelta(seconds=2)
 ANSWERED = frozenset({ACCEPTED, DECLINED, STOOD_DOWN})
 
 # When two missing roles are equally scarce, the rarer kind of role wins.

@@ -55,6 +55,12 @@ def _insert(**fields) -> Message:
     return Message.objects.create(**fields)
 
 
+def handle_many(message_ids: list[int]) -> int:
+    """The reply task: understand, record and answer these SMS (and any earlier from the same
+    phones)."""
+    return sum(handle(pk) for pk in message_ids)
+
+
 def handle(message_id: int) -> int:
     """Handle this message and every earlier unhandled one from the same number, in order.
 

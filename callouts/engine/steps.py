@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cadre.models import Negotiator
 from callouts.engine import answers, audiences, escalation
-from callouts.messaging import outbox, texts
+from callouts.messaging import outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
 
 
@@ -43,6 +43,15 @@ class Fired:
     decision: escalation.Decision
     # Callout messages saved as pending; the caller sends them after commit.
     message_ids: list[int] = field(default_factory=list)
+
+
+def fire_and_send(incident_id: int, step_index: int | None = None):
+    """The fire-step task: fire a due step, then send its messages from here, side by side."""
+    fired = fire(incident_id, step_index)
+    if fired is None:
+        return None
+    sending.send_many(fired.message_ids)
+    return fired.decision.action
 
 
 def fire(incident_id: int, step_index: int | None = None, now=None) -> Fired | None:

@@ -216,6 +216,11 @@ def _give_up(message, error):
         move_on_if_nobody_reachable(message.incident_id, message.step)
 
 
+def reconcile_many(message_ids) -> int:
+    """The reconcile task: messages the clock found SENDING past their lease."""
+    return sum(bool(reconcile(pk)) for pk in message_ids)
+
+
 def reconcile(message_id) -> bool:
     """A SENDING message past its lease: adopt the provider's sid, or make it sendable again."""
     now = timezone.now()

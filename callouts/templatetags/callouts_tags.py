@@ -2,7 +2,7 @@ from django import template
 from django.conf import settings
 
 from cadre.models import Role
-from callouts.web import board
+from callouts import board
 
 register = template.Library()
 

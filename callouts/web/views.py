@@ -9,9 +9,8 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import COORDINATOR, SUPERVISOR, require_group
 from cadre.models import Role
-from callouts import queries, services
+from callouts import board, queries, services
 from callouts.models import Incident
-from callouts.web import board
 from callouts.web.forms import RaiseIncidentForm, RaiseNeedsForm
 
 manager_required = require_group(COORDINATOR, SUPERVISOR)

@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from callouts.web import board
-from callouts.web.board import CalloutFacts
+from callouts import board
+from callouts.board import CalloutFacts
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 NEEDS = {"negotiator": 2, "coordinator": 1}

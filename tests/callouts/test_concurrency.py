@@ -16,7 +16,7 @@ from django.test import Client
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import services
+from callouts import services, tasks
 from callouts.engine import inbound
 from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Message
@@ -162,7 +162,7 @@ def test_a_worker_killed_mid_step_loses_nothing_and_doubles_nothing(transactiona
         )
     with StandIn(delay=0.5) as standin:
         env = _subprocess_env(standin)
-        async_task("callouts.tasks.fire_step", incident.pk, 0, sync=False)
+        async_task(tasks.FIRE_STEP, incident.pk, 0, sync=False)
         worker = _start(["qcluster"], env, log)
         processes = [worker]
         try:

@@ -81,7 +81,7 @@ def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
     raise_barricade(force, run_tasks)
     take_in(client, cadre["n1"], "Y 15", "SMlost")
     now = timezone.now()
-    with mock.patch("callouts.engine.clock.async_task"):  # its task is lost: nothing runs it
+    with mock.patch("callouts.tasks.async_task"):  # its task is lost: nothing runs it
         assert clock.tick(now)["replies"] == 1
     assert run_tasks(clock.tick, now + timedelta(seconds=1))["replies"] == 0
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"

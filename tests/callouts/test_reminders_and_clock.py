@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
-from callouts import tasks
 from callouts.engine import clock
+from callouts.messaging import reminders
 from callouts.models import Message
 from roster.models import Reminder
 from tests.conftest import make_negotiator
@@ -29,8 +29,8 @@ def test_it_delivers_each_due_reminder_once(db, force, run_tasks):
     person = make_negotiator(force=force)
     due = reminder(person, "a")
     later = reminder(person, "b", due_at=timezone.now() + timedelta(hours=2))
-    run_tasks(tasks.deliver_reminders)
-    run_tasks(tasks.deliver_reminders)
+    run_tasks(reminders.deliver_due)
+    run_tasks(reminders.deliver_due)
     sms = Message.objects.get(purpose="reminder")
     assert (sms.to_number, sms.body, sms.status) == (person.mobile, due.body, "delivered")
     due.refresh_from_db()
@@ -46,7 +46,7 @@ def test_it_closes_a_reminder_with_nobody_to_text_or_long_overdue(
     nobody = Reminder.objects.create(
         kind="gap", user=coordinator_user, body="Gap", due_at=timezone.now(), dedupe_key="gap"
     )
-    run_tasks(tasks.deliver_reminders)
+    run_tasks(reminders.deliver_due)
     assert not Message.objects.exists()
     for r in (stale, nobody):
         r.refresh_from_db()

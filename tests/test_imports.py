@@ -1,0 +1,132 @@
+"""The house's arrows: apps and layers depend one way, and no module imports itself round a circle.
+
+Imports inside functions count too: a lazy import hides a circle, it does not remove it.
+"""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("config", "cadre", "roster", "callouts")
+
+# Who may import whom. A layer may use only the layers listed after it.
+APP_ORDER = ("callouts", "roster", "cadre")
+CALLOUTS_LAYERS = (
+    ("callouts.web", "callouts.urls", "callouts.admin", "callouts.management"),
+    ("callouts.services", "callouts.queries", "callouts.board"),
+    ("callouts.engine",),
+    ("callouts.messaging",),
+    ("callouts.rules", "callouts.tasks", "callouts.models"),
+)
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def project_modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" not in path.parts:
+                found[module_name(path)] = path
+    return found
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """Project modules that `name` imports, anywhere in the file."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    # "from callouts.engine import steps" names the module callouts.engine.steps.
+    return {t for t in targets if t in known and t != name}
+
+
+def graph() -> dict[str, set[str]]:
+    modules = project_modules()
+    return {name: imports_of(name, path, set(modules)) for name, path in modules.items()}
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in edges.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def layer_of(name: str, layers) -> int | None:
+    for position, prefixes in enumerate(layers):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            return position
+    return None
+
+
+def test_it_finds_a_circle_when_there_is_one():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_it_has_no_import_circle_anywhere():
+    assert circles(graph()) == []
+
+
+def test_it_keeps_apps_pointing_one_way():
+    wrong = []
+    for name, targets in graph().items():
+        app = name.split(".")[0]
+        if app not in APP_ORDER:
+            continue
+        for target in targets:
+            other = target.split(".")[0]
+            if other in APP_ORDER and APP_ORDER.index(other) < APP_ORDER.index(app):
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_it_keeps_callouts_layers_pointing_down():
+    wrong = []
+    for name, targets in graph().items():
+        mine = layer_of(name, CALLOUTS_LAYERS)
+        if mine is None:
+            continue
+        for target in targets:
+            theirs = layer_of(target, CALLOUTS_LAYERS)
+            if theirs is not None and theirs < mine:
+                wrong.append(f"{name} -> {target}")
+    assert sorted(wrong) == []
