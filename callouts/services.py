@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Role
-from callouts import tasks
+from callouts import rules, tasks
 from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference
@@ -21,28 +21,8 @@ from callouts.models import (
     Callout,
     EscalationPolicy,
     Incident,
-    IncidentKind,
     default_needs,
 )
-
-LOCATION_MAX = Incident._meta.get_field("location").max_length
-RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
-
-
-def clean_needs(needs) -> dict[str, int]:
-    """{role: positive int}, or ValidationError with a message for a person."""
-    if not isinstance(needs, dict) or not needs:
-        raise ValidationError({"needs": "Say how many people are needed for each role."})
-    cleaned = {}
-    for role, count in needs.items():
-        if role not in Role.values:
-            raise ValidationError(
-                {"needs": f"“{role}” is not a role (use {', '.join(Role.values)})."}
-            )
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1 or count > 50:
-            raise ValidationError({"needs": f"The number of {role}s must be between 1 and 50."})
-        cleaned[role] = count
-    return cleaned
 
 
 def _resolve_policy(force, policy):
@@ -70,16 +50,12 @@ def raise_incident(
     raised_by=None,
 ) -> Incident:
     errors = {}
-    if kind not in IncidentKind.values:
-        errors["kind"] = "Choose the kind of incident."
-    location = " ".join((location or "").split())
-    if not location:
-        errors["location"] = "Give a rough area: it goes into the callout message."
-    elif len(location) > LOCATION_MAX:
-        errors["location"] = f"Keep the area short (at most {LOCATION_MAX} characters)."
-    rendezvous = (rendezvous or "").strip()
-    if len(rendezvous) > RENDEZVOUS_MAX:
-        errors["rendezvous"] = f"At most {RENDEZVOUS_MAX} characters."
+    try:
+        fields = rules.clean_incident(
+            kind=kind, location=location, rendezvous=rendezvous, brief=brief
+        )
+    except ValidationError as e:
+        errors.update(e.message_dict)
     try:
         chosen = _resolve_policy(force, policy)
     except ValidationError as e:
@@ -88,7 +64,7 @@ def raise_incident(
     if needs is None:
         needs = chosen.default_needs if chosen else default_needs()
     try:
-        needs = clean_needs(needs)
+        needs = rules.clean_needs(needs)
     except ValidationError as e:
         errors.update(e.message_dict)
     if errors:
@@ -98,10 +74,7 @@ def raise_incident(
     with transaction.atomic():
         incident = Incident(
             force=force,
-            kind=kind,
-            location=location,
-            rendezvous=rendezvous,
-            brief=brief or "",
+            **fields,
             needs=needs,
             policy_name=chosen.name if chosen else policies.DEFAULT_POLICY_NAME,
             steps=policies.freeze(chosen),
@@ -141,8 +114,10 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
     """
     if role not in Role.values:
         raise ValidationError({"role": "Choose a role."})
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 50:
-        raise ValidationError({"count": "Between 1 and 50."})
+    try:
+        rules.clean_count(role, count)
+    except ValidationError as e:
+        raise ValidationError({"count": e.messages}) from None
     with transaction.atomic():
         locked = _locked(incident)
         if locked.status not in Incident.LIVE:

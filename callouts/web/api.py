@@ -14,10 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cadre.models import Role
 from cadre.rules import LOCAL_TZ
-from callouts import queries, services
-from callouts.models import EscalationPolicy, Incident, IncidentKind
+from callouts import queries, rules, services
+from callouts.models import EscalationPolicy, Incident
 from callouts.web import tokens
-from callouts.web.forms import MAX_PER_ROLE
 from roster.queries import home_force, on_call
 
 
@@ -74,51 +73,20 @@ def pick_force(user, code):
     return (home, None) if home in forces else (None, "Say which force, by code")
 
 
-def parse_needs(raw):
-    if not isinstance(raw, dict):
-        return None, 'Give needs as an object, e.g. {"negotiator": 2, "coordinator": 1}'
-    needs = {}
-    for role, count in raw.items():
-        if role not in Role.values:
-            return None, f"Unknown role {role!r} (use {', '.join(Role.values)})"
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            return None, f"{role}: give a whole number of people"
-        if count > MAX_PER_ROLE:
-            return None, f"{role}: at most {MAX_PER_ROLE}"
-        if count:
-            needs[role] = count
-    if not needs:
-        return None, "Ask for at least one person"
-    return needs, None
-
-
-def check_text(data, errors, name, limit, required=False):
-    value = data.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[name] = "Must be text"
-    elif required and not value.strip():
-        errors[name] = "This field is required"
-    elif len(value) > limit:
-        errors[name] = f"At most {limit} characters"
-    return value.strip() if isinstance(value, str) else ""
-
-
 def incident_arguments(request, data):
     """Checked arguments for services.raise_incident, or a dict of per-field errors."""
     errors = {}
-    kind = data.get("kind")
-    if kind not in IncidentKind.values:
-        errors["kind"] = "One of: " + ", ".join(IncidentKind.values)
-    location = check_text(data, errors, "location", 80, required=True)
-    rendezvous = check_text(data, errors, "rendezvous", 200)
-    brief = check_text(data, errors, "brief", 5000)
+    fields = {name: data.get(name) for name in ("kind", "location", "rendezvous", "brief")}
+    try:
+        fields = rules.clean_incident(**fields)
+    except ValidationError as e:
+        errors.update({f: " ".join(m) for f, m in e.message_dict.items()})
     needs = None
     if data.get("needs") is not None:
-        needs, problem = parse_needs(data["needs"])
-        if problem:
-            errors["needs"] = problem
+        try:
+            needs = rules.clean_needs(data["needs"])
+        except ValidationError as e:
+            errors["needs"] = " ".join(e.message_dict["needs"])
     force, problem = pick_force(request.user, data.get("force"))
     if problem:
         errors["force"] = problem
@@ -130,15 +98,7 @@ def incident_arguments(request, data):
             errors["policy"] = f"No policy called {policy!r}"
     if errors:
         return None, errors
-    return {
-        "force": force,
-        "kind": kind,
-        "location": location,
-        "rendezvous": rendezvous,
-        "brief": brief,
-        "needs": needs,
-        "policy": policy,
-    }, None
+    return {**fields, "force": force, "needs": needs, "policy": policy}, None
 
 
 def incident_summary(incident):

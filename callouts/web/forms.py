@@ -4,10 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cadre.models import Negotiator, Role
+from callouts import rules
 from callouts.models import Audience, Channel, EscalationPolicy, IncidentKind
 from roster.queries import home_force
-
-MAX_PER_ROLE = 20
 
 
 def need_field(role) -> str:
@@ -19,7 +18,7 @@ def add_need_fields(form, initial_needs):
         form.fields[need_field(role)] = forms.IntegerField(
             label=f"{role.label}s needed",
             min_value=0,
-            max_value=MAX_PER_ROLE,
+            max_value=rules.MAX_PER_ROLE,
             initial=(initial_needs or {}).get(role.value, 0),
         )
 
@@ -44,12 +43,19 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
     force = forms.ModelChoiceField(queryset=None, empty_label=None)
     kind = forms.ChoiceField(choices=IncidentKind.choices)
     location = forms.CharField(
-        max_length=80, label="Rough location", help_text="Goes into the SMS: an area, no address."
+        max_length=rules.LOCATION_MAX,
+        label="Rough location",
+        help_text="Goes into the SMS: an area, no address.",
     )
     rendezvous = forms.CharField(
-        max_length=200, required=False, label="Rendezvous point", help_text="Never sent by SMS."
+        max_length=rules.RENDEZVOUS_MAX,
+        required=False,
+        label="Rendezvous point",
+        help_text="Never sent by SMS.",
     )
-    brief = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    brief = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=rules.BRIEF_MAX
+    )
     policy = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="The force's default policy"
     )
@@ -88,7 +94,7 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
 
 class RaiseNeedsForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
-    count = forms.IntegerField(min_value=1, max_value=MAX_PER_ROLE, initial=1)
+    count = forms.IntegerField(min_value=1, max_value=rules.MAX_PER_ROLE, initial=1)
 
 
 class PolicyForm(NeedsMixin, forms.ModelForm):

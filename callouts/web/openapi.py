@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 
+from callouts import rules
 from callouts.models import IncidentKind
 from callouts.web.api import api_view
 
@@ -28,7 +29,9 @@ def json_of(schema):
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 NEEDS = {
     "type": "object",
-    "additionalProperties": {"type": "integer", "minimum": 0},
+    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": rules.MAX_PER_ROLE},
+    "description": "People needed per role (roles asked for 0 are left out; at least one "
+    "person in all)",
     "example": {"negotiator": 2, "coordinator": 1},
 }
 TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -130,11 +133,19 @@ DOCUMENT = {
                     "kind": {"type": "string", "enum": IncidentKind.values},
                     "location": {
                         "type": "string",
-                        "maxLength": 80,
+                        "maxLength": rules.LOCATION_MAX,
                         "description": "Rough area; goes into the SMS",
                     },
-                    "rendezvous": {"type": "string", "description": "Never sent by SMS"},
-                    "brief": {"type": "string", "description": "Never sent by SMS"},
+                    "rendezvous": {
+                        "type": "string",
+                        "maxLength": rules.RENDEZVOUS_MAX,
+                        "description": "Never sent by SMS",
+                    },
+                    "brief": {
+                        "type": "string",
+                        "maxLength": rules.BRIEF_MAX,
+                        "description": "Never sent by SMS",
+                    },
                     "needs": NEEDS,
                     "policy": {"type": "string", "description": "Policy name; default if absent"},
                     "force": {"type": "string", "description": "Force code, if several"},
