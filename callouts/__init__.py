@@ -1,0 +1,20 @@
+"""Callouts: WHAT happens when an incident is raised. Arrows point down this list only
+(tests/test_imports.py checks them, and that no module imports itself round a circle).
+
+web/        the edges: pages (views, policy_views), the control-room API (api, openapi,
+            tokens), forms, the phone simulator, Twilio's webhooks (webhooks, webhook_urls),
+            the dashboard panel
+services    every change an edge asks for: raise, raise needs, stand down, close, policies
+queries     reads for pages and the API: who may see which incident, and its board
+board       pure: an incident's callouts as board rows and counts
+engine/     escalation: policy (frozen steps), escalation (pure decide), audiences (who a
+            step reaches), steps (fire one), answers (record an answer under the incident's
+            lock, fill, stand down), inbound (understand a reply or a keypress), clock (what is
+            due now)
+messaging/  the transport: outbox (messages saved before sending), sending (to the gateway,
+            side by side), gateways/ (Twilio, simulator), status (provider callbacks), texts
+            and voice (what is said), replies (pure parse), reference, reminders (roster's)
+rules       pure: what a valid incident is (one check for the form, the API and the service)
+tasks       names every background task; imports nothing from the app
+models
+"""

@@ -1,6 +1,6 @@
 """What the incident board and the API show about an incident's callouts.
 
-Pure: it takes plain facts (loaded by callouts.boarddata) and returns rows and
+Pure: it takes plain facts (loaded by callouts.queries) and returns rows and
 counts, so that the page, the partial and the JSON API all say the same thing.
 """
 

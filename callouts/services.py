@@ -20,6 +20,7 @@ from callouts.messaging import outbox, reference
 from callouts.models import (
     Callout,
     EscalationPolicy,
+    EscalationStep,
     Incident,
     default_needs,
 )
@@ -168,3 +169,31 @@ def _stand_everyone_down(incident):
         state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
     ).select_related("negotiator", "incident")
     outbox.stand_down(list(waiting))
+
+
+@transaction.atomic
+def save_policy(policy, default_needs, steps) -> EscalationPolicy:
+    """Save a policy (unsaved changes on `policy`) with its steps, in the order given.
+
+    Steps are rewritten as a whole: positions are unique per policy, so renumbering
+    in place would trip the constraint halfway through a reorder. Live incidents keep
+    their frozen copy of the steps, whatever is saved here.
+    """
+    policy.default_needs = default_needs
+    if policy.is_default:
+        # One default per force (a constraint): clear the old one first.
+        EscalationPolicy.objects.filter(force=policy.force, is_default=True).exclude(
+            pk=policy.pk
+        ).update(is_default=False)
+    policy.save()
+    policy.steps.all().delete()
+    for position, data in enumerate(steps, start=1):
+        step = EscalationStep.objects.create(
+            policy=policy,
+            position=position,
+            audience=data["audience"],
+            channel=data["channel"],
+            wait_minutes=data["wait_minutes"],
+        )
+        step.named.set(data["named"])
+    return policy

@@ -51,8 +51,8 @@ def record(
 ) -> Outcome:
     if incident_id is None:
         incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
-    # No savepoint: inside the inbound SMS transaction an error undoes the whole message
-    # anyway, and the webhook answers faster without two more round trips under the lock.
+    # No savepoint: inside the reply task's transaction an error undoes the whole message
+    # anyway, and the lock is held for two fewer round trips.
     with transaction.atomic(savepoint=False):
         incident = Incident.objects.select_for_update().get(pk=incident_id)
         callout = Callout.objects.select_related("negotiator").get(pk=callout_id)

@@ -55,6 +55,22 @@ def _insert(**fields) -> Message:
     return Message.objects.create(**fields)
 
 
+def receive_keypress(call, digit: str, kind: str) -> answers.Outcome:
+    """A key pressed during a callout call: kept as an inbound message, then recorded."""
+    keyed = Message.objects.create(
+        direction=Message.Direction.IN,
+        channel=Channel.VOICE,
+        purpose=Message.Purpose.INBOUND,
+        incident=call.incident,
+        callout=call.callout,
+        negotiator=call.negotiator,
+        from_number=call.to_number,
+        body=f"Pressed {digit}",
+        status=S.RECEIVED,
+    )
+    return answers.record(call.callout_id, kind, None, Channel.VOICE, keyed)
+
+
 def handle_many(message_ids: list[int]) -> int:
     """The reply task: understand, record and answer these SMS (and any earlier from the same
     phones)."""

@@ -1,6 +1,6 @@
 """Escalation steps as data: the built-in default and freezing a policy onto an incident.
 
-The default follows the issue's example, timed from the moment the incident is raised:
+The default, timed from the moment the incident is raised:
   0 min  SMS to those on call for the missing roles
   3 min  voice call to them, and SMS to every deployable member not yet asked
   8 min  voice call to everyone asked who has not answered

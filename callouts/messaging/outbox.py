@@ -83,8 +83,8 @@ def cancel_pending(incident):
 def stand_down(callouts):
     """Mark these callouts stood down and queue one stand-down SMS each.
 
-    Two statements whatever the number of people: this runs inside the webhook
-    that fills an incident, while it holds the incident's lock.
+    Two statements whatever the number of people: this runs while the reply that
+    fills an incident holds the incident's lock.
     """
     now = timezone.now()
     Callout.objects.filter(pk__in=[c.pk for c in callouts]).update(

@@ -1,17 +1,11 @@
-"""The escalation policy editor, for coordinators.
-
-Steps are rewritten as a whole on save: positions are unique per policy, so
-renumbering in place would trip the constraint halfway through a reorder.
-Live incidents keep their frozen copy of the steps, whatever is saved here.
-"""
+"""The escalation policy editor, for coordinators (saving is services.save_policy)."""
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cadre.access import coordinator_required
-from callouts import queries
-from callouts.models import EscalationPolicy, EscalationStep
+from callouts import queries, services
+from callouts.models import EscalationPolicy
 from callouts.web.forms import PolicyForm, StepFormSet, needs_from
 
 
@@ -55,32 +49,10 @@ def policy_edit(request, pk=None):
         prefix="steps",
     )
     if data is not None and form.is_valid() and steps.is_valid():
-        save_policy(form, steps)
+        policy = form.save(commit=False)
+        services.save_policy(policy, needs_from(form.cleaned_data), steps.steps())
         messages.success(request, f"Policy “{form.instance.name}” saved.")
         return redirect("policy_list")
     return render(
         request, "callouts/policy_edit.html", {"form": form, "steps": steps, "policy": policy}
     )
-
-
-@transaction.atomic
-def save_policy(form, steps):
-    policy = form.save(commit=False)
-    policy.default_needs = needs_from(form.cleaned_data)
-    if policy.is_default:
-        # One default per force (a constraint): clear the old one first.
-        EscalationPolicy.objects.filter(force=policy.force, is_default=True).exclude(
-            pk=policy.pk
-        ).update(is_default=False)
-    policy.save()
-    policy.steps.all().delete()
-    for position, data in enumerate(steps.steps(), start=1):
-        step = EscalationStep.objects.create(
-            policy=policy,
-            position=position,
-            audience=data["audience"],
-            channel=data["channel"],
-            wait_minutes=data["wait_minutes"],
-        )
-        step.named.set(data["named"])
-    return policy

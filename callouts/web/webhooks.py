@@ -2,8 +2,9 @@
 
 Every request must carry a valid X-Twilio-Signature computed over
 PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
-anything else gets 403 and changes nothing. Each view does a row lock and a few
-small writes and answers; sending is queued.
+anything else gets 403 and changes nothing. Each view answers at once: an SMS is
+only taken in (the reply task handles it), a keypress is recorded under the
+incident's lock; sending is queued.
 """
 
 from functools import wraps
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callouts.engine import answers, inbound
+from callouts.engine import inbound
 from callouts.messaging import replies, status, texts, voice
 from callouts.models import Channel, Incident, Message
 
@@ -104,16 +105,5 @@ def keypress(request, pk):
                 content_type="text/xml",
             )
         return HttpResponse(voice.say("No answer was given. Goodbye."), content_type="text/xml")
-    keyed = Message.objects.create(
-        direction=Message.Direction.IN,
-        channel=Channel.VOICE,
-        purpose=Message.Purpose.INBOUND,
-        incident=message.incident,
-        callout=message.callout,
-        negotiator=message.negotiator,
-        from_number=message.to_number,
-        body=f"Pressed {digits[:1]}",
-        status=Message.Status.RECEIVED,
-    )
-    outcome = answers.record(message.callout_id, kind, None, Channel.VOICE, keyed)
+    outcome = inbound.receive_keypress(message, digits[:1], kind)
     return HttpResponse(voice.say(outcome.text), content_type="text/xml")
