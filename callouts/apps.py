@@ -9,10 +9,8 @@ class CalloutsConfig(AppConfig):
         # Load the sending path (the Twilio SDK's modules included) now, once, so
         # that qcluster's forked workers inherit it instead of 60 sending threads
         # queueing on the import lock the first time a step fires.
-        from django_q.signals import post_spawn
-
-        from callouts import tasks  # noqa: F401
-        from callouts.messaging import sending
+        from callouts.messaging import sending  # noqa: F401
         from callouts.messaging.gateways import twilio  # noqa: F401
+        from config import jobs
 
-        post_spawn.connect(sending.warm_up, dispatch_uid="callouts-warm-up")
+        jobs.connect_worker_start()

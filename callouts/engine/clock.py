@@ -91,8 +91,3 @@ def tick(now=None) -> dict:
         "reconciled": len(lost),
         "replies": len(replies),
     }
-
-
-def remind():
-    """Roster's reminder outbox goes out through our gateway, in a task."""
-    tasks.deliver_reminders_now()

@@ -1,4 +1,4 @@
-"""`manage.py escalator`: the clock that fires escalation steps on time (see callouts/clock.py)."""
+"""`manage.py escalator`: the clock that runs config.jobs.CLOCK, each job on its interval."""
 
 import logging
 import signal
@@ -7,45 +7,54 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
-from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from callouts.engine import clock
+from config import jobs
 
 log = logging.getLogger("callouts.escalator")
-REMINDER_EVERY = 30.0
 
 
 class Command(BaseCommand):
-    help = "Fire due steps, sends and replies, about every quarter second, until stopped."
+    help = "Run the clock's jobs (config/jobs.py): due steps, sends and replies every tick."
 
     def add_arguments(self, parser):
-        # A quarter second: it also hands negotiators' replies to the queue.
-        parser.add_argument("--interval", type=float, default=0.25)
-        parser.add_argument("--once", action="store_true", help="One tick, then exit.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=None,
+            help="Seconds between ticks (default: the quickest job's interval, 0.25).",
+        )
+        parser.add_argument("--once", action="store_true", help="Every job once, then exit.")
 
-    def handle(self, *args, interval=0.25, once=False, **options):
+    def handle(self, *args, interval=None, once=False, **options):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        last_reminders = 0.0
-        self.stdout.write(f"escalator: ticking every {interval}s")
+        tick = interval or min(job.every for job in jobs.CLOCK)
+        # The quickest job follows --interval; the others keep their own.
+        schedule = [(job, max(job.every, tick), import_string(job.run)) for job in jobs.CLOCK]
+        last_run = {job.name: float("-inf") for job in jobs.CLOCK}
+        self.stdout.write(f"escalator: ticking every {tick}s")
         while not stop.is_set():
             started = time.monotonic()
-            try:
-                if not connection.in_atomic_block:
-                    close_old_connections()
-                clock.tick(timezone.now())
-                if started - last_reminders >= REMINDER_EVERY:
-                    last_reminders = started
-                    clock.remind()
-            except Exception:
-                # A database restart or a lock timeout must not stop the clock.
-                log.exception("escalator tick failed; trying again")
-                if not connection.in_atomic_block:
-                    connection.close()
+            if not connection.in_atomic_block:
+                close_old_connections()
+            for job, every, run in schedule:
+                # Half a tick early is on time: the loop wakes every `tick` seconds.
+                if started - last_run[job.name] < every - tick / 2:
+                    continue
+                last_run[job.name] = started
+                try:
+                    run()
+                except Exception:
+                    # A database restart or a lock timeout must not stop the clock,
+                    # nor one job the others.
+                    log.exception("escalator tick failed (%s); trying again", job.name)
+                    if not connection.in_atomic_block:
+                        connection.close()
             if once:
                 break
-            stop.wait(max(0.0, interval - (time.monotonic() - started)))
+            stop.wait(max(0.0, tick - (time.monotonic() - started)))
         if not connection.in_atomic_block:
             connection.close()
         self.stdout.write("escalator: stopped")

@@ -1,0 +1,54 @@
+"""Every background job of Standby: what runs, how often, and from where.
+
+Three runners, and nothing starts background work anywhere else:
+- the escalator clock (`manage.py escalator`, one process) calls the CLOCK jobs, each
+  when its interval has passed; they only look at the database and queue tasks;
+- the queue workers (`manage.py qcluster`, django-q2) run the tasks, which are named in
+  each app's tasks.py (callouts.tasks, roster.tasks) and nowhere else; besides the
+  clock's, tasks are queued when a transaction commits (a step to fire, messages to send,
+  calls to cancel);
+- each queue worker runs the ON_WORKER_START hooks once, when django-q2 spawns it.
+
+django-q2's own scheduler is not used: it looks at its schedules only every 30 seconds,
+too coarse for escalation steps, and one clock is easier to reason about than two.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: str  # dotted path of a function taking no arguments
+    every: float | None = None  # seconds, for the clock's jobs
+
+
+CLOCK = (
+    Job(
+        "fire due escalation steps; queue due sends, lost sends and replies",
+        "callouts.engine.clock.tick",
+        every=0.25,
+    ),
+    Job("queue the delivery of due rota reminders", "callouts.tasks.deliver_reminders_now", 30),
+)
+
+ON_WORKER_START = (
+    Job(
+        "start the sending threads and their provider clients",
+        "callouts.messaging.sending.warm_up",
+    ),
+)
+
+
+def _run_worker_start(**_):
+    from django.utils.module_loading import import_string
+
+    for job in ON_WORKER_START:
+        import_string(job.run)()
+
+
+def connect_worker_start():
+    """Have django-q2 run ON_WORKER_START in each queue worker it spawns."""
+    from django_q.signals import post_spawn
+
+    post_spawn.connect(_run_worker_start, dispatch_uid="standby-worker-start")
