@@ -183,6 +183,9 @@ class Message(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
+        # The provider could not tell us, for a while, whether it took it: the board asks
+        # a coordinator to phone the person; reconciling goes on.
+        UNKNOWN = "unknown", "Not known to have been sent"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
@@ -220,6 +223,8 @@ class Message(models.Model):
     error_code = models.CharField(max_length=20, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Failed attempts to ask the provider whether it took a message whose outcome was lost.
+    lookups = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -301,3 +306,23 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.user})"
+
+
+class ProviderHealth(models.Model):
+    """Whether the SMS and voice provider is taking our messages: one row, kept by sending.
+
+    Coordinators see a banner while it is failing; the log says so once per change.
+    """
+
+    name = models.CharField(max_length=20, unique=True, default="provider")
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_code = models.CharField(max_length=20, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "provider health"
+
+    def __str__(self):
+        return f"{self.name}: failing since {self.failing_since}" if self.failing_since else "ok"

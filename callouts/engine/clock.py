@@ -13,6 +13,7 @@ Firing a step is a short transaction done here; sending goes to the queue.
 import logging
 from datetime import timedelta
 
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from callouts import tasks
@@ -24,6 +25,18 @@ log = logging.getLogger(__name__)
 BATCH = 200
 # Replies per task: several workers share a burst, each task pays its overhead once.
 REPLY_CHUNK = 20
+
+
+P = Message.Purpose
+# After an outage, what is waiting goes in this order: people told to stand down first
+# (they may be driving to a scene that no longer needs them), then answers to replies.
+PRIORITY = Case(
+    When(purpose=P.STAND_DOWN, then=Value(0)),
+    When(purpose=P.REPLY, then=Value(1)),
+    When(purpose=P.CALLOUT, then=Value(2)),
+    When(purpose=P.ALERT, then=Value(3)),
+    default=Value(4),
+)
 
 
 def due_incidents(now):
@@ -42,7 +55,8 @@ def _claim(queryset, now, hold: timedelta) -> list[int]:
     ids = list(queryset.values_list("pk", flat=True)[:BATCH])
     if not ids:
         return []
-    return [pk for pk in ids if queryset.filter(pk=pk).update(next_attempt_at=now + hold) == 1]
+    unordered = queryset.order_by()
+    return [pk for pk in ids if unordered.filter(pk=pk).update(next_attempt_at=now + hold) == 1]
 
 
 def claim_replies(now) -> list[int]:
@@ -76,10 +90,12 @@ def tick(now=None) -> dict:
             if result.message_ids:
                 tasks.enqueue_send(result.message_ids)
     out = Message.objects.filter(direction=Message.Direction.OUT, next_attempt_at__lte=now)
-    to_send = _claim(out.filter(status=Message.Status.PENDING), now, outbox.dispatch_grace())
+    pending = out.filter(status=Message.Status.PENDING).order_by(PRIORITY, "pk")
+    to_send = _claim(pending, now, outbox.dispatch_grace())
     if to_send:
         tasks.send_now(to_send)
-    lost = _claim(out.filter(status=Message.Status.SENDING), now, outbox.dispatch_grace())
+    unsure = out.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN])
+    lost = _claim(unsure.order_by("pk"), now, outbox.dispatch_grace())
     if lost:
         tasks.reconcile_now(lost)
     replies = claim_replies(now)

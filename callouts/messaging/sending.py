@@ -1,12 +1,21 @@
 """Handing saved messages to the gateway: at most once per message, retried when it is safe.
 
 A message goes PENDING -> SENDING (committed, with a lease) -> provider call ->
-SENT with the provider's sid. The ambiguous window is a worker killed after the
-provider took the message but before the sid was saved. We never resend blindly
-from SENDING: when the lease (longer than the HTTP timeout, so nothing can still
-be in flight) runs out, the clock asks the provider whether it has a message of
-ours to that number (`find_sent`), and the status callback carries our own id, so
-either one adopts the sid. Only when the provider has nothing is it sent again.
+SENT with the provider's sid. What happens on failure depends on whether the
+provider can have taken it (callouts.messaging.errors):
+- known not taken (refused, 429, 5xx): PENDING again after a short capped backoff,
+  for as long as the message is still wanted (a callout whose incident still needs
+  the person; any stand-down, answer or alert for up to CALLOUTS_GIVE_UP_AFTER);
+- the person's number (invalid, STOP): FAILED, that channel marked unreachable;
+- the request (empty body or number): FAILED, nobody marked unreachable;
+- maybe taken (a timeout, a dropped connection, a worker killed mid-send): left
+  SENDING. We never resend blindly from SENDING: when the lease (longer than the HTTP
+  timeout, so nothing can still be in flight) runs out, the clock asks the provider
+  whether it has a message of ours to that number (`find_sent`), and the status
+  callback carries our own id, so either one adopts the sid. Only when the provider
+  has nothing is it sent again. If the provider cannot be asked, we ask again with
+  backoff, and after LOOKUP_LIMIT failures the message shows as UNKNOWN ("not known to
+  have been reached") so that a coordinator phones the person; asking goes on.
 """
 
 import contextlib
@@ -20,24 +29,40 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from callouts.messaging.gateways import PermanentError, TemporaryError, get_gateway
+from callouts.messaging import health
+from callouts.messaging.gateways import (
+    AmbiguousError,
+    PermanentError,
+    RejectedError,
+    TemporaryError,
+    get_gateway,
+)
 from callouts.messaging.gateways.base import status_callback_url
 from callouts.messaging.status import mark_unreachable, move_on_if_nobody_reachable
 from callouts.models import Callout, Incident, Message
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 S = Message.Status
+# Failed lookups at the provider before a lost outcome shows as "not known to have been
+# reached" (about half a minute of asking).
+LOOKUP_LIMIT = 4
+RETRY_CAP_SECONDS = 10
+LOOKUP_CAP_SECONDS = 60
 
 
 def lease() -> timedelta:
     return timedelta(seconds=getattr(settings, "CALLOUTS_SENDING_LEASE", 30))
 
 
-def backoff(attempts: int) -> timedelta:
-    """2, 4, 8, 16, 32 seconds: short, because a callout is urgent."""
-    return timedelta(seconds=min(2**attempts, 60))
+def backoff(attempts: int, cap: int = RETRY_CAP_SECONDS) -> timedelta:
+    """2, 4, 8, 10, 10… seconds: short, because a callout is urgent, and a provider outage
+    is noticed to be over within the cap (then everything waiting goes at once)."""
+    return timedelta(seconds=min(2 ** max(attempts, 1), cap))
+
+
+def give_up_after() -> timedelta:
+    return timedelta(hours=getattr(settings, "CALLOUTS_GIVE_UP_AFTER_HOURS", 6))
 
 
 def threads() -> int:
@@ -99,22 +124,30 @@ def send_many(message_ids) -> int:
     taken = 0
     for message, outcome in zip(claimed, outcomes, strict=True):
         taken += _record(message, outcome)
+    health.record(taken, [o for o in outcomes if isinstance(o, Exception)])
     return taken
 
 
 def _call(message):
     try:
         return get_gateway().send(message)
-    except (TemporaryError, PermanentError) as e:
+    except (TemporaryError, PermanentError, RejectedError, AmbiguousError) as e:
         return e
-    except Exception as e:  # an unknown failure is retried, never lost
+    except Exception as e:
+        # Nobody knows whether it reached the provider: reconciled, never resent blindly.
         log.exception("gateway failed for message %s", message.pk)
-        return TemporaryError(str(e)[:300])
+        return AmbiguousError(str(e)[:300], "error")
 
 
 def _record(message, outcome) -> bool:
     if isinstance(outcome, PermanentError):
         _give_up(message, outcome)
+        return False
+    if isinstance(outcome, RejectedError):
+        _reject(message, outcome)
+        return False
+    if isinstance(outcome, AmbiguousError):
+        _outcome_unknown(message, outcome)
         return False
     if isinstance(outcome, Exception):
         _retry_later(message, outcome)
@@ -187,14 +220,42 @@ def _record_sent(message, sid, provider_status):
 
 
 def _retry_later(message, error):
+    """The provider did not take it: again soon, until it is no longer wanted.
+
+    A callout stops when its incident no longer needs the person (the claim cancels
+    it); anything else is kept for CALLOUTS_GIVE_UP_AFTER_HOURS.
+    """
     now = timezone.now()
-    give_up = message.attempts >= MAX_ATTEMPTS
+    give_up = message.created_at < now - give_up_after()
+    if give_up:
+        log.error(
+            "gave up on message %s after provider failures since %s", message.pk, message.created_at
+        )
     Message.objects.filter(pk=message.pk, status=S.SENDING).update(
         status=S.FAILED if give_up else S.PENDING,
         next_attempt_at=None if give_up else now + backoff(message.attempts),
         error_code=error.code[:20],
         error_message=str(error)[:300],
         status_at=now,
+    )
+
+
+def _reject(message, error):
+    """The request was wrong: sending it again cannot help, and the person is not to blame."""
+    log.error("provider refused message %s: %s", message.pk, error)
+    Message.objects.filter(pk=message.pk, status=S.SENDING).update(
+        status=S.FAILED,
+        next_attempt_at=None,
+        error_code=error.code[:20],
+        error_message=str(error)[:300],
+        status_at=timezone.now(),
+    )
+
+
+def _outcome_unknown(message, error):
+    """Maybe taken: stays SENDING; when its lease ends the clock asks the provider."""
+    Message.objects.filter(pk=message.pk, status=S.SENDING).update(
+        error_code=error.code[:20], error_message=str(error)[:300]
     )
 
 
@@ -226,17 +287,17 @@ def reconcile(message_id) -> bool:
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.status != S.SENDING:
+        if message is None or message.status not in (S.SENDING, S.UNKNOWN):
             return False
         # Only the clock calls this, once the lease is over: nothing can still be in flight.
         try:
-            sid = get_gateway().find_sent(message)
-        except Exception:  # ask again on the next tick
-            log.exception("could not look up message %s at the provider", message.pk)
-            message.next_attempt_at = now + backoff(1)
-            message.save(update_fields=["next_attempt_at"])
+            sid = get_gateway().find_sent(message, exclude=_sids_taken_near(message))
+        except Exception as e:
+            _lookup_failed(message, e, now)
             return False
         if sid:
+            if message.status == S.UNKNOWN:
+                log.warning("message %s: the provider did take it after all", message.pk)
             message.status = S.SENT
             message.provider_sid = sid
             message.sent_at = message.sent_at or now
@@ -249,6 +310,38 @@ def reconcile(message_id) -> bool:
     if not sid:
         return send(message_id)
     return True
+
+
+def _sids_taken_near(message) -> set[str]:
+    """Provider ids already adopted by our other messages to that number: never adopt twice."""
+    return set(
+        Message.objects.filter(
+            to_number=message.to_number,
+            direction=Message.Direction.OUT,
+            created_at__gte=message.created_at - lease(),
+            provider_sid__isnull=False,
+        )
+        .exclude(pk=message.pk)
+        .values_list("provider_sid", flat=True)
+    )
+
+
+def _lookup_failed(message, error, now):
+    """Ask again with backoff; past LOOKUP_LIMIT, the board says "not known to be reached"."""
+    message.lookups += 1
+    message.next_attempt_at = now + backoff(message.lookups, cap=LOOKUP_CAP_SECONDS)
+    fields = ["lookups", "next_attempt_at"]
+    if message.status == S.SENDING and message.lookups >= LOOKUP_LIMIT:
+        message.status, message.status_at = S.UNKNOWN, now
+        message.error_message = f"Could not ask the provider: {error}"[:300]
+        fields += ["status", "status_at", "error_message"]
+        log.warning(
+            "message %s to %s: not known whether the provider took it (%s); still asking",
+            message.pk,
+            message.to_number,
+            error,
+        )
+    message.save(update_fields=fields)
 
 
 def cancel_ringing(incident_id: int, round: int) -> int:

@@ -7,6 +7,7 @@ Callbacks can arrive late, twice or out of order: a status never moves back
 from django.db import transaction
 from django.utils import timezone
 
+from callouts.messaging import errors
 from callouts.models import Callout, Message
 
 S = Message.Status
@@ -32,14 +33,13 @@ PROVIDER = {
 RANK = {
     S.PENDING: 0,
     S.SENDING: 1,
+    S.UNKNOWN: 1,
     S.SENT: 2,
     S.RINGING: 3,
     S.IN_PROGRESS: 4,
 }
 FINAL = 5
 CALL_ENDED = {S.COMPLETED, S.BUSY, S.NO_ANSWER, S.FAILED, S.CANCELLED}
-# Errors that mean this number cannot be reached on this channel.
-PERMANENT_CODES = {"21211", "21610", "21612", "21614", "21217", "21215", "30003", "30005", "30006"}
 
 
 def rank(status: str) -> int:
@@ -92,7 +92,7 @@ def _callout_follows(message, target, error_code):
         # Only a keypress answers; an answering machine that picked up did not.
         callout.state = Callout.State.NO_ANSWER
         fields.append("state")
-    permanent = target in (S.FAILED, S.UNDELIVERED) and error_code in PERMANENT_CODES
+    permanent = target in (S.FAILED, S.UNDELIVERED) and errors.is_person_specific(error_code)
     if permanent:
         fields += mark_unreachable(callout, message.channel)
     if fields:

@@ -4,7 +4,15 @@ import threading
 
 from django.conf import settings
 
-from callouts.messaging.gateways.base import Gateway, PermanentError, Sent, TemporaryError
+from callouts.messaging.gateways.base import (
+    AmbiguousError,
+    Gateway,
+    GatewayError,
+    PermanentError,
+    RejectedError,
+    Sent,
+    TemporaryError,
+)
 
 _local = threading.local()
 
@@ -26,4 +34,13 @@ def get_gateway() -> Gateway:
     return cached[1]
 
 
-__all__ = ["Gateway", "PermanentError", "Sent", "TemporaryError", "get_gateway"]
+__all__ = [
+    "AmbiguousError",
+    "Gateway",
+    "GatewayError",
+    "PermanentError",
+    "RejectedError",
+    "Sent",
+    "TemporaryError",
+    "get_gateway",
+]

@@ -21,11 +21,20 @@ class GatewayError(Exception):
 
 
 class TemporaryError(GatewayError):
-    """Try again later: 5xx, timeouts, rate limits, our own configuration."""
+    """The provider did not take it (refused connection, 429, 5xx, our account): try again."""
 
 
 class PermanentError(GatewayError):
     """This number cannot be reached on this channel (invalid, opted out, not a mobile)."""
+
+
+class RejectedError(GatewayError):
+    """The request itself was refused (empty body or number): sending again cannot help."""
+
+
+class AmbiguousError(GatewayError):
+    """The provider may have taken it (a timeout, a dropped connection): reconcile, never
+    resend blindly."""
 
 
 class Gateway:
@@ -35,8 +44,9 @@ class Gateway:
     def place_call(self, message) -> Sent:
         raise NotImplementedError
 
-    def find_sent(self, message) -> str | None:
-        """The provider's id for `message` if it did take it (for a send whose outcome was lost)."""
+    def find_sent(self, message, exclude=frozenset()) -> str | None:
+        """The provider's id for `message` if it did take it (for a send whose outcome was lost);
+        ids in `exclude` already belong to other messages of ours."""
         return None
 
     def cancel_call(self, message):

@@ -7,14 +7,19 @@ call TwiML URLs are built from PUBLIC_BASE_URL.
 """
 
 import requests
+import urllib3
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from callouts.messaging import errors
 from callouts.messaging.gateways.base import (
+    AmbiguousError,
     Gateway,
+    GatewayError,
     PermanentError,
+    RejectedError,
     Sent,
     TemporaryError,
     status_callback_url,
@@ -24,22 +29,44 @@ from callouts.messaging.gateways.base import (
 # Shorter than the sending lease (CALLOUTS_SENDING_LEASE), so that once the lease
 # is over no request of ours can still reach Twilio.
 HTTP_TIMEOUT = 10
-# This number cannot be reached on this channel: invalid, opted out (STOP),
-# not a mobile, not reachable, not a valid number to call.
-PERMANENT_CODES = {21211, 21610, 21612, 21614, 21217, 21215, 13223, 13224}
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
-def classify(error: Exception) -> Exception:
-    """A provider error as ours: permanent for this number, or temporary (try again)."""
+def classify(error: Exception) -> GatewayError:
+    """A failed request as ours, by what it says about whether Twilio took the message."""
     if isinstance(error, TwilioRestException):
-        code = error.code or ""
-        if error.code in PERMANENT_CODES:
-            return PermanentError(error.msg, code)
-        # 429, 5xx, and anything else (e.g. our own credentials) are not the
-        # person's fault: retried with backoff, never marking them unreachable.
-        return TemporaryError(f"HTTP {error.status}: {error.msg}", code or error.status)
-    return TemporaryError(f"{type(error).__name__}: {error}", "network")
+        kind = errors.classify(error.status, error.code)
+        code = str(error.code or error.status or "")
+        text = f"HTTP {error.status}: {error.msg}"
+        return {
+            errors.PERSON: PermanentError,
+            errors.REQUEST: RejectedError,
+            errors.PROVIDER: TemporaryError,
+        }.get(kind, AmbiguousError)(text, code)
+    if never_connected(error):
+        return TemporaryError(f"{type(error).__name__}: {error}", "network")
+    # A read timeout, or a connection dropped once the request was written: Twilio
+    # may have taken it.
+    return AmbiguousError(f"{type(error).__name__}: {error}", "timeout")
+
+
+def never_connected(error: Exception) -> bool:
+    """The request cannot have reached Twilio: the connection was refused or never made."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.exceptions.ConnectionError):
+        return False
+    seen, cause = set(), error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        if isinstance(cause, urllib3.exceptions.MaxRetryError):
+            cause = cause.reason
+            continue
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], Exception) else None
+        cause = nested or cause.__cause__ or cause.__context__
+    return False
 
 
 class TwilioGateway(Gateway):
@@ -91,7 +118,7 @@ class TwilioGateway(Gateway):
         except (TwilioRestException, requests.RequestException) as e:
             raise classify(e) from e
 
-    def find_sent(self, message) -> str | None:
+    def find_sent(self, message, exclude=frozenset()) -> str | None:
         """A message (or call) of ours to that number since it was saved, if Twilio has one."""
         try:
             if message.channel == "voice":
@@ -104,6 +131,7 @@ class TwilioGateway(Gateway):
                 ]
         except (TwilioRestException, requests.RequestException) as e:
             raise classify(e) from e
+        matches = [m for m in matches if m.sid not in exclude]
         return matches[-1].sid if matches else None
 
 
