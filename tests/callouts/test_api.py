@@ -12,8 +12,7 @@ from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from callouts import tokens
 from callouts.models import ApiToken, Callout, EscalationPolicy, Incident
 from roster.models import Rota, Shift
-from tests.callouts.ui_factories import make_callout, make_incident
-from tests.conftest import make_force, make_negotiator, make_user
+from tests.factories import make_callout, make_force, make_incident, make_negotiator, make_user
 
 pytestmark = pytest.mark.django_db
 

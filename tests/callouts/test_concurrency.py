@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -13,14 +14,14 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
 from callouts import inbound, services
 from callouts.models import Callout, Incident, Message
 from callouts.policy import create_default_policy
-from tests.callouts.conftest import post_signed, put_on_call
-from tests.conftest import make_force, make_negotiator
+from tests.factories import make_force, make_negotiator, post_signed, put_on
 
 pytestmark = [
     pytest.mark.postgres,
@@ -35,10 +36,11 @@ def on_call_cadre(size, coordinators=0):
     force = make_force("Busy Constabulary", "BUSY")
     create_default_policy(force)
     people = []
+    now = timezone.now()
     for i in range(size):
         roles = ("coordinator",) if i < coordinators else ("negotiator",)
         person = make_negotiator(force=force, callsign=f"P-{i:02d}", roles=roles)
-        put_on_call(person, roles[0])
+        put_on(person, roles[0], start=now - timedelta(hours=1), end=now + timedelta(hours=12))
         people.append(person)
     return force, people
 

@@ -1,6 +1,6 @@
 from callouts import clock, services
 from callouts.models import Callout, Incident, Message
-from tests.callouts.conftest import post_signed
+from tests.factories import post_signed
 
 
 def sms_from(client, negotiator, body, sid):
@@ -11,7 +11,7 @@ def sms_from(client, negotiator, body, sid):
     )
 
 
-def test_it_calls_out_those_on_call_and_fills(client, cadre, force, run_tasks):
+def test_it_calls_out_those_on_call_and_fills(client, cadre, on_call, force, run_tasks):
     incident = run_tasks(
         services.raise_incident, force=force, kind="barricade", location="Maidstone"
     )

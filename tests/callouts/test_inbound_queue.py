@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from callouts import clock, inbound, services
 from callouts.models import Callout, Message, Response
-from tests.callouts.conftest import post_signed
+from tests.factories import post_signed
 
 
 def raise_barricade(force, run_tasks):
@@ -31,7 +31,7 @@ def answers_to(person):
     )
 
 
-def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_tasks):
+def test_it_answers_twilio_before_handling_the_reply(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     taken = take_in(client, cadre["n1"], "Y 20", "SMfirst")
     assert taken.status == "received" and taken.next_attempt_at <= timezone.now()
@@ -46,7 +46,7 @@ def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_t
 
 
 def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
     raise_barricade(force, run_tasks)
     earlier = take_in(client, cadre["n1"], "Y", "SMa")
@@ -64,7 +64,7 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     assert len(answers_to(cadre["n1"])) == 2
 
 
-def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks):
+def test_a_handled_message_is_not_handled_again(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     taken = take_in(client, cadre["n1"], "N", "SMonce")
     assert run_tasks(inbound.handle, taken.pk) == 1
@@ -75,7 +75,7 @@ def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks)
 
 
 def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
     raise_barricade(force, run_tasks)
     take_in(client, cadre["n1"], "Y 15", "SMlost")

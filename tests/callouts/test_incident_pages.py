@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callouts.models import Callout, EscalationPolicy, Incident
-from tests.callouts.ui_factories import make_callout, make_incident
-from tests.conftest import make_negotiator
+from tests.factories import make_callout, make_incident, make_negotiator
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +119,7 @@ def test_it_refuses_another_forces_policy(coordinator_client, force):
 
 
 def make_force_other():
-    from tests.conftest import make_force
+    from tests.factories import make_force
 
     return make_force("Other Police", "OTH")
 
@@ -194,7 +193,7 @@ def test_it_hides_incidents_from_negotiators_not_called(client, negotiator_user,
 
 def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, incident):
     from cadre.access import COORDINATOR
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     other_coordinator = make_user("other", [COORDINATOR])
     make_negotiator(make_force_other(), "OSCAR-1", user=other_coordinator)

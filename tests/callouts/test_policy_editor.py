@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from callouts.models import EscalationPolicy, EscalationStep
 from callouts.policy import create_default_policy
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator
 
 pytestmark = pytest.mark.django_db
 

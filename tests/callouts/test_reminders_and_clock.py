@@ -10,7 +10,7 @@ from django.utils import timezone
 from callouts import clock, tasks
 from callouts.models import Message
 from roster.models import Reminder
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator
 
 
 def reminder(person, key, due_at=None, **fields):
@@ -60,7 +60,7 @@ def test_the_escalator_survives_a_database_error(db, capsys):
     assert "stopped" in capsys.readouterr().out
 
 
-def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, force, run_tasks):
+def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, on_call, force, run_tasks):
     from callouts import services
 
     with mock.patch("callouts.tasks.enqueue_step"):
@@ -88,7 +88,7 @@ def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tas
     assert lost.attempts == 1
 
 
-def test_one_failing_incident_does_not_hold_up_the_others(cadre, force, run_tasks):
+def test_one_failing_incident_does_not_hold_up_the_others(cadre, on_call, force, run_tasks):
     from callouts import services, steps
 
     with mock.patch("callouts.tasks.enqueue_step"):

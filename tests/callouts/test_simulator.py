@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from callouts import clock
 from callouts.models import Callout, Message
-from tests.callouts.ui_factories import make_callout, make_incident
-from tests.conftest import make_negotiator
+from tests.factories import make_callout, make_incident, make_negotiator
 
 pytestmark = pytest.mark.django_db
 

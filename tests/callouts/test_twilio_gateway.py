@@ -28,7 +28,7 @@ def raise_one(force, run_tasks):
     return run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
 
 
-def test_it_sends_through_the_sdk_with_a_status_callback(cadre, force, standin, run_tasks):
+def test_it_sends_through_the_sdk_with_a_status_callback(cadre, on_call, force, standin, run_tasks):
     raise_one(force, run_tasks)
     sms = standin.sent_to(cadre["n1"].mobile)
     assert len(sms) == 1
@@ -39,7 +39,7 @@ def test_it_sends_through_the_sdk_with_a_status_callback(cadre, force, standin, 
     assert sms[0]["body"] == message.body
 
 
-def test_it_retries_a_temporary_failure_later(cadre, force, standin, run_tasks):
+def test_it_retries_a_temporary_failure_later(cadre, on_call, force, standin, run_tasks):
     standin.fail(cadre["n1"].mobile, 503, 20500, times=1)
     raise_one(force, run_tasks)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
@@ -57,7 +57,7 @@ def test_it_retries_a_temporary_failure_later(cadre, force, standin, run_tasks):
 
 @pytest.mark.parametrize("code", [21211, 21610, 21614])
 def test_it_marks_a_permanent_failure_unreachable_and_goes_on(
-    cadre, force, standin, run_tasks, code
+    cadre, on_call, force, standin, run_tasks, code
 ):
     standin.fail(cadre["n1"].mobile, 400, code)
     raise_one(force, run_tasks)
@@ -71,7 +71,7 @@ def test_it_marks_a_permanent_failure_unreachable_and_goes_on(
 
 
 def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
     raise_one(force, run_tasks)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
@@ -88,7 +88,7 @@ def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
 
 
 def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
     from datetime import timedelta
 
@@ -107,7 +107,7 @@ def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
 
 
 def test_when_nobody_in_a_step_can_be_reached_the_next_step_is_due_at_once(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
     from django.utils import timezone
 
@@ -119,7 +119,7 @@ def test_when_nobody_in_a_step_can_be_reached_the_next_step_is_due_at_once(
     assert incident.next_step_at <= timezone.now()
 
 
-def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_tasks):
+def test_one_reachable_person_keeps_the_step_waiting(cadre, on_call, force, standin, run_tasks):
     from django.utils import timezone
 
     for key in ("n1", "n2"):
@@ -129,11 +129,11 @@ def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_
     assert incident.next_step_at > timezone.now()
 
 
-def test_filling_cancels_calls_still_ringing(client, cadre, force, standin, run_tasks):
+def test_filling_cancels_calls_still_ringing(client, cadre, on_call, force, standin, run_tasks):
     from datetime import timedelta
 
     from callouts import clock
-    from tests.callouts.conftest import post_signed
+    from tests.factories import post_signed
 
     incident = raise_one(force, run_tasks)
     incident.refresh_from_db()

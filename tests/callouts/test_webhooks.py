@@ -5,8 +5,7 @@ from django.db.models import Max
 
 from callouts import clock, services
 from callouts.models import Callout, Incident, Message, Response
-from tests.callouts.conftest import post_signed, sign
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator, post_signed, sign
 
 
 def raise_barricade(force, run_tasks, **kwargs):
@@ -34,7 +33,9 @@ def text_of(response):
     return response.content.decode()
 
 
-def test_it_refuses_a_missing_signature_and_changes_nothing(client, cadre, force, run_tasks):
+def test_it_refuses_a_missing_signature_and_changes_nothing(
+    client, cadre, on_call, force, run_tasks
+):
     raise_barricade(force, run_tasks)
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     response = client.post("/twilio/sms/", params)
@@ -43,7 +44,9 @@ def test_it_refuses_a_missing_signature_and_changes_nothing(client, cadre, force
     assert not Response.objects.exists()
 
 
-def test_it_refuses_a_forged_signature_and_changes_nothing(client, cadre, force, run_tasks):
+def test_it_refuses_a_forged_signature_and_changes_nothing(
+    client, cadre, on_call, force, run_tasks
+):
     raise_barricade(force, run_tasks)
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     forged = sign(settings.PUBLIC_BASE_URL + "/twilio/sms/", {**params, "Body": "N"})
@@ -53,19 +56,19 @@ def test_it_refuses_a_forged_signature_and_changes_nothing(client, cadre, force,
     assert not Message.objects.filter(direction="in").exists()
 
 
-def test_it_refuses_a_signature_over_another_host(client, cadre, force, run_tasks):
+def test_it_refuses_a_signature_over_another_host(client, cadre, on_call, force, run_tasks):
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     wrong = sign("http://internal:8000/twilio/sms/", params)
     assert client.post("/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=wrong).status_code == 403
 
 
-def test_every_webhook_requires_a_signature(client, cadre, force, run_tasks):
+def test_every_webhook_requires_a_signature(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     for path in ["/twilio/sms/", "/twilio/status/", "/twilio/voice/1/", "/twilio/voice/1/key/"]:
         assert client.post(path, {"Digits": "1"}).status_code == 403
 
 
-def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, force, run_tasks):
+def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks, rendezvous="Rear car park, Sessions House")
     response = sms(client, run_tasks, cadre["n1"], "yes 20 mins")
     assert response.status_code == 200
@@ -79,7 +82,7 @@ def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, force, run_ta
     assert (callout.state, callout.role, callout.eta_minutes) == ("accepted", "negotiator", 20)
 
 
-def test_the_same_message_twice_takes_effect_once(client, cadre, force, run_tasks):
+def test_the_same_message_twice_takes_effect_once(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     first = sms(client, run_tasks, cadre["n1"], "Y", sid="SMdup")
     second = sms(client, run_tasks, cadre["n1"], "Y", sid="SMdup")
@@ -90,7 +93,7 @@ def test_the_same_message_twice_takes_effect_once(client, cadre, force, run_task
     assert Message.objects.filter(purpose="reply").count() == 1
 
 
-def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, force, run_tasks):
+def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     response = sms(client, run_tasks, "+447700900999", "Y")
     body = text_of(response)
@@ -99,14 +102,14 @@ def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, force, r
     assert not Response.objects.exists()
 
 
-def test_it_declines_with_thanks(client, cadre, force, run_tasks):
+def test_it_declines_with_thanks(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     assert "declined, thank you" in text_of(sms(client, run_tasks, cadre["n1"], "no"))
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "declined"
 
 
 def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
     raise_barricade(force, run_tasks)
     body = text_of(sms(client, run_tasks, cadre["n1"], "on my way maybe"))
@@ -114,7 +117,7 @@ def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
 
 
-def test_it_updates_eta_and_arrival_after_accepting(client, cadre, force, run_tasks):
+def test_it_updates_eta_and_arrival_after_accepting(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     sms(client, run_tasks, cadre["n1"], "Y", sid="SM1")
     assert "ETA 15 min noted" in text_of(sms(client, run_tasks, cadre["n1"], "ETA 15", sid="SM2"))
@@ -123,12 +126,14 @@ def test_it_updates_eta_and_arrival_after_accepting(client, cadre, force, run_ta
     assert callout.eta_minutes == 15 and callout.arrived_at is not None
 
 
-def test_eta_before_accepting_asks_them_to_accept_first(client, cadre, force, run_tasks):
+def test_eta_before_accepting_asks_them_to_accept_first(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     assert "not accepted" in text_of(sms(client, run_tasks, cadre["n1"], "ETA 15"))
 
 
-def test_a_bare_reply_with_two_live_callouts_gets_a_question(client, cadre, force, run_tasks):
+def test_a_bare_reply_with_two_live_callouts_gets_a_question(
+    client, cadre, on_call, force, run_tasks
+):
     first = raise_barricade(force, run_tasks)
     second = run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
     body = text_of(sms(client, run_tasks, cadre["n1"], "Y", sid="SM1"))
@@ -142,7 +147,7 @@ def test_a_bare_reply_with_two_live_callouts_gets_a_question(client, cadre, forc
     assert accepted.incident == second and accepted.negotiator == cadre["n1"]
 
 
-def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, force, run_tasks):
+def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     response = sms(client, run_tasks, cadre["n1"], "STOP")
     assert response.answers == []  # Twilio has blocked the number; nothing is sent back
@@ -151,7 +156,7 @@ def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, force, run_ta
     assert Callout.objects.get(incident=incident, negotiator=cadre["n1"]).sms_unreachable
 
 
-def test_help_gets_how_to_reply(client, cadre, force, run_tasks):
+def test_help_gets_how_to_reply(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     assert "reply Y to attend" in text_of(sms(client, run_tasks, cadre["n1"], "HELP"))
 
@@ -162,7 +167,7 @@ def fill(client, run_tasks, cadre):
 
 
 def test_filling_stands_the_others_down_and_tells_the_coordinator(
-    client, cadre, force, run_tasks, coordinator_user
+    client, cadre, on_call, force, run_tasks, coordinator_user
 ):
     make_negotiator(force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",))
     incident = raise_barricade(force, run_tasks, raised_by=coordinator_user)
@@ -181,14 +186,18 @@ def test_filling_stands_the_others_down_and_tells_the_coordinator(
     assert "N-ONE negotiator ETA 10 min" in alert.body and "C-ONE coordinator" in alert.body
 
 
-def test_filling_with_no_coordinator_mobile_records_an_alert(client, cadre, force, run_tasks):
+def test_filling_with_no_coordinator_mobile_records_an_alert(
+    client, cadre, on_call, force, run_tasks
+):
     raise_barricade(force, run_tasks)
     fill(client, run_tasks, cadre)
     alert = Message.objects.get(purpose="alert")
     assert alert.to_number == "" and "FILLED" in alert.body
 
 
-def test_a_late_acceptance_is_thanked_stood_down_and_recorded(client, cadre, force, run_tasks):
+def test_a_late_acceptance_is_thanked_stood_down_and_recorded(
+    client, cadre, on_call, force, run_tasks
+):
     incident = raise_barricade(force, run_tasks)
     late = make_negotiator(force=force, callsign="N-LATE")
     Callout.objects.create(
@@ -203,7 +212,7 @@ def test_a_late_acceptance_is_thanked_stood_down_and_recorded(client, cadre, for
     assert Callout.objects.filter(incident=incident, state="accepted").count() == 3
 
 
-def test_a_reply_after_stand_down_is_not_needed(client, cadre, force, run_tasks):
+def test_a_reply_after_stand_down_is_not_needed(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     run_tasks(services.stand_down, incident)
     assert "not needed any more" in text_of(sms(client, run_tasks, cadre["n1"], "Y"))
@@ -214,7 +223,7 @@ def status(client, run_tasks, params, query=""):
     return run_tasks(post_signed, client, "/twilio/status/" + query, params)
 
 
-def test_status_callbacks_move_forward_only(client, cadre, force, run_tasks):
+def test_status_callbacks_move_forward_only(client, cadre, on_call, force, run_tasks):
     raise_barricade(force, run_tasks)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     Message.objects.filter(pk=message.pk).update(status="sent")
@@ -229,13 +238,13 @@ def test_status_callbacks_move_forward_only(client, cadre, force, run_tasks):
     assert message.status == "delivered"
 
 
-def test_a_status_for_an_unknown_sid_is_ignored(client, cadre, force, run_tasks):
+def test_a_status_for_an_unknown_sid_is_ignored(client, cadre, on_call, force, run_tasks):
     response = status(client, run_tasks, {"MessageSid": "SMnobody", "MessageStatus": "delivered"})
     assert response.status_code == 204
 
 
 def test_a_status_callback_adopts_the_sid_a_dead_worker_never_saved(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
     raise_barricade(force, run_tasks)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
@@ -247,7 +256,9 @@ def test_a_status_callback_adopts_the_sid_a_dead_worker_never_saved(
     assert (message.status, message.provider_sid) == ("sent", "SMadopted")
 
 
-def test_a_permanent_delivery_failure_marks_the_person_unreachable(client, cadre, force, run_tasks):
+def test_a_permanent_delivery_failure_marks_the_person_unreachable(
+    client, cadre, on_call, force, run_tasks
+):
     raise_barricade(force, run_tasks)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     Message.objects.filter(pk=message.pk).update(status="sent")
@@ -276,7 +287,7 @@ def voice_message(incident, person):
     )
 
 
-def test_a_call_reads_the_callout_and_gathers_one_key(client, cadre, force, run_tasks):
+def test_a_call_reads_the_callout_and_gathers_one_key(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     call = voice_message(incident, cadre["n1"])
     body = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/", {"CallSid": "CA1"}))
@@ -284,7 +295,7 @@ def test_a_call_reads_the_callout_and_gathers_one_key(client, cadre, force, run_
     assert 'numDigits="1"' in body and "This is a Standby callout." in body
 
 
-def test_pressing_1_accepts_and_2_declines(client, cadre, force, run_tasks):
+def test_pressing_1_accepts_and_2_declines(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     call = voice_message(incident, cadre["n1"])
     path = f"/twilio/voice/{call.pk}/key/?try=1"
@@ -298,7 +309,7 @@ def test_pressing_1_accepts_and_2_declines(client, cadre, force, run_tasks):
     assert Callout.objects.get(negotiator=cadre["n2"]).state == "declined"
 
 
-def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, force, run_tasks):
+def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     call = voice_message(incident, cadre["n1"])
     again = text_of(
@@ -312,7 +323,7 @@ def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, force, run_tasks)
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
 
 
-def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, force, run_tasks):
+def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     call = voice_message(incident, cadre["n1"])
     status(client, run_tasks, {"CallSid": call.provider_sid, "CallStatus": "completed"})
@@ -322,7 +333,9 @@ def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, force, run_t
     assert incident.status == Incident.Status.CALLING
 
 
-def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, force, run_tasks):
+def test_yes_after_stop_makes_sms_reachable_again_and_accepts(
+    client, cadre, on_call, force, run_tasks
+):
     incident = raise_barricade(force, run_tasks)
     sms(client, run_tasks, cadre["n1"], "STOP", sid="SMstop")
     body = text_of(sms(client, run_tasks, cadre["n1"], "yes", sid="SMyes"))
@@ -331,7 +344,7 @@ def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, for
     assert not callout.sms_unreachable and callout.state == "accepted"
 
 
-def test_silence_asks_once_more_then_ends_unanswered(client, cadre, force, run_tasks):
+def test_silence_asks_once_more_then_ends_unanswered(client, cadre, on_call, force, run_tasks):
     incident = raise_barricade(force, run_tasks)
     call = voice_message(incident, cadre["n1"])
     first = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/", {"CallSid": "CA"}))

@@ -6,8 +6,7 @@ from playwright.sync_api import expect
 from roster.models import CoverageRule, RotationPattern, Unavailability
 from roster.queries import rota_for
 from roster.rules import at_local
-from tests.conftest import make_negotiator
-from tests.e2e.conftest import login
+from tests.factories import login, make_negotiator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
