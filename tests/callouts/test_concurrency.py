@@ -18,10 +18,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import inbound, services
+from callouts import inbound
 from callouts.models import Callout, Incident, Message
 from callouts.policy import create_default_policy
-from tests.factories import make_force, make_negotiator, post_signed, put_on
+from tests.factories import make_force, make_negotiator, post_signed, put_on, raise_incident
 
 pytestmark = [
     pytest.mark.postgres,
@@ -47,7 +47,7 @@ def on_call_cadre(size, coordinators=0):
 
 def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_db):
     force, people = on_call_cadre(30, coordinators=5)
-    incident = services.raise_incident(force=force, kind="hostage", location="Dover")
+    incident = raise_incident(force, kind="hostage", location="Dover")
     assert Callout.objects.filter(incident=incident).count() == 30
     for i, person in enumerate(people):
         response = post_signed(
@@ -158,8 +158,8 @@ def test_a_worker_killed_mid_step_loses_nothing_and_doubles_nothing(transactiona
     log = (tmp_path / "processes.log").open("w")
     force, people = on_call_cadre(20)
     with mock.patch("callouts.tasks.enqueue_step"):
-        incident = services.raise_incident(
-            force=force, kind="barricade", location="Dover", needs={"negotiator": 20}
+        incident = raise_incident(
+            force, kind="barricade", location="Dover", needs={"negotiator": 20}
         )
     with StandIn(delay=0.5) as standin:
         env = _subprocess_env(standin)

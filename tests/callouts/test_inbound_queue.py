@@ -5,19 +5,14 @@ from unittest import mock
 
 from django.utils import timezone
 
-from callouts import clock, inbound, services
+from callouts import clock, inbound
 from callouts.models import Callout, Message, Response
-from tests.factories import post_signed
-
-
-def raise_barricade(force, run_tasks):
-    return run_tasks(services.raise_incident, force=force, kind="barricade", location="Maidstone")
+from tests.factories import post_sms, raise_incident
 
 
 def take_in(client, person, body, sid):
     """The webhook alone, as Twilio calls it."""
-    params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
-    response = post_signed(client, "/twilio/sms/", params)
+    response = post_sms(client, person, body, sid)
     assert response.status_code == 200
     assert "<Message>" not in response.content.decode()
     return Message.objects.get(provider_sid=sid)
@@ -32,7 +27,7 @@ def answers_to(person):
 
 
 def test_it_answers_twilio_before_handling_the_reply(client, cadre, on_call, force, run_tasks):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     taken = take_in(client, cadre["n1"], "Y 20", "SMfirst")
     assert taken.status == "received" and taken.next_attempt_at <= timezone.now()
     assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
@@ -48,7 +43,7 @@ def test_it_answers_twilio_before_handling_the_reply(client, cadre, on_call, for
 def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     earlier = take_in(client, cadre["n1"], "Y", "SMa")
     later = take_in(client, cadre["n1"], "ETA 10", "SMb")
     # The worker given the later message happens to run first.
@@ -65,7 +60,7 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
 
 
 def test_a_handled_message_is_not_handled_again(client, cadre, on_call, force, run_tasks):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     taken = take_in(client, cadre["n1"], "N", "SMonce")
     assert run_tasks(inbound.handle, taken.pk) == 1
     assert run_tasks(inbound.handle, taken.pk) == 0
@@ -77,7 +72,7 @@ def test_a_handled_message_is_not_handled_again(client, cadre, on_call, force, r
 def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
     client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     take_in(client, cadre["n1"], "Y 15", "SMlost")
     now = timezone.now()
     with mock.patch("callouts.clock.async_task"):  # its task is lost: nothing runs it

@@ -10,7 +10,7 @@ from django.utils import timezone
 from callouts import clock, tasks
 from callouts.models import Message
 from roster.models import Reminder
-from tests.factories import make_negotiator
+from tests.factories import make_message, make_negotiator, raise_incident
 
 
 def reminder(person, key, due_at=None, **fields):
@@ -61,10 +61,8 @@ def test_the_escalator_survives_a_database_error(db, capsys):
 
 
 def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, on_call, force, run_tasks):
-    from callouts import services
-
     with mock.patch("callouts.tasks.enqueue_step"):
-        incident = services.raise_incident(force=force, kind="other", location="Deal")
+        incident = raise_incident(force, kind="other", location="Deal")
     run_tasks(clock.tick, timezone.now())
     assert not Message.objects.exists()
     # After its grace the clock fires it itself.
@@ -73,8 +71,7 @@ def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, on_call, force,
 
 
 def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tasks):
-    lost = Message.objects.create(
-        channel="sms",
+    lost = make_message(
         purpose="alert",
         to_number="+447700900555",
         body="x",
@@ -89,11 +86,11 @@ def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tas
 
 
 def test_one_failing_incident_does_not_hold_up_the_others(cadre, on_call, force, run_tasks):
-    from callouts import services, steps
+    from callouts import steps
 
     with mock.patch("callouts.tasks.enqueue_step"):
-        first = services.raise_incident(force=force, kind="other", location="Deal")
-        second = services.raise_incident(force=force, kind="hostage", location="Dover")
+        first = raise_incident(force, kind="other", location="Deal")
+        second = raise_incident(force, kind="hostage", location="Dover")
     real_fire = steps.fire
 
     def fire(pk, *args, **kwargs):

@@ -9,13 +9,15 @@ from django.utils import timezone
 
 from callouts import clock, services
 from callouts.models import Callout, EscalationPolicy, EscalationStep, Incident, Message
-from tests.factories import make_force, make_negotiator, post_signed, put_on
-
-
-def raise_barricade(force, run_tasks, **kwargs):
-    return run_tasks(
-        services.raise_incident, force=force, kind="barricade", location="Maidstone", **kwargs
-    )
+from tests.factories import (
+    make_force,
+    make_incident,
+    make_message,
+    make_negotiator,
+    post_sms,
+    put_on,
+    raise_incident,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +44,7 @@ def test_it_refuses_bad_input_with_a_message_per_field_and_saves_nothing(
 
 
 def test_it_freezes_the_policy_so_editing_it_changes_nothing_live(cadre, on_call, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+    incident = run_tasks(raise_incident, force)
     policy = EscalationPolicy.objects.get(force=force, is_default=True)
     EscalationStep.objects.filter(policy=policy).update(wait_minutes=59)
     incident.refresh_from_db()
@@ -55,13 +57,13 @@ def test_it_takes_a_policy_by_name_and_needs_from_it(cadre, on_call, force, run_
         force=force, name="Quick", default_needs={"negotiator": 1}
     )
     EscalationStep.objects.create(policy=policy, position=0, audience="force", channel="sms")
-    incident = raise_barricade(force, run_tasks, policy="Quick")
+    incident = run_tasks(raise_incident, force, policy="Quick")
     assert incident.needs == {"negotiator": 1}
     assert Callout.objects.filter(incident=incident).count() == 5
 
 
 def test_it_gives_each_incident_a_radio_reference(cadre, on_call, force, run_tasks):
-    refs = {raise_barricade(force, run_tasks).reference for _ in range(5)}
+    refs = {run_tasks(raise_incident, force).reference for _ in range(5)}
     assert len(refs) == 5
     for ref in refs:
         code, word, number = ref.split("-")
@@ -74,7 +76,7 @@ def due(incident):
 
 
 def test_a_step_that_times_out_escalates(cadre, on_call, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+    incident = run_tasks(raise_incident, force)
     assert incident.step_index == -1
     incident.refresh_from_db()
     assert incident.step_index == 0
@@ -98,7 +100,7 @@ def test_it_runs_the_whole_policy_then_is_exhausted(
     boss = make_negotiator(
         force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
     )
-    incident = raise_barricade(force, run_tasks, raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, raised_by=coordinator_user)
     for _ in range(6):
         run_tasks(clock.tick, due(incident))
         incident.refresh_from_db()
@@ -120,7 +122,7 @@ def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, on_call, fo
     helper = make_negotiator(force=neighbour, callsign="NXT-1")
     now = timezone.now()
     put_on(helper, start=now - timedelta(hours=1), end=now + timedelta(hours=12))
-    incident = raise_barricade(force, run_tasks)
+    incident = run_tasks(raise_incident, force)
     for _ in range(4):
         run_tasks(clock.tick, due(incident))
     assert set(Message.objects.filter(negotiator=helper).values_list("channel", flat=True)) == {
@@ -130,18 +132,17 @@ def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, on_call, fo
 
 
 def test_someone_deployed_elsewhere_is_not_asked(client, cadre, on_call, force, run_tasks):
-    first = raise_barricade(force, run_tasks)
+    first = run_tasks(raise_incident, force)
     post_signed_accept(client, run_tasks, cadre["n1"])
-    second = run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
+    second = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     assert not Callout.objects.filter(incident=second, negotiator=cadre["n1"]).exists()
     run_tasks(services.stand_down, first)
-    third = run_tasks(services.raise_incident, force=force, kind="other", location="Deal")
+    third = run_tasks(raise_incident, force, kind="other", location="Deal")
     assert Callout.objects.filter(incident=third, negotiator=cadre["n1"]).exists()
 
 
 def post_signed_accept(client, run_tasks, person, body="Y", sid="SMacc"):
-    params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
-    response = run_tasks(post_signed, client, "/twilio/sms/", params)
+    response = run_tasks(post_sms, client, person, body, sid)
     run_tasks(clock.tick)  # the escalator clock hands the reply to the queue
     return response
 
@@ -149,7 +150,7 @@ def post_signed_accept(client, run_tasks, person, body="Y", sid="SMacc"):
 def test_raising_needs_resumes_escalation_for_what_is_missing(
     client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
     assert incident.status == "filled"
@@ -172,7 +173,7 @@ def test_raising_needs_resumes_escalation_for_what_is_missing(
 
 
 def test_standing_down_messages_everyone_who_accepted(client, cadre, on_call, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+    incident = run_tasks(raise_incident, force)
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.stand_down, incident)
     run_tasks(services.stand_down, incident)
@@ -191,7 +192,7 @@ def test_standing_down_messages_everyone_who_accepted(client, cadre, on_call, fo
 def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(
     cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks)
+    incident = run_tasks(raise_incident, force)
     pending = Message.objects.filter(purpose="callout").first()
     Message.objects.filter(pk=pending.pk).update(status="pending", provider_sid=None)
     run_tasks(services.close, incident)
@@ -201,7 +202,7 @@ def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(
 
 
 def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, on_call, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     post_signed_accept(client, run_tasks, cadre["n1"], body="N", sid="SMno")
     incident.refresh_from_db()
@@ -210,8 +211,8 @@ def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, on_call, fo
 
 
 def test_the_escalator_command_ticks_once(cadre, on_call, force, run_tasks):
-    incident = Incident.objects.create(
-        force=force,
+    incident = make_incident(
+        force,
         reference="HOME-X-01",
         kind="other",
         location="Deal",
@@ -232,7 +233,7 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
     )
     policy = EscalationPolicy.objects.create(force=force, name="Short")
     EscalationStep.objects.create(policy=policy, position=0, audience="on_call", wait_minutes=1)
-    incident = raise_barricade(force, run_tasks, policy="Short", raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, policy="Short", raised_by=coordinator_user)
     run_tasks(clock.tick, due(incident))
     incident.refresh_from_db()
     assert incident.status == "exhausted"
@@ -243,7 +244,7 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
 def test_raising_needs_asks_again_those_stood_down_when_it_filled(
     client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
     n2.refresh_from_db()
@@ -267,7 +268,7 @@ def test_raising_needs_asks_again_those_stood_down_when_it_filled(
 def test_raising_needs_does_not_ask_again_those_who_declined(
     client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n2"], body="N", sid="SMno")
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
@@ -280,7 +281,7 @@ def test_raising_needs_does_not_ask_again_those_who_declined(
 def test_a_second_filling_stands_down_again_those_asked_again(
     client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.raise_needs, incident, "coordinator", 1)
     # n2 holds no coordinator role: left stood down, not asked, not messaged again.
@@ -296,7 +297,7 @@ def test_a_second_filling_stands_down_again_those_asked_again(
 def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
     client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.raise_needs, incident, "negotiator", 1)
     # The escalation reaches every deployable member; N-THREE answers first.
@@ -316,27 +317,18 @@ def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
 
 
 def test_standing_down_cancels_a_call_still_ringing(client, cadre, on_call, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
-    callout = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
-    ringing = Message.objects.create(
+    incident = run_tasks(raise_incident, force)
+    ringing = make_message(
+        Callout.objects.get(incident=incident, negotiator=cadre["n2"]),
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=callout,
-        negotiator=cadre["n2"],
         step=1,
-        to_number=cadre["n2"].mobile,
         status="ringing",
         provider_sid="CA" + "2" * 32,
     )
-    answered = Message.objects.create(
+    answered = make_message(
+        Callout.objects.get(incident=incident, negotiator=cadre["n1"]),
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=Callout.objects.get(incident=incident, negotiator=cadre["n1"]),
-        negotiator=cadre["n1"],
         step=1,
-        to_number=cadre["n1"].mobile,
         status="in-progress",
         provider_sid="CA" + "1" * 32,
     )

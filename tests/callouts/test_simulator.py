@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from callouts import clock
 from callouts.models import Callout, Message
-from tests.factories import make_callout, make_incident, make_negotiator
+from tests.factories import make_callout, make_incident, make_message, make_negotiator
 
 pytestmark = pytest.mark.django_db
 
@@ -81,14 +81,10 @@ def test_it_signs_against_the_public_base_url(coordinator_client, called, send):
 @pytest.fixture
 def ringing(called):
     incident, kilo, callout = called
-    call = Message.objects.create(
+    call = make_message(
+        callout,
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=callout,
-        negotiator=kilo,
         step=1,
-        to_number=kilo.mobile,
         body=f"Standby callout {incident.reference}. Press 1 to attend or 2 to decline.",
         status="ringing",
         provider_sid="CA" + "1" * 32,
