@@ -30,7 +30,7 @@ def test_it_answers_twilio_before_handling_the_reply(client, cadre, on_call, for
     run_tasks(raise_incident, force)
     taken = take_in(client, cadre["n1"], "Y 20", "SMfirst")
     assert taken.status == "received" and taken.next_attempt_at <= timezone.now()
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert answers_to(cadre["n1"]) == []
     # The clock's next tick hands it to the queue, which records and answers it.
     assert run_tasks(clock.tick)["replies"] == 1
@@ -78,7 +78,7 @@ def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
     with mock.patch("callouts.clock.async_task"):  # its task is lost: nothing runs it
         assert clock.tick(now)["replies"] == 1
     assert run_tasks(clock.tick, now + timedelta(seconds=1))["replies"] == 0
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert run_tasks(clock.tick, now + timedelta(minutes=1))["replies"] == 1
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)

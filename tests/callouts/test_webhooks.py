@@ -53,7 +53,7 @@ def test_it_refuses_a_forged_signature_and_changes_nothing(
     forged = sign(settings.PUBLIC_BASE_URL + "/twilio/sms/", {**params, "Body": "N"})
     response = client.post("/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=forged)
     assert response.status_code == 403
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert not Message.objects.filter(direction="in").exists()
 
 
@@ -115,7 +115,7 @@ def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
     run_tasks(raise_incident, force)
     body = text_of(sms(client, run_tasks, cadre["n1"], "on my way maybe"))
     assert "Not understood" in body and "Reply Y" in body
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
 def test_it_updates_eta_and_arrival_after_accepting(client, cadre, on_call, force, run_tasks):
@@ -312,7 +312,7 @@ def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, on_call, force, r
         run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/key/?try=2", {"Digits": "7"})
     )
     assert "<Gather" not in done and "Goodbye" in done
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
 def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, on_call, force, run_tasks):
@@ -322,6 +322,7 @@ def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, on_call, for
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "no_answer"
     call.refresh_from_db()
     assert call.status == "completed"
+    incident.refresh_from_db()
     assert incident.status == Incident.Status.CALLING
 
 
