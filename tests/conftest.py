@@ -1,59 +1,10 @@
-"""Shared fixtures and factories for the whole suite."""
-
-import itertools
-from datetime import date, timedelta
+"""Shared fixtures for the whole suite; they make things with tests/factories.py."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
-from cadre.models import Accreditation, Force, Negotiator
-
-_seq = itertools.count(1)
-
-
-def make_force(name=None, code=None):
-    n = next(_seq)
-    return Force.objects.create(name=name or f"Force {n}", code=code or f"F{n}")
-
-
-def make_user(username=None, groups=(), password="pw"):
-    user = User.objects.create_user(username or f"user{next(_seq)}", password=password)
-    for name in groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
-    return user
-
-
-def make_negotiator(
-    force=None,
-    callsign=None,
-    roles=("negotiator",),
-    accredited=True,
-    active=True,
-    user=None,
-    mobile=None,
-    valid_until=None,
-):
-    n = next(_seq)
-    negotiator = Negotiator(
-        force=force or Force.objects.first() or make_force(),
-        callsign=callsign or f"CALL-{n:03d}",
-        full_name=f"Person {n}",
-        mobile=mobile or f"+4477009{n:05d}"[:13],
-        active=active,
-        user=user,
-    )
-    negotiator.roles = roles
-    negotiator.save()
-    if accredited:
-        Accreditation.objects.create(
-            negotiator=negotiator,
-            kind=Accreditation.Kind.INITIAL,
-            passed_on=date(2020, 1, 1),
-            valid_until=valid_until or date.today() + timedelta(days=365 * 3),
-        )
-    return negotiator
+from tests.factories import make_cadre, make_force, make_negotiator, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -67,6 +18,12 @@ def _empty_cache():
 @pytest.fixture
 def force(db):
     return make_force("Home Constabulary", "HOME")
+
+
+@pytest.fixture
+def cadre(force):
+    """Six members of the home force, keyed n1..n4, c1, c2 (see factories.make_cadre)."""
+    return make_cadre(force)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group, User
 from django.test import override_settings
 from django.urls import reverse
 
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

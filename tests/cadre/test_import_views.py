@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cadre.models import Negotiator
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cadre.models import Negotiator
-from tests.conftest import make_force, make_negotiator
+from tests.factories import make_force, make_negotiator
 
 pytestmark = pytest.mark.django_db
 

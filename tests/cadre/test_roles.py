@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator
 
 COORDINATOR_PAGES = ["negotiator_create", "cadre_import"]
 COORDINATOR_OBJECT_PAGES = ["negotiator_edit"]

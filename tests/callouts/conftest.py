@@ -1,55 +1,22 @@
-"""Fixtures for callouts: a cadre with people on call, signed Twilio webhooks, sync tasks."""
+"""Fixtures for callouts: the cadre on call under the default policy, sync tasks."""
 
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
-from twilio.request_validator import RequestValidator
 
 from callouts.engine.policy import create_default_policy
-from roster.models import Shift
-from roster.queries import rota_for
-from tests.conftest import make_negotiator
-
-
-def put_on_call(negotiator, role="negotiator", hours=12):
-    now = timezone.now()
-    return Shift.objects.create(
-        rota=rota_for(negotiator.force),
-        negotiator=negotiator,
-        role=role,
-        start=now - timedelta(hours=1),
-        end=now + timedelta(hours=hours),
-    )
-
-
-def sign(url, params):
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
-
-
-def post_signed(client, path, params):
-    """POST as Twilio does: form-encoded, signed over PUBLIC_BASE_URL + path."""
-    url = settings.PUBLIC_BASE_URL + path
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=sign(url, params))
+from tests.factories import put_on
 
 
 @pytest.fixture
-def cadre(db, force):
-    """Two negotiators and a coordinator on call, plus three more deployable members."""
+def on_call(cadre, force):
+    """The force's default policy, with n1, n2 and c1 of the cadre on call now."""
     create_default_policy(force)
-    people = {
-        "n1": make_negotiator(force=force, callsign="N-ONE"),
-        "n2": make_negotiator(force=force, callsign="N-TWO"),
-        "c1": make_negotiator(force=force, callsign="C-ONE", roles=("coordinator",)),
-        "n3": make_negotiator(force=force, callsign="N-THREE"),
-        "n4": make_negotiator(force=force, callsign="N-FOUR"),
-        "c2": make_negotiator(force=force, callsign="C-TWO", roles=("negotiator", "coordinator")),
-    }
-    put_on_call(people["n1"])
-    put_on_call(people["n2"])
-    put_on_call(people["c1"], "coordinator")
-    return people
+    now = timezone.now()
+    for key, role in [("n1", "negotiator"), ("n2", "negotiator"), ("c1", "coordinator")]:
+        put_on(cadre[key], role, start=now - timedelta(hours=1), end=now + timedelta(hours=12))
+    return cadre
 
 
 @pytest.fixture

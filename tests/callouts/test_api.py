@@ -11,9 +11,14 @@ from django.urls import URLPattern, get_resolver, reverse
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from callouts.models import ApiToken, Callout, EscalationPolicy, Incident
 from callouts.web import tokens
-from roster.models import Rota, Shift
-from tests.callouts.ui_factories import make_callout, make_incident
-from tests.conftest import make_force, make_negotiator, make_user
+from tests.factories import (
+    make_callout,
+    make_force,
+    make_incident,
+    make_negotiator,
+    make_user,
+    put_on,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -240,12 +245,9 @@ def test_it_refuses_stand_down_to_a_negotiator(client, force):
 
 
 def test_it_says_who_is_on_call_by_role(client, force, coordinator_token):
-    rota = Rota.objects.create(force=force)
     kilo = make_negotiator(force, "KILO-1", roles=("negotiator", "coordinator"))
     start = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
-    Shift.objects.create(
-        rota=rota, negotiator=kilo, role="coordinator", start=start, end=start + timedelta(hours=12)
-    )
+    put_on(kilo, "coordinator", start=start, end=start + timedelta(hours=12))
     url = reverse("api_oncall")
     response = client.get(url, {"at": "2026-03-29T02:30:00+01:00"}, **bearer(coordinator_token))
     assert response.status_code == 200

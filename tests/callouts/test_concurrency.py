@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -13,15 +14,15 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from bench.twilio_standin import StandIn
-from callouts import services, tasks
+from callouts import tasks
 from callouts.engine import inbound
 from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Message
-from tests.callouts.conftest import post_signed, put_on_call
-from tests.conftest import make_force, make_negotiator
+from tests.factories import make_force, make_negotiator, post_signed, put_on, raise_incident
 
 pytestmark = [
     pytest.mark.postgres,
@@ -36,17 +37,18 @@ def on_call_cadre(size, coordinators=0):
     force = make_force("Busy Constabulary", "BUSY")
     create_default_policy(force)
     people = []
+    now = timezone.now()
     for i in range(size):
         roles = ("coordinator",) if i < coordinators else ("negotiator",)
         person = make_negotiator(force=force, callsign=f"P-{i:02d}", roles=roles)
-        put_on_call(person, roles[0])
+        put_on(person, roles[0], start=now - timedelta(hours=1), end=now + timedelta(hours=12))
         people.append(person)
     return force, people
 
 
 def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_db):
     force, people = on_call_cadre(30, coordinators=5)
-    incident = services.raise_incident(force=force, kind="hostage", location="Dover")
+    incident = raise_incident(force, kind="hostage", location="Dover")
     assert Callout.objects.filter(incident=incident).count() == 30
     for i, person in enumerate(people):
         response = post_signed(
@@ -157,8 +159,8 @@ def test_a_worker_killed_mid_step_loses_nothing_and_doubles_nothing(transactiona
     log = (tmp_path / "processes.log").open("w")
     force, people = on_call_cadre(20)
     with mock.patch("callouts.tasks.enqueue_step"):
-        incident = services.raise_incident(
-            force=force, kind="barricade", location="Dover", needs={"negotiator": 20}
+        incident = raise_incident(
+            force, kind="barricade", location="Dover", needs={"negotiator": 20}
         )
     with StandIn(delay=0.5) as standin:
         env = _subprocess_env(standin)

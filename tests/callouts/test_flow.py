@@ -1,21 +1,10 @@
-from callouts import services
 from callouts.engine import clock
 from callouts.models import Callout, Incident, Message
-from tests.callouts.conftest import post_signed
+from tests.factories import post_sms, raise_incident
 
 
-def sms_from(client, negotiator, body, sid):
-    return post_signed(
-        client,
-        "/twilio/sms/",
-        {"From": negotiator.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid},
-    )
-
-
-def test_it_calls_out_those_on_call_and_fills(client, cadre, force, run_tasks):
-    incident = run_tasks(
-        services.raise_incident, force=force, kind="barricade", location="Maidstone"
-    )
+def test_it_calls_out_those_on_call_and_fills(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     incident.refresh_from_db()
     assert incident.status == "calling"
     asked = set(Callout.objects.values_list("negotiator__callsign", flat=True))
@@ -24,7 +13,7 @@ def test_it_calls_out_those_on_call_and_fills(client, cadre, force, run_tasks):
         "delivered"
     }
     for i, key in enumerate(["n1", "n2", "c1"]):
-        response = run_tasks(sms_from, client, cadre[key], "Y 20", f"SM{i}")
+        response = run_tasks(post_sms, client, cadre[key], "Y 20", f"SM{i}")
         assert response.status_code == 200
         run_tasks(clock.tick)
         answer = Message.objects.filter(purpose="reply", to_number=cadre[key].mobile).last()

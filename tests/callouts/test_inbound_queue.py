@@ -5,20 +5,14 @@ from unittest import mock
 
 from django.utils import timezone
 
-from callouts import services
 from callouts.engine import clock, inbound
 from callouts.models import Callout, Message, Response
-from tests.callouts.conftest import post_signed
-
-
-def raise_barricade(force, run_tasks):
-    return run_tasks(services.raise_incident, force=force, kind="barricade", location="Maidstone")
+from tests.factories import post_sms, raise_incident
 
 
 def take_in(client, person, body, sid):
     """The webhook alone, as Twilio calls it."""
-    params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
-    response = post_signed(client, "/twilio/sms/", params)
+    response = post_sms(client, person, body, sid)
     assert response.status_code == 200
     assert "<Message>" not in response.content.decode()
     return Message.objects.get(provider_sid=sid)
@@ -32,11 +26,11 @@ def answers_to(person):
     )
 
 
-def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_it_answers_twilio_before_handling_the_reply(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     taken = take_in(client, cadre["n1"], "Y 20", "SMfirst")
     assert taken.status == "received" and taken.next_attempt_at <= timezone.now()
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert answers_to(cadre["n1"]) == []
     # The clock's next tick hands it to the queue, which records and answers it.
     assert run_tasks(clock.tick)["replies"] == 1
@@ -47,9 +41,9 @@ def test_it_answers_twilio_before_handling_the_reply(client, cadre, force, run_t
 
 
 def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     earlier = take_in(client, cadre["n1"], "Y", "SMa")
     later = take_in(client, cadre["n1"], "ETA 10", "SMb")
     # The worker given the later message happens to run first.
@@ -65,8 +59,8 @@ def test_it_handles_replies_from_one_phone_in_the_order_they_were_sent(
     assert len(answers_to(cadre["n1"])) == 2
 
 
-def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_a_handled_message_is_not_handled_again(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     taken = take_in(client, cadre["n1"], "N", "SMonce")
     assert run_tasks(inbound.handle, taken.pk) == 1
     assert run_tasks(inbound.handle, taken.pk) == 0
@@ -76,15 +70,15 @@ def test_a_handled_message_is_not_handled_again(client, cadre, force, run_tasks)
 
 
 def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     take_in(client, cadre["n1"], "Y 15", "SMlost")
     now = timezone.now()
     with mock.patch("callouts.tasks.async_task"):  # its task is lost: nothing runs it
         assert clock.tick(now)["replies"] == 1
     assert run_tasks(clock.tick, now + timedelta(seconds=1))["replies"] == 0
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert run_tasks(clock.tick, now + timedelta(minutes=1))["replies"] == 1
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)

@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callouts.models import Callout, EscalationPolicy, Incident
-from tests.callouts.ui_factories import make_callout, make_incident
-from tests.conftest import make_negotiator
+from tests.factories import make_callout, make_force, make_incident, make_negotiator, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -111,18 +110,12 @@ def test_it_wants_at_least_one_person(coordinator_client, force):
 
 
 def test_it_refuses_another_forces_policy(coordinator_client, force):
-    other = EscalationPolicy.objects.create(force=make_force_other(), name="Theirs")
+    other = EscalationPolicy.objects.create(force=make_force("Other Police", "OTH"), name="Theirs")
     response = coordinator_client.post(
         reverse("incident_raise"), raise_data(policy=other.pk, force=force.pk)
     )
     assert response.context["form"].errors["policy"]
     assert not Incident.objects.exists()
-
-
-def make_force_other():
-    from tests.conftest import make_force
-
-    return make_force("Other Police", "OTH")
 
 
 def test_it_shows_the_board_with_needs_and_everyone_asked(coordinator_client, incident, asked):
@@ -194,10 +187,9 @@ def test_it_hides_incidents_from_negotiators_not_called(client, negotiator_user,
 
 def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, incident):
     from cadre.access import COORDINATOR
-    from tests.conftest import make_user
 
     other_coordinator = make_user("other", [COORDINATOR])
-    make_negotiator(make_force_other(), "OSCAR-1", user=other_coordinator)
+    make_negotiator(make_force("Other Police", "OTH"), "OSCAR-1", user=other_coordinator)
     client.force_login(other_coordinator)
     assert client.get(reverse("incident_board", args=[incident.pk])).status_code == 404
     assert client.post(reverse("incident_stand_down", args=[incident.pk])).status_code == 404

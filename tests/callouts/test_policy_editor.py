@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from callouts.engine.policy import create_default_policy
 from callouts.models import EscalationPolicy, EscalationStep
-from tests.conftest import make_negotiator
+from tests.factories import make_negotiator, raise_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +75,7 @@ def test_it_moves_the_default_to_the_policy_saved_as_default(coordinator_client,
 def test_it_rewrites_steps_on_edit_without_touching_live_incidents(
     coordinator_client, force, standard
 ):
-    from callouts import services
-
-    incident = services.raise_incident(force=force, kind="barricade", location="Dover")
+    incident = raise_incident(force, kind="barricade", location="Dover")
     frozen = list(incident.steps)
     data = form_data(
         [step("on_call", "voice", "1")], name="Standard", is_default="on", need_negotiator="3"

@@ -11,7 +11,7 @@ from callouts.engine import clock
 from callouts.messaging import reminders
 from callouts.models import Message
 from roster.models import Reminder
-from tests.conftest import make_negotiator
+from tests.factories import make_message, make_negotiator, raise_incident
 
 
 def reminder(person, key, due_at=None, **fields):
@@ -61,11 +61,9 @@ def test_the_escalator_survives_a_database_error(db, capsys):
     assert "stopped" in capsys.readouterr().out
 
 
-def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, force, run_tasks):
-    from callouts import services
-
+def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, on_call, force, run_tasks):
     with mock.patch("callouts.tasks.enqueue_step"):
-        incident = services.raise_incident(force=force, kind="other", location="Deal")
+        incident = raise_incident(force, kind="other", location="Deal")
     run_tasks(clock.tick, timezone.now())
     assert not Message.objects.exists()
     # After its grace the clock fires it itself.
@@ -74,8 +72,7 @@ def test_the_clock_fires_a_first_step_whose_task_was_lost(cadre, force, run_task
 
 
 def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tasks):
-    lost = Message.objects.create(
-        channel="sms",
+    lost = make_message(
         purpose="alert",
         to_number="+447700900555",
         body="x",
@@ -89,13 +86,12 @@ def test_the_clock_sends_a_message_whose_queued_task_was_lost(db, force, run_tas
     assert lost.attempts == 1
 
 
-def test_one_failing_incident_does_not_hold_up_the_others(cadre, force, run_tasks):
-    from callouts import services
+def test_one_failing_incident_does_not_hold_up_the_others(cadre, on_call, force, run_tasks):
     from callouts.engine import steps
 
     with mock.patch("callouts.tasks.enqueue_step"):
-        first = services.raise_incident(force=force, kind="other", location="Deal")
-        second = services.raise_incident(force=force, kind="hostage", location="Dover")
+        first = raise_incident(force, kind="other", location="Deal")
+        second = raise_incident(force, kind="hostage", location="Dover")
     real_fire = steps.fire
 
     def fire(pk, *args, **kwargs):

@@ -10,14 +10,15 @@ from django.utils import timezone
 from callouts import services
 from callouts.engine import clock
 from callouts.models import Callout, EscalationPolicy, EscalationStep, Incident, Message
-from tests.callouts.conftest import post_signed
-from tests.conftest import make_force, make_negotiator
-
-
-def raise_barricade(force, run_tasks, **kwargs):
-    return run_tasks(
-        services.raise_incident, force=force, kind="barricade", location="Maidstone", **kwargs
-    )
+from tests.factories import (
+    make_force,
+    make_incident,
+    make_message,
+    make_negotiator,
+    post_sms,
+    put_on,
+    raise_incident,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def raise_barricade(force, run_tasks, **kwargs):
     ],
 )
 def test_it_refuses_bad_input_with_a_message_per_field_and_saves_nothing(
-    cadre, force, fields, field
+    cadre, on_call, force, fields, field
 ):
     args = {"force": force, "kind": "barricade", "location": "Maidstone", **fields}
     with pytest.raises(ValidationError) as error:
@@ -43,8 +44,8 @@ def test_it_refuses_bad_input_with_a_message_per_field_and_saves_nothing(
     assert not Incident.objects.exists()
 
 
-def test_it_freezes_the_policy_so_editing_it_changes_nothing_live(cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_it_freezes_the_policy_so_editing_it_changes_nothing_live(cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     policy = EscalationPolicy.objects.get(force=force, is_default=True)
     EscalationStep.objects.filter(policy=policy).update(wait_minutes=59)
     incident.refresh_from_db()
@@ -52,18 +53,18 @@ def test_it_freezes_the_policy_so_editing_it_changes_nothing_live(cadre, force, 
     assert [s["wait_minutes"] for s in incident.steps] == [3, 0, 5, 4, 8, 0]
 
 
-def test_it_takes_a_policy_by_name_and_needs_from_it(cadre, force, run_tasks):
+def test_it_takes_a_policy_by_name_and_needs_from_it(cadre, on_call, force, run_tasks):
     policy = EscalationPolicy.objects.create(
         force=force, name="Quick", default_needs={"negotiator": 1}
     )
     EscalationStep.objects.create(policy=policy, position=0, audience="force", channel="sms")
-    incident = raise_barricade(force, run_tasks, policy="Quick")
+    incident = run_tasks(raise_incident, force, policy="Quick")
     assert incident.needs == {"negotiator": 1}
     assert Callout.objects.filter(incident=incident).count() == 5
 
 
-def test_it_gives_each_incident_a_radio_reference(cadre, force, run_tasks):
-    refs = {raise_barricade(force, run_tasks).reference for _ in range(5)}
+def test_it_gives_each_incident_a_radio_reference(cadre, on_call, force, run_tasks):
+    refs = {run_tasks(raise_incident, force).reference for _ in range(5)}
     assert len(refs) == 5
     for ref in refs:
         code, word, number = ref.split("-")
@@ -75,8 +76,8 @@ def due(incident):
     return incident.next_step_at + timedelta(seconds=1)
 
 
-def test_a_step_that_times_out_escalates(cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_step_that_times_out_escalates(cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     assert incident.step_index == -1
     incident.refresh_from_db()
     assert incident.step_index == 0
@@ -94,11 +95,13 @@ def test_a_step_that_times_out_escalates(cadre, force, run_tasks):
     assert Message.objects.filter(purpose="callout").count() == 9
 
 
-def test_it_runs_the_whole_policy_then_is_exhausted(cadre, force, run_tasks, coordinator_user):
+def test_it_runs_the_whole_policy_then_is_exhausted(
+    cadre, on_call, force, run_tasks, coordinator_user
+):
     boss = make_negotiator(
         force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
     )
-    incident = raise_barricade(force, run_tasks, raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, raised_by=coordinator_user)
     for _ in range(6):
         run_tasks(clock.tick, due(incident))
         incident.refresh_from_db()
@@ -114,14 +117,13 @@ def test_it_runs_the_whole_policy_then_is_exhausted(cadre, force, run_tasks, coo
     assert len(keys) == len(set(keys))
 
 
-def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, force, run_tasks):
-    from tests.callouts.conftest import put_on_call
-
+def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, on_call, force, run_tasks):
     neighbour = make_force("Next Door", "NXT")
     force.neighbours.add(neighbour)
     helper = make_negotiator(force=neighbour, callsign="NXT-1")
-    put_on_call(helper)
-    incident = raise_barricade(force, run_tasks)
+    now = timezone.now()
+    put_on(helper, start=now - timedelta(hours=1), end=now + timedelta(hours=12))
+    incident = run_tasks(raise_incident, force)
     for _ in range(4):
         run_tasks(clock.tick, due(incident))
     assert set(Message.objects.filter(negotiator=helper).values_list("channel", flat=True)) == {
@@ -130,25 +132,26 @@ def test_mutual_aid_asks_those_on_call_in_neighbouring_forces(cadre, force, run_
     }
 
 
-def test_someone_deployed_elsewhere_is_not_asked(client, cadre, force, run_tasks):
-    first = raise_barricade(force, run_tasks)
+def test_someone_deployed_elsewhere_is_not_asked(client, cadre, on_call, force, run_tasks):
+    first = run_tasks(raise_incident, force)
     post_signed_accept(client, run_tasks, cadre["n1"])
-    second = run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
+    second = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     assert not Callout.objects.filter(incident=second, negotiator=cadre["n1"]).exists()
     run_tasks(services.stand_down, first)
-    third = run_tasks(services.raise_incident, force=force, kind="other", location="Deal")
+    third = run_tasks(raise_incident, force, kind="other", location="Deal")
     assert Callout.objects.filter(incident=third, negotiator=cadre["n1"]).exists()
 
 
 def post_signed_accept(client, run_tasks, person, body="Y", sid="SMacc"):
-    params = {"From": person.mobile, "To": "+447700900000", "Body": body, "MessageSid": sid}
-    response = run_tasks(post_signed, client, "/twilio/sms/", params)
+    response = run_tasks(post_sms, client, person, body, sid)
     run_tasks(clock.tick)  # the escalator clock hands the reply to the queue
     return response
 
 
-def test_raising_needs_resumes_escalation_for_what_is_missing(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+def test_raising_needs_resumes_escalation_for_what_is_missing(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
     assert incident.status == "filled"
@@ -170,8 +173,8 @@ def test_raising_needs_resumes_escalation_for_what_is_missing(client, cadre, for
     ]
 
 
-def test_standing_down_messages_everyone_who_accepted(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_standing_down_messages_everyone_who_accepted(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.stand_down, incident)
     run_tasks(services.stand_down, incident)
@@ -187,8 +190,10 @@ def test_standing_down_messages_everyone_who_accepted(client, cadre, force, run_
         services.raise_needs(incident, "negotiator")
 
 
-def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(
+    cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force)
     pending = Message.objects.filter(purpose="callout").first()
     Message.objects.filter(pk=pending.pk).update(status="pending", provider_sid=None)
     run_tasks(services.close, incident)
@@ -197,8 +202,8 @@ def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(cadre
     assert Message.objects.filter(purpose="stand_down").count() == 3
 
 
-def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     post_signed_accept(client, run_tasks, cadre["n1"], body="N", sid="SMno")
     incident.refresh_from_db()
@@ -206,9 +211,9 @@ def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, force, run_
     assert Callout.objects.get(incident=incident, negotiator=cadre["n1"]).state == "declined"
 
 
-def test_the_escalator_command_ticks_once(cadre, force, run_tasks):
-    incident = Incident.objects.create(
-        force=force,
+def test_the_escalator_command_ticks_once(cadre, on_call, force, run_tasks):
+    incident = make_incident(
+        force,
         reference="HOME-X-01",
         kind="other",
         location="Deal",
@@ -222,14 +227,14 @@ def test_the_escalator_command_ticks_once(cadre, force, run_tasks):
 
 
 def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
-    cadre, force, run_tasks, coordinator_user
+    cadre, on_call, force, run_tasks, coordinator_user
 ):
     boss = make_negotiator(
         force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
     )
     policy = EscalationPolicy.objects.create(force=force, name="Short")
     EscalationStep.objects.create(policy=policy, position=0, audience="on_call", wait_minutes=1)
-    incident = raise_barricade(force, run_tasks, policy="Short", raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, policy="Short", raised_by=coordinator_user)
     run_tasks(clock.tick, due(incident))
     incident.refresh_from_db()
     assert incident.status == "exhausted"
@@ -237,8 +242,10 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
     assert alert.negotiator == boss and "is SHORT" in alert.body
 
 
-def test_raising_needs_asks_again_those_stood_down_when_it_filled(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+def test_raising_needs_asks_again_those_stood_down_when_it_filled(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
     n2.refresh_from_db()
@@ -259,8 +266,10 @@ def test_raising_needs_asks_again_those_stood_down_when_it_filled(client, cadre,
     )
 
 
-def test_raising_needs_does_not_ask_again_those_who_declined(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+def test_raising_needs_does_not_ask_again_those_who_declined(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n2"], body="N", sid="SMno")
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
@@ -270,8 +279,10 @@ def test_raising_needs_does_not_ask_again_those_who_declined(client, cadre, forc
     assert not Message.objects.filter(negotiator=cadre["n2"], purpose="callout", round=1)
 
 
-def test_a_second_filling_stands_down_again_those_asked_again(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+def test_a_second_filling_stands_down_again_those_asked_again(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.raise_needs, incident, "coordinator", 1)
     # n2 holds no coordinator role: left stood down, not asked, not messaged again.
@@ -285,9 +296,9 @@ def test_a_second_filling_stands_down_again_those_asked_again(client, cadre, for
 
 
 def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
-    incident = raise_barricade(force, run_tasks, needs={"negotiator": 1})
+    incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
     run_tasks(services.raise_needs, incident, "negotiator", 1)
     # The escalation reaches every deployable member; N-THREE answers first.
@@ -306,28 +317,19 @@ def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
     assert sorted(rounds) == [0, 1]
 
 
-def test_standing_down_cancels_a_call_still_ringing(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
-    callout = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
-    ringing = Message.objects.create(
+def test_standing_down_cancels_a_call_still_ringing(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
+    ringing = make_message(
+        Callout.objects.get(incident=incident, negotiator=cadre["n2"]),
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=callout,
-        negotiator=cadre["n2"],
         step=1,
-        to_number=cadre["n2"].mobile,
         status="ringing",
         provider_sid="CA" + "2" * 32,
     )
-    answered = Message.objects.create(
+    answered = make_message(
+        Callout.objects.get(incident=incident, negotiator=cadre["n1"]),
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=Callout.objects.get(incident=incident, negotiator=cadre["n1"]),
-        negotiator=cadre["n1"],
         step=1,
-        to_number=cadre["n1"].mobile,
         status="in-progress",
         provider_sid="CA" + "1" * 32,
     )

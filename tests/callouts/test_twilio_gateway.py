@@ -4,10 +4,10 @@ import pytest
 from django.test import override_settings
 
 from bench.twilio_standin import StandIn
-from callouts import services
 from callouts.messaging import sending
 from callouts.messaging.gateways import get_gateway
 from callouts.models import Callout, Message
+from tests.factories import post_sms, raise_incident
 
 
 @pytest.fixture
@@ -25,12 +25,8 @@ def standin():
         yield server
 
 
-def raise_one(force, run_tasks):
-    return run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
-
-
-def test_it_sends_through_the_sdk_with_a_status_callback(cadre, force, standin, run_tasks):
-    raise_one(force, run_tasks)
+def test_it_sends_through_the_sdk_with_a_status_callback(cadre, on_call, force, standin, run_tasks):
+    run_tasks(raise_incident, force, kind="hostage", location="Dover")
     sms = standin.sent_to(cadre["n1"].mobile)
     assert len(sms) == 1
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
@@ -40,9 +36,9 @@ def test_it_sends_through_the_sdk_with_a_status_callback(cadre, force, standin, 
     assert sms[0]["body"] == message.body
 
 
-def test_it_retries_a_temporary_failure_later(cadre, force, standin, run_tasks):
+def test_it_retries_a_temporary_failure_later(cadre, on_call, force, standin, run_tasks):
     standin.fail(cadre["n1"].mobile, 503, 20500, times=1)
-    raise_one(force, run_tasks)
+    run_tasks(raise_incident, force, kind="hostage", location="Dover")
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     assert message.status == "pending"
     assert message.attempts == 1
@@ -58,10 +54,10 @@ def test_it_retries_a_temporary_failure_later(cadre, force, standin, run_tasks):
 
 @pytest.mark.parametrize("code", [21211, 21610, 21614])
 def test_it_marks_a_permanent_failure_unreachable_and_goes_on(
-    cadre, force, standin, run_tasks, code
+    cadre, on_call, force, standin, run_tasks, code
 ):
     standin.fail(cadre["n1"].mobile, 400, code)
-    raise_one(force, run_tasks)
+    run_tasks(raise_incident, force, kind="hostage", location="Dover")
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     assert message.status == "failed"
     assert message.error_code == str(code)
@@ -72,9 +68,9 @@ def test_it_marks_a_permanent_failure_unreachable_and_goes_on(
 
 
 def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
-    raise_one(force, run_tasks)
+    run_tasks(raise_incident, force, kind="hostage", location="Dover")
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     sid = message.provider_sid
     # As if the worker died after Twilio took it but before saving the sid.
@@ -89,13 +85,13 @@ def test_it_finds_a_message_the_provider_took_when_the_sid_was_lost(
 
 
 def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
     from datetime import timedelta
 
     from callouts.engine import clock
 
-    incident = raise_one(force, run_tasks)
+    incident = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     incident.refresh_from_db()
     run_tasks(clock.tick, incident.next_step_at + timedelta(seconds=1))
     call = Message.objects.get(negotiator=cadre["n1"], channel="voice")
@@ -108,42 +104,40 @@ def test_it_places_calls_whose_twiml_and_callbacks_come_back_to_us(
 
 
 def test_when_nobody_in_a_step_can_be_reached_the_next_step_is_due_at_once(
-    cadre, force, standin, run_tasks
+    cadre, on_call, force, standin, run_tasks
 ):
     from django.utils import timezone
 
     for key in ("n1", "n2", "c1"):
         standin.fail(cadre[key].mobile, 400, 21211)
-    incident = raise_one(force, run_tasks)
+    incident = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     incident.refresh_from_db()
     assert incident.step_index == 0
     assert incident.next_step_at <= timezone.now()
 
 
-def test_one_reachable_person_keeps_the_step_waiting(cadre, force, standin, run_tasks):
+def test_one_reachable_person_keeps_the_step_waiting(cadre, on_call, force, standin, run_tasks):
     from django.utils import timezone
 
     for key in ("n1", "n2"):
         standin.fail(cadre[key].mobile, 400, 21211)
-    incident = raise_one(force, run_tasks)
+    incident = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     incident.refresh_from_db()
     assert incident.next_step_at > timezone.now()
 
 
-def test_filling_cancels_calls_still_ringing(client, cadre, force, standin, run_tasks):
+def test_filling_cancels_calls_still_ringing(client, cadre, on_call, force, standin, run_tasks):
     from datetime import timedelta
 
     from callouts.engine import clock
-    from tests.callouts.conftest import post_signed
 
-    incident = raise_one(force, run_tasks)
+    incident = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     incident.refresh_from_db()
     run_tasks(clock.tick, incident.next_step_at + timedelta(seconds=1))
     ringing = Message.objects.get(negotiator=cadre["n2"], channel="voice")
     assert ringing.status == "sent"
     for person, sid in [(cadre["n1"], "SM1"), (cadre["n2"], "SM2"), (cadre["c1"], "SM3")]:
-        params = {"From": person.mobile, "To": "+447700900000", "Body": "Y", "MessageSid": sid}
-        run_tasks(post_signed, client, "/twilio/sms/", params)
+        run_tasks(post_sms, client, person, "Y", sid)
         run_tasks(clock.tick)
     incident.refresh_from_db()
     assert incident.status == "filled"

@@ -6,22 +6,22 @@ from django.db.models import Max
 from callouts import services
 from callouts.engine import clock
 from callouts.models import Callout, Incident, Message, Response
-from tests.callouts.conftest import post_signed, sign
-from tests.conftest import make_negotiator
-
-
-def raise_barricade(force, run_tasks, **kwargs):
-    return run_tasks(
-        services.raise_incident, force=force, kind="barricade", location="Maidstone", **kwargs
-    )
+from tests.factories import (
+    make_callout,
+    make_message,
+    make_negotiator,
+    post_signed,
+    post_sms,
+    raise_incident,
+    sign,
+)
 
 
 def sms(client, run_tasks, person_or_number, body, sid="SM1"):
     """Post an inbound SMS as Twilio does; the response carries the SMS sent back, if any."""
     number = getattr(person_or_number, "mobile", person_or_number)
-    params = {"From": number, "To": "+447700900000", "Body": body, "MessageSid": sid}
     before = Message.objects.aggregate(last=Max("pk"))["last"] or 0
-    response = run_tasks(post_signed, client, "/twilio/sms/", params)
+    response = run_tasks(post_sms, client, number, body, sid)
     run_tasks(clock.tick)  # the escalator clock hands the reply to the queue
     answers = Message.objects.filter(purpose="reply", to_number=number, pk__gt=before)
     response.answers = list(answers.order_by("pk"))
@@ -35,8 +35,10 @@ def text_of(response):
     return response.content.decode()
 
 
-def test_it_refuses_a_missing_signature_and_changes_nothing(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_it_refuses_a_missing_signature_and_changes_nothing(
+    client, cadre, on_call, force, run_tasks
+):
+    run_tasks(raise_incident, force)
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     response = client.post("/twilio/sms/", params)
     assert response.status_code == 403
@@ -44,30 +46,32 @@ def test_it_refuses_a_missing_signature_and_changes_nothing(client, cadre, force
     assert not Response.objects.exists()
 
 
-def test_it_refuses_a_forged_signature_and_changes_nothing(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_it_refuses_a_forged_signature_and_changes_nothing(
+    client, cadre, on_call, force, run_tasks
+):
+    run_tasks(raise_incident, force)
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     forged = sign(settings.PUBLIC_BASE_URL + "/twilio/sms/", {**params, "Body": "N"})
     response = client.post("/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=forged)
     assert response.status_code == 403
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
     assert not Message.objects.filter(direction="in").exists()
 
 
-def test_it_refuses_a_signature_over_another_host(client, cadre, force, run_tasks):
+def test_it_refuses_a_signature_over_another_host(client, cadre, on_call, force, run_tasks):
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     wrong = sign("http://internal:8000/twilio/sms/", params)
     assert client.post("/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=wrong).status_code == 403
 
 
-def test_every_webhook_requires_a_signature(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_every_webhook_requires_a_signature(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     for path in ["/twilio/sms/", "/twilio/status/", "/twilio/voice/1/", "/twilio/voice/1/key/"]:
         assert client.post(path, {"Digits": "1"}).status_code == 403
 
 
-def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks, rendezvous="Rear car park, Sessions House")
+def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force, rendezvous="Rear car park, Sessions House")
     response = sms(client, run_tasks, cadre["n1"], "yes 20 mins")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
@@ -80,8 +84,8 @@ def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, force, run_ta
     assert (callout.state, callout.role, callout.eta_minutes) == ("accepted", "negotiator", 20)
 
 
-def test_the_same_message_twice_takes_effect_once(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_the_same_message_twice_takes_effect_once(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     first = sms(client, run_tasks, cadre["n1"], "Y", sid="SMdup")
     second = sms(client, run_tasks, cadre["n1"], "Y", sid="SMdup")
     assert second.status_code == 200
@@ -91,8 +95,8 @@ def test_the_same_message_twice_takes_effect_once(client, cadre, force, run_task
     assert Message.objects.filter(purpose="reply").count() == 1
 
 
-def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     response = sms(client, run_tasks, "+447700900999", "Y")
     body = text_of(response)
     assert "Message received." in body
@@ -100,23 +104,23 @@ def test_a_number_not_in_the_cadre_gets_a_neutral_answer(client, cadre, force, r
     assert not Response.objects.exists()
 
 
-def test_it_declines_with_thanks(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_it_declines_with_thanks(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     assert "declined, thank you" in text_of(sms(client, run_tasks, cadre["n1"], "no"))
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "declined"
 
 
 def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     body = text_of(sms(client, run_tasks, cadre["n1"], "on my way maybe"))
     assert "Not understood" in body and "Reply Y" in body
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
-def test_it_updates_eta_and_arrival_after_accepting(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_it_updates_eta_and_arrival_after_accepting(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     sms(client, run_tasks, cadre["n1"], "Y", sid="SM1")
     assert "ETA 15 min noted" in text_of(sms(client, run_tasks, cadre["n1"], "ETA 15", sid="SM2"))
     assert "arrival noted" in text_of(sms(client, run_tasks, cadre["n1"], "ARRIVED", sid="SM3"))
@@ -124,14 +128,16 @@ def test_it_updates_eta_and_arrival_after_accepting(client, cadre, force, run_ta
     assert callout.eta_minutes == 15 and callout.arrived_at is not None
 
 
-def test_eta_before_accepting_asks_them_to_accept_first(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_eta_before_accepting_asks_them_to_accept_first(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     assert "not accepted" in text_of(sms(client, run_tasks, cadre["n1"], "ETA 15"))
 
 
-def test_a_bare_reply_with_two_live_callouts_gets_a_question(client, cadre, force, run_tasks):
-    first = raise_barricade(force, run_tasks)
-    second = run_tasks(services.raise_incident, force=force, kind="hostage", location="Dover")
+def test_a_bare_reply_with_two_live_callouts_gets_a_question(
+    client, cadre, on_call, force, run_tasks
+):
+    first = run_tasks(raise_incident, force)
+    second = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     body = text_of(sms(client, run_tasks, cadre["n1"], "Y", sid="SM1"))
     assert "more than one callout" in body
     assert first.reference in body and second.reference in body
@@ -143,8 +149,8 @@ def test_a_bare_reply_with_two_live_callouts_gets_a_question(client, cadre, forc
     assert accepted.incident == second and accepted.negotiator == cadre["n1"]
 
 
-def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     response = sms(client, run_tasks, cadre["n1"], "STOP")
     assert response.answers == []  # Twilio has blocked the number; nothing is sent back
     inbound = Message.objects.get(direction="in")
@@ -152,8 +158,8 @@ def test_stop_is_recorded_and_marks_sms_unreachable(client, cadre, force, run_ta
     assert Callout.objects.get(incident=incident, negotiator=cadre["n1"]).sms_unreachable
 
 
-def test_help_gets_how_to_reply(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_help_gets_how_to_reply(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     assert "reply Y to attend" in text_of(sms(client, run_tasks, cadre["n1"], "HELP"))
 
 
@@ -163,14 +169,12 @@ def fill(client, run_tasks, cadre):
 
 
 def test_filling_stands_the_others_down_and_tells_the_coordinator(
-    client, cadre, force, run_tasks, coordinator_user
+    client, cadre, on_call, force, run_tasks, coordinator_user
 ):
     make_negotiator(force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",))
-    incident = raise_barricade(force, run_tasks, raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, raised_by=coordinator_user)
     extra = make_negotiator(force=force, callsign="N-LATE")
-    Callout.objects.create(
-        incident=incident, negotiator=extra, asked_roles=["negotiator"], first_step=0
-    )
+    make_callout(incident, extra)
     fill(client, run_tasks, cadre)
     incident.refresh_from_db()
     assert incident.status == "filled"
@@ -182,19 +186,21 @@ def test_filling_stands_the_others_down_and_tells_the_coordinator(
     assert "N-ONE negotiator ETA 10 min" in alert.body and "C-ONE coordinator" in alert.body
 
 
-def test_filling_with_no_coordinator_mobile_records_an_alert(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_filling_with_no_coordinator_mobile_records_an_alert(
+    client, cadre, on_call, force, run_tasks
+):
+    run_tasks(raise_incident, force)
     fill(client, run_tasks, cadre)
     alert = Message.objects.get(purpose="alert")
     assert alert.to_number == "" and "FILLED" in alert.body
 
 
-def test_a_late_acceptance_is_thanked_stood_down_and_recorded(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_late_acceptance_is_thanked_stood_down_and_recorded(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force)
     late = make_negotiator(force=force, callsign="N-LATE")
-    Callout.objects.create(
-        incident=incident, negotiator=late, asked_roles=["negotiator"], first_step=0
-    )
+    make_callout(incident, late)
     fill(client, run_tasks, cadre)
     body = text_of(sms(client, run_tasks, late, "Y", sid="SMlate"))
     assert "not needed any more" in body
@@ -204,8 +210,8 @@ def test_a_late_acceptance_is_thanked_stood_down_and_recorded(client, cadre, for
     assert Callout.objects.filter(incident=incident, state="accepted").count() == 3
 
 
-def test_a_reply_after_stand_down_is_not_needed(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_reply_after_stand_down_is_not_needed(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     run_tasks(services.stand_down, incident)
     assert "not needed any more" in text_of(sms(client, run_tasks, cadre["n1"], "Y"))
     assert not Callout.objects.filter(state="accepted").exists()
@@ -215,8 +221,8 @@ def status(client, run_tasks, params, query=""):
     return run_tasks(post_signed, client, "/twilio/status/" + query, params)
 
 
-def test_status_callbacks_move_forward_only(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_status_callbacks_move_forward_only(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     Message.objects.filter(pk=message.pk).update(status="sent")
     assert (
@@ -230,15 +236,15 @@ def test_status_callbacks_move_forward_only(client, cadre, force, run_tasks):
     assert message.status == "delivered"
 
 
-def test_a_status_for_an_unknown_sid_is_ignored(client, cadre, force, run_tasks):
+def test_a_status_for_an_unknown_sid_is_ignored(client, cadre, on_call, force, run_tasks):
     response = status(client, run_tasks, {"MessageSid": "SMnobody", "MessageStatus": "delivered"})
     assert response.status_code == 204
 
 
 def test_a_status_callback_adopts_the_sid_a_dead_worker_never_saved(
-    client, cadre, force, run_tasks
+    client, cadre, on_call, force, run_tasks
 ):
-    raise_barricade(force, run_tasks)
+    run_tasks(raise_incident, force)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     Message.objects.filter(pk=message.pk).update(status="sending", provider_sid=None)
     status(
@@ -248,8 +254,10 @@ def test_a_status_callback_adopts_the_sid_a_dead_worker_never_saved(
     assert (message.status, message.provider_sid) == ("sent", "SMadopted")
 
 
-def test_a_permanent_delivery_failure_marks_the_person_unreachable(client, cadre, force, run_tasks):
-    raise_barricade(force, run_tasks)
+def test_a_permanent_delivery_failure_marks_the_person_unreachable(
+    client, cadre, on_call, force, run_tasks
+):
+    run_tasks(raise_incident, force)
     message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
     Message.objects.filter(pk=message.pk).update(status="sent")
     status(
@@ -262,31 +270,26 @@ def test_a_permanent_delivery_failure_marks_the_person_unreachable(client, cadre
 
 
 def voice_message(incident, person):
-    callout = Callout.objects.get(incident=incident, negotiator=person)
-    return Message.objects.create(
+    return make_message(
+        Callout.objects.get(incident=incident, negotiator=person),
         channel="voice",
-        purpose="callout",
-        incident=incident,
-        callout=callout,
-        negotiator=person,
         step=1,
-        to_number=person.mobile,
         body="This is a Standby callout.",
         status="ringing",
         provider_sid=f"CA{person.pk}",
     )
 
 
-def test_a_call_reads_the_callout_and_gathers_one_key(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_call_reads_the_callout_and_gathers_one_key(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     call = voice_message(incident, cadre["n1"])
     body = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/", {"CallSid": "CA1"}))
     assert '<Gather action="http://127.0.0.1:8000/twilio/voice/' in body
     assert 'numDigits="1"' in body and "This is a Standby callout." in body
 
 
-def test_pressing_1_accepts_and_2_declines(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_pressing_1_accepts_and_2_declines(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     call = voice_message(incident, cadre["n1"])
     path = f"/twilio/voice/{call.pk}/key/?try=1"
     body = text_of(run_tasks(post_signed, client, path, {"CallSid": "CA1", "Digits": "1"}))
@@ -299,8 +302,8 @@ def test_pressing_1_accepts_and_2_declines(client, cadre, force, run_tasks):
     assert Callout.objects.get(negotiator=cadre["n2"]).state == "declined"
 
 
-def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     call = voice_message(incident, cadre["n1"])
     again = text_of(
         run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/key/?try=1", {"Digits": "7"})
@@ -310,21 +313,24 @@ def test_a_wrong_key_repeats_once_then_gives_up(client, cadre, force, run_tasks)
         run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/key/?try=2", {"Digits": "7"})
     )
     assert "<Gather" not in done and "Goodbye" in done
-    assert Callout.objects.get(negotiator=cadre["n1"]).state != "accepted"
+    assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
-def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_a_call_that_ends_without_a_key_is_no_answer(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     call = voice_message(incident, cadre["n1"])
     status(client, run_tasks, {"CallSid": call.provider_sid, "CallStatus": "completed"})
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "no_answer"
     call.refresh_from_db()
     assert call.status == "completed"
+    incident.refresh_from_db()
     assert incident.status == Incident.Status.CALLING
 
 
-def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_yes_after_stop_makes_sms_reachable_again_and_accepts(
+    client, cadre, on_call, force, run_tasks
+):
+    incident = run_tasks(raise_incident, force)
     sms(client, run_tasks, cadre["n1"], "STOP", sid="SMstop")
     body = text_of(sms(client, run_tasks, cadre["n1"], "yes", sid="SMyes"))
     assert "you are going" in body
@@ -332,8 +338,8 @@ def test_yes_after_stop_makes_sms_reachable_again_and_accepts(client, cadre, for
     assert not callout.sms_unreachable and callout.state == "accepted"
 
 
-def test_silence_asks_once_more_then_ends_unanswered(client, cadre, force, run_tasks):
-    incident = raise_barricade(force, run_tasks)
+def test_silence_asks_once_more_then_ends_unanswered(client, cadre, on_call, force, run_tasks):
+    incident = run_tasks(raise_incident, force)
     call = voice_message(incident, cadre["n1"])
     first = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/", {"CallSid": "CA"}))
     assert "<Redirect" in first and "try=1" in first

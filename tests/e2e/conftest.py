@@ -5,7 +5,7 @@ Reuse them from any app's browser test (`phone_page` is a phone-sized `page`):
     pytestmark = pytest.mark.e2e
 
     def test_it_...(page, live_server, coordinator_user):
-        login(page, live_server, "coord")   # password "pw", as tests/conftest.make_user sets
+        login(page, live_server, "coord")   # tests.factories: password "pw", as make_user sets
         page.goto(f"{live_server.url}/somewhere/")
 """
 
@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def chromium_path() -> str | None:
+def _chromium_path() -> str | None:
     for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
         if candidate and shutil.which(candidate):
             return candidate
@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = chromium_path()
+    executable = _chromium_path()
     if executable is None:
         reason = "no Chromium found (install Debian's 'chromium' package)"
         if os.environ.get("STANDBY_REQUIRE_BROWSER"):
@@ -85,16 +85,6 @@ def phone_page(browser):
     )
     yield page
     context.close()
-
-
-def login(page, live_server, username, password="pw"):
-    """Log in through the real form and wait for the dashboard."""
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 @pytest.fixture(autouse=True)

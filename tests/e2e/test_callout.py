@@ -6,15 +6,15 @@ commits; the phones page and the board pick it up through htmx polling.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from callouts.engine.policy import create_default_policy
 from callouts.models import Incident
-from tests.callouts.conftest import put_on_call
-from tests.conftest import make_negotiator
-from tests.e2e.conftest import login
+from tests.factories import login, make_negotiator, put_on
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,8 +28,10 @@ def on_call(force):
         "NEG-THREE": make_negotiator(force, "NEG-THREE"),
         "COORD-ONE": make_negotiator(force, "COORD-ONE", roles=("coordinator",)),
     }
+    now = timezone.now()
     for callsign, person in people.items():
-        put_on_call(person, "coordinator" if callsign.startswith("COORD") else "negotiator")
+        role = "coordinator" if callsign.startswith("COORD") else "negotiator"
+        put_on(person, role, start=now - timedelta(hours=1), end=now + timedelta(hours=12))
     return people
 
 

@@ -3,11 +3,10 @@ from datetime import date, time
 import pytest
 from playwright.sync_api import expect
 
-from roster.models import CoverageRule, RotationPattern, Unavailability
+from roster.models import CoverageRule, RotationPattern
 from roster.queries import rota_for
 from roster.rules import at_local
-from tests.conftest import make_negotiator
-from tests.e2e.conftest import login
+from tests.factories import login, make_negotiator, make_unavailability
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -34,8 +33,8 @@ def test_it_lets_a_coordinator_generate_a_month_and_fill_a_gap_by_cover(
         order=[alpha.pk] + [n.pk for n in others],
     )
     # N3 is rostered the week of 8 March but off sick on Wednesday the 10th.
-    Unavailability.objects.create(
-        negotiator=others[1],
+    make_unavailability(
+        others[1],
         start=at_local(date(2027, 3, 10), time(0)),
         end=at_local(date(2027, 3, 11), time(0)),
         reason="sickness",

@@ -1,14 +1,14 @@
 from datetime import timedelta
 
 from cadre.models import Role
-from roster.models import RotaChange, Shift, Unavailability
-from tests.roster.conftest import MONDAY, put_on
+from roster.models import RotaChange, Shift
+from tests.factories import MONDAY, make_unavailability, put_on
 
 BOARD = "/rota/board/?view=week&at=2026-01-05"
 
 
 def test_it_shows_the_week_with_gaps_in_red(coordinator_client, rota, cadre):
-    put_on(rota, cadre["N1"])
+    put_on(cadre["n1"])
     response = coordinator_client.get(BOARD)
     html = response.content.decode()
     assert response.status_code == 200
@@ -29,7 +29,7 @@ def test_it_adds_a_shift_in_place(coordinator_client, rota, cadre):
         {
             "view": "week",
             "at": "2026-01-05",
-            "negotiator": cadre["C1"].pk,
+            "negotiator": cadre["c1"].pk,
             "role": Role.COORDINATOR,
             "start": "2026-01-05T08:00",
             "end": "2026-01-12T08:00",
@@ -38,11 +38,11 @@ def test_it_adds_a_shift_in_place(coordinator_client, rota, cadre):
     )
     assert response.status_code == 200
     assert response.content.decode().startswith('<div id="board"')
-    shift = Shift.objects.get(negotiator=cadre["C1"])
+    shift = Shift.objects.get(negotiator=cadre["c1"])
     assert shift.start == MONDAY
     change = RotaChange.objects.get()
     assert change.action == "add"
-    assert change.after[0]["callsign"] == "C1"
+    assert change.after[0]["callsign"] == "C-ONE"
 
 
 def test_it_refuses_bad_times_with_a_message_and_saves_nothing(coordinator_client, rota, cadre):
@@ -52,7 +52,7 @@ def test_it_refuses_bad_times_with_a_message_and_saves_nothing(coordinator_clien
     ]:
         response = coordinator_client.post(
             "/rota/shift/new/",
-            {"negotiator": cadre["N1"].pk, "role": "negotiator", "start": start, "end": end},
+            {"negotiator": cadre["n1"].pk, "role": "negotiator", "start": start, "end": end},
             headers={"HX-Request": "true"},
         )
         assert message in response.content.decode()
@@ -61,18 +61,18 @@ def test_it_refuses_bad_times_with_a_message_and_saves_nothing(coordinator_clien
 
 
 def test_it_refuses_an_inactive_negotiator_and_a_duplicate(coordinator_client, rota, cadre):
-    put_on(rota, cadre["N1"])
+    put_on(cadre["n1"])
     data = {
-        "negotiator": cadre["N1"].pk,
+        "negotiator": cadre["n1"].pk,
         "role": "negotiator",
         "start": "2026-01-06T08:00",
         "end": "2026-01-07T08:00",
     }
     response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
     assert "that would be a duplicate" in response.content.decode()
-    cadre["N2"].active = False
-    cadre["N2"].save()
-    data["negotiator"] = cadre["N2"].pk
+    cadre["n2"].active = False
+    cadre["n2"].save()
+    data["negotiator"] = cadre["n2"].pk
     response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
     # Inactive people are not even offered in the list.
     assert "Select a valid choice" in response.content.decode()
@@ -80,11 +80,9 @@ def test_it_refuses_an_inactive_negotiator_and_a_duplicate(coordinator_client, r
 
 
 def test_it_warns_before_saving_and_records_an_override_reason(coordinator_client, rota, cadre):
-    Unavailability.objects.create(
-        negotiator=cadre["N1"], start=MONDAY, end=MONDAY + timedelta(days=1), reason="sickness"
-    )
+    make_unavailability(cadre["n1"], start=MONDAY, reason="sickness")
     data = {
-        "negotiator": cadre["N1"].pk,
+        "negotiator": cadre["n1"].pk,
         "role": "negotiator",
         "start": "2026-01-05T08:00",
         "end": "2026-01-06T08:00",
@@ -92,22 +90,22 @@ def test_it_warns_before_saving_and_records_an_override_reason(coordinator_clien
     response = coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert "Check before saving" in html
-    assert "N1 is unavailable" in html
+    assert "N-ONE is unavailable" in html
     assert "Sickness" in html  # coordinators see the reason
     assert not Shift.objects.exists()
     data["reason"] = "Agreed by phone: back at work"
     coordinator_client.post("/rota/shift/new/", data, headers={"HX-Request": "true"})
     change = RotaChange.objects.get()
     assert change.override_reason == "Agreed by phone: back at work"
-    assert "N1 is unavailable" in change.warnings[0]
+    assert "N-ONE is unavailable" in change.warnings[0]
 
 
 def test_it_covers_part_of_a_shift_keeping_the_original_in_history(coordinator_client, rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     coordinator_client.post(
         f"/rota/shift/{shift.pk}/cover/",
         {
-            "cover-negotiator": cadre["N3"].pk,
+            "cover-negotiator": cadre["n3"].pk,
             "cover-start": "2026-01-07T08:00",
             "cover-end": "2026-01-08T08:00",
         },
@@ -117,40 +115,40 @@ def test_it_covers_part_of_a_shift_keeping_the_original_in_history(coordinator_c
     assert shift.superseded_at is not None
     live = Shift.objects.live().order_by("start")
     assert [(s.negotiator.callsign, s.start.day, s.end.day) for s in live] == [
-        ("N1", 5, 7),
-        ("N3", 7, 8),
-        ("N1", 8, 12),
+        ("N-ONE", 5, 7),
+        ("N-THREE", 7, 8),
+        ("N-ONE", 8, 12),
     ]
     assert all(s.replaces_id == shift.pk for s in live)
 
 
 def test_it_undoes_the_last_change(coordinator_client, rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
     assert not Shift.objects.live().exists()
     response = coordinator_client.post("/rota/undo/", headers={"HX-Request": "true"})
-    assert "Undid: Removed N1" in response.content.decode()
+    assert "Undid: Removed N-ONE" in response.content.decode()
     assert list(Shift.objects.live()) == [shift]
     assert RotaChange.objects.filter(action="undo").count() == 1
 
 
 def test_it_moves_a_shift_to_someone_else(coordinator_client, rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     coordinator_client.post(
         f"/rota/shift/{shift.pk}/move/",
         {
-            "move-negotiator": cadre["N2"].pk,
+            "move-negotiator": cadre["n2"].pk,
             "move-role": "negotiator",
             "move-start": "2026-01-05T08:00",
             "move-end": "2026-01-12T08:00",
         },
         headers={"HX-Request": "true"},
     )
-    assert [s.negotiator for s in Shift.objects.live()] == [cadre["N2"]]
+    assert [s.negotiator for s in Shift.objects.live()] == [cadre["n2"]]
 
 
 def test_it_lets_supervisors_look_but_not_edit(supervisor_client, rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     response = supervisor_client.get(BOARD)
     assert response.status_code == 200
     assert b"+ add" not in response.content
@@ -163,10 +161,10 @@ def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
 
 
 def test_it_shows_the_audit_to_coordinators_and_supervisors_only(coordinator_client, rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
     html = coordinator_client.get("/rota/changes/").content.decode()
-    assert "Removed N1" in html
+    assert "Removed N-ONE" in html
     assert "coord" in html
 
 
@@ -188,10 +186,10 @@ def test_it_shows_no_gap_across_the_october_clock_change(coordinator_client, rot
         length="day",
         on_at_once=2,
         starts_on=date(2026, 10, 1),
-        order=[cadre[k].pk for k in ("N1", "N2", "N3", "N4")],
+        order=[cadre[k].pk for k in ("n1", "n2", "n3", "n4")],
     )
     changes.generate(rota, None, daily, date(2026, 10, 10), date(2026, 11, 10), True, "test")
-    saturday = Shift.objects.live().get(negotiator=cadre["N3"], start__date=date(2026, 10, 24))
+    saturday = Shift.objects.live().get(negotiator=cadre["n3"], start__date=date(2026, 10, 24))
     assert saturday.end - saturday.start == timedelta(hours=25)
     html = coordinator_client.get("/rota/board/?view=week&at=2026-10-25").content.decode()
     assert "Fully covered" in html
@@ -208,7 +206,7 @@ def test_it_survives_absurd_input_without_a_500(coordinator_client, rota, cadre)
     response = coordinator_client.post(
         "/rota/shift/new/",
         {
-            "negotiator": cadre["N1"].pk,
+            "negotiator": cadre["n1"].pk,
             "role": "negotiator",
             "start": "9999-12-31T08:00",
             "end": "9999-12-31T09:00",

@@ -9,8 +9,7 @@ from django.db import connection, connections
 from roster import changes
 from roster.models import Shift
 from roster.queries import rota_for
-from tests.conftest import make_force, make_negotiator
-from tests.roster.conftest import MONDAY
+from tests.factories import MONDAY, make_force, make_negotiator
 
 pytestmark = [
     pytest.mark.postgres,

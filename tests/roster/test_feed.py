@@ -4,7 +4,7 @@ from icalendar import Calendar
 
 from cadre.models import Negotiator
 from roster.models import FeedToken
-from tests.roster.conftest import MONDAY, put_on
+from tests.factories import MONDAY, put_on
 
 
 def test_it_serves_my_shifts_as_icalendar_in_london_time(
@@ -12,7 +12,7 @@ def test_it_serves_my_shifts_as_icalendar_in_london_time(
 ):
     monkeypatch.setattr("roster.feeds.HISTORY", timedelta(days=3650))  # include old shifts
     me = Negotiator.objects.get(user=negotiator_user)
-    put_on(rota, me, start=MONDAY.replace(month=7), days=1)  # summer: BST
+    put_on(me, start=MONDAY.replace(month=7), days=1)  # summer: BST
     token = FeedToken.objects.create(user=negotiator_user).token
     response = client.get(f"/rota/feed/{token}/mine.ics")
     assert response.status_code == 200
@@ -41,8 +41,8 @@ def test_it_gives_the_whole_rota_to_coordinators_only(
     client, coordinator_user, negotiator_user, rota, cadre, monkeypatch
 ):
     monkeypatch.setattr("roster.feeds.HISTORY", timedelta(days=3650))
-    put_on(rota, cadre["N1"])
-    put_on(rota, cadre["C1"], role="coordinator")
+    put_on(cadre["n1"])
+    put_on(cadre["c1"], role="coordinator")
     token = FeedToken.objects.create(user=coordinator_user).token
     cal = Calendar.from_ical(client.get(f"/rota/feed/{token}/rota.ics").content)
     assert len(cal.walk("VEVENT")) == 2

@@ -1,7 +1,7 @@
 from datetime import date, time, timedelta
 
 from roster.models import RotaChange, RotationPattern, Shift
-from tests.roster.conftest import MONDAY, put_on
+from tests.factories import MONDAY, put_on
 
 
 def pattern(rota, people, role="negotiator", at_once=2, name="Weekly"):
@@ -33,7 +33,7 @@ def generate(client, p, first="2026-01-01", end="2026-02-01", **extra):
 
 
 def test_it_generates_a_month_from_a_rotation(coordinator_client, rota, cadre):
-    p = pattern(rota, [cadre[k] for k in ("N1", "N2", "N3", "N4")])
+    p = pattern(rota, [cadre[k] for k in ("n1", "n2", "n3", "n4")])
     response = generate(coordinator_client, p)
     assert response.status_code == 200
     shifts = Shift.objects.live().filter(role="negotiator")
@@ -45,8 +45,8 @@ def test_it_generates_a_month_from_a_rotation(coordinator_client, rota, cadre):
 def test_it_asks_before_replacing_hand_edits_and_replaces_once_confirmed(
     coordinator_client, rota, cadre
 ):
-    p = pattern(rota, [cadre[k] for k in ("N1", "N2", "N3", "N4")])
-    manual = put_on(rota, cadre["N1"], start=MONDAY + timedelta(days=14), days=1)
+    p = pattern(rota, [cadre[k] for k in ("n1", "n2", "n3", "n4")])
+    manual = put_on(cadre["n1"], start=MONDAY + timedelta(days=14), days=1)
     response = generate(coordinator_client, p)
     assert "edited by hand" in response.content.decode()
     assert list(Shift.objects.live()) == [manual]
@@ -57,7 +57,7 @@ def test_it_asks_before_replacing_hand_edits_and_replaces_once_confirmed(
 
 
 def test_it_regenerates_its_own_shifts_without_asking(coordinator_client, rota, cadre):
-    p = pattern(rota, [cadre[k] for k in ("N1", "N2", "N3", "N4")])
+    p = pattern(rota, [cadre[k] for k in ("n1", "n2", "n3", "n4")])
     generate(coordinator_client, p)
     generate(coordinator_client, p)
     assert Shift.objects.live().count() == 10
@@ -65,19 +65,19 @@ def test_it_regenerates_its_own_shifts_without_asking(coordinator_client, rota, 
 
 
 def test_a_failing_batch_saves_nothing(coordinator_client, rota, cadre):
-    people = [cadre[k] for k in ("N1", "N2", "N3")]
+    people = [cadre[k] for k in ("n1", "n2", "n3")]
     p = pattern(rota, people)
-    cadre["N2"].active = False
-    cadre["N2"].save()
+    cadre["n2"].active = False
+    cadre["n2"].save()
     response = generate(coordinator_client, p)
-    assert "N2 is inactive" in response.content.decode()
+    assert "N-TWO is inactive" in response.content.decode()
     assert not Shift.objects.exists()
     assert not RotaChange.objects.exists()
 
 
 def test_it_keeps_the_part_of_an_edge_shift_outside_the_range(coordinator_client, rota, cadre):
-    p = pattern(rota, [cadre[k] for k in ("N1", "N2", "N3", "N4")])
-    edge = put_on(rota, cadre["N3"], start=MONDAY - timedelta(days=7), days=14, source="rotation")
+    p = pattern(rota, [cadre[k] for k in ("n1", "n2", "n3", "n4")])
+    edge = put_on(cadre["n3"], start=MONDAY - timedelta(days=7), days=14, source="rotation")
     generate(coordinator_client, p, first="2026-01-05", end="2026-01-12")
     kept = Shift.objects.live().filter(replaces=edge).get()
     assert (kept.start, kept.end) == (edge.start, MONDAY)
@@ -98,9 +98,9 @@ def new_rotation(client, callsigns):
 
 
 def test_it_creates_a_rotation_from_callsigns(coordinator_client, rota, cadre):
-    assert new_rotation(coordinator_client, "c1").status_code == 302
-    assert RotationPattern.objects.get().order == [cadre["C1"].pk]
-    response = new_rotation(coordinator_client, "N1, NOPE")
+    assert new_rotation(coordinator_client, "c-one").status_code == 302
+    assert RotationPattern.objects.get().order == [cadre["c1"].pk]
+    response = new_rotation(coordinator_client, "N-ONE, NOPE")
     assert "Unknown callsigns: NOPE" in response.content.decode()
     assert RotationPattern.objects.count() == 1
 

@@ -4,9 +4,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from roster import changes
-from roster.models import RotationPattern, Shift, Unavailability
-from tests.conftest import make_negotiator
-from tests.roster.conftest import MONDAY
+from roster.models import RotationPattern, Shift
+from tests.factories import MONDAY, make_negotiator, make_unavailability
 
 MONTH = "/rota/board/?view=month&at=2026-01-01"
 
@@ -26,9 +25,7 @@ def grow(rota, force, size):
         )
         changes.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
     for p in people[:: max(1, size // 4)]:
-        Unavailability.objects.create(
-            negotiator=p, start=MONDAY + timedelta(days=3), end=MONDAY + timedelta(days=4)
-        )
+        make_unavailability(p, start=MONDAY + timedelta(days=3))
     Shift.objects.live().filter(negotiator=people[0]).first().delete()
 
 

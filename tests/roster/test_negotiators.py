@@ -4,8 +4,7 @@ from django.utils import timezone
 
 from cadre.models import Negotiator
 from roster.models import RotaChange, Shift, SwapRequest, Unavailability
-from tests.conftest import make_negotiator, make_user
-from tests.roster.conftest import put_on
+from tests.factories import make_negotiator, make_unavailability, make_user, put_on
 
 
 def me(user):
@@ -17,8 +16,8 @@ def soon():
 
 
 def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user, rota):
-    put_on(rota, me(negotiator_user), start=soon(), days=1)
-    put_on(rota, me(negotiator_user), start=soon() - timedelta(days=30), days=1)
+    put_on(me(negotiator_user), start=soon(), days=1)
+    put_on(me(negotiator_user), start=soon() - timedelta(days=30), days=1)
     html = negotiator_client.get("/rota/mine/").content.decode()
     assert html.count("Request swap") == 1
     assert "Past" in html
@@ -27,7 +26,7 @@ def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user
 def test_it_requests_a_swap_a_coordinator_approves_in_place(
     negotiator_client, negotiator_user, rota, force
 ):
-    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    mine = put_on(me(negotiator_user), start=soon(), days=1)
     other = make_negotiator(force, callsign="BRAVO-02")
     negotiator_client.post(f"/rota/mine/swap/{mine.pk}/", {"taker": other.pk})
     swap = SwapRequest.objects.get()
@@ -48,7 +47,7 @@ def test_it_requests_a_swap_a_coordinator_approves_in_place(
 
 
 def test_it_refuses_a_swap_with_oneself(negotiator_client, negotiator_user, rota):
-    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    mine = put_on(me(negotiator_user), start=soon(), days=1)
     response = negotiator_client.post(
         f"/rota/mine/swap/{mine.pk}/", {"taker": me(negotiator_user).pk}, follow=True
     )
@@ -57,7 +56,7 @@ def test_it_refuses_a_swap_with_oneself(negotiator_client, negotiator_user, rota
 
 
 def test_it_cannot_swap_someone_elses_shift(negotiator_client, rota, force):
-    theirs = put_on(rota, make_negotiator(force), start=soon(), days=1)
+    theirs = put_on(make_negotiator(force), start=soon(), days=1)
     other = make_negotiator(force)
     response = negotiator_client.post(f"/rota/mine/swap/{theirs.pk}/", {"taker": other.pk})
     assert response.status_code == 404
@@ -88,10 +87,8 @@ def test_it_refuses_unavailability_that_ends_before_it_starts(negotiator_client,
 
 def test_it_hides_the_reason_from_supervisors(supervisor_client, rota, force):
     n = make_negotiator(force, callsign="SICK-01")
-    put_on(rota, n, start=soon(), days=1)
-    Unavailability.objects.create(
-        negotiator=n, start=soon(), end=soon() + timedelta(hours=3), reason="sickness"
-    )
+    put_on(n, start=soon(), days=1)
+    make_unavailability(n, start=soon(), end=soon() + timedelta(hours=3), reason="sickness")
     html = supervisor_client.get(f"/rota/board/?at={soon():%Y-%m-%d}").content.decode()
     assert "SICK-01 is unavailable" in html
     assert "Sickness" not in html
@@ -100,10 +97,8 @@ def test_it_hides_the_reason_from_supervisors(supervisor_client, rota, force):
 def test_it_lets_me_withdraw_my_unavailability_and_swap_request(
     negotiator_client, negotiator_user, rota, force
 ):
-    absence = Unavailability.objects.create(
-        negotiator=me(negotiator_user), start=soon(), end=soon() + timedelta(days=1)
-    )
-    mine = put_on(rota, me(negotiator_user), start=soon(), days=1)
+    absence = make_unavailability(me(negotiator_user), start=soon())
+    mine = put_on(me(negotiator_user), start=soon(), days=1)
     swap = SwapRequest.objects.create(shift=mine, taker=make_negotiator(force))
     negotiator_client.post(f"/rota/mine/unavailable/{absence.pk}/withdraw/")
     negotiator_client.post(f"/rota/mine/swap/{swap.pk}/withdraw/")
@@ -114,9 +109,7 @@ def test_it_lets_me_withdraw_my_unavailability_and_swap_request(
 
 
 def test_it_will_not_withdraw_someone_elses_unavailability(negotiator_client, force):
-    theirs = Unavailability.objects.create(
-        negotiator=make_negotiator(force), start=soon(), end=soon() + timedelta(days=1)
-    )
+    theirs = make_unavailability(make_negotiator(force), start=soon())
     response = negotiator_client.post(f"/rota/mine/unavailable/{theirs.pk}/withdraw/")
     assert response.status_code == 404
     assert Unavailability.objects.exists()

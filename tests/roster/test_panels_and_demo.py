@@ -4,17 +4,17 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from roster.models import RotaChange, Shift, Unavailability
-from tests.roster.conftest import put_on
+from tests.factories import put_on
 
 
 def test_it_shows_who_is_on_call_now_and_next_and_the_next_gap(coordinator_client, rota, cadre):
     now = timezone.now()
-    put_on(rota, cadre["N1"], start=now - timedelta(hours=1), days=1)
-    put_on(rota, cadre["N2"], start=now - timedelta(hours=1), days=1)
-    put_on(rota, cadre["N3"], start=now + timedelta(hours=23), days=1)
+    put_on(cadre["n1"], start=now - timedelta(hours=1), days=1)
+    put_on(cadre["n2"], start=now - timedelta(hours=1), days=1)
+    put_on(cadre["n3"], start=now + timedelta(hours=23), days=1)
     html = coordinator_client.get("/").content.decode()
     assert "On call" in html
-    assert "N1, N2" in html
+    assert "N-ONE, N-TWO" in html
     assert "Next gap in cover" in html
 
 

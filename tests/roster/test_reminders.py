@@ -4,32 +4,30 @@ from django.core.management import call_command
 
 from roster.models import Reminder
 from roster.tasks import queue_reminders
-from tests.roster.conftest import put_on
+from tests.factories import put_on
 
 # Saturday 3 January 2026, noon: the Monday 08:00 shift starts in under two days.
 NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
 
 
 def test_it_queues_the_evening_before_reminder_once(rota, cadre):
-    put_on(rota, cadre["N1"])
-    put_on(
-        rota, cadre["N1"], start=datetime(2026, 1, 12, 8, tzinfo=UTC)
-    )  # back to back: one period
+    put_on(cadre["n1"])
+    put_on(cadre["n1"], start=datetime(2026, 1, 12, 8, tzinfo=UTC))  # back to back: one period
     assert queue_reminders(NOW - timedelta(days=1)) == 0  # Friday noon: more than 48 h ahead
     sunday = NOW + timedelta(days=1)
     queue_reminders(sunday)
     queue_reminders(sunday)
     reminder = Reminder.objects.get(kind="shift_start")
-    assert reminder.negotiator == cadre["N1"]
+    assert reminder.negotiator == cadre["n1"]
     assert reminder.due_at == datetime(2026, 1, 4, 18, tzinfo=UTC)  # Sunday 18:00 GMT
     assert "from Mon 5 Jan 08:00 until Mon 19 Jan 08:00" in reminder.body
-    assert cadre["N1"].full_name not in reminder.body
-    assert reminder.mobile() == cadre["N1"].mobile
+    assert cadre["n1"].full_name not in reminder.body
+    assert reminder.mobile() == cadre["n1"].mobile
     assert list(Reminder.objects.due(sunday + timedelta(hours=7))) == [reminder]
 
 
 def test_it_alerts_coordinators_to_a_gap_within_a_week(rota, cadre, coordinator_user):
-    put_on(rota, cadre["N1"])
+    put_on(cadre["n1"])
     queue_reminders(NOW)
     queue_reminders(NOW)
     gaps = Reminder.objects.filter(kind="gap", user=coordinator_user)
@@ -39,7 +37,7 @@ def test_it_alerts_coordinators_to_a_gap_within_a_week(rota, cadre, coordinator_
 
 
 def test_it_cancels_a_reminder_whose_shift_went(rota, cadre):
-    shift = put_on(rota, cadre["N1"])
+    shift = put_on(cadre["n1"])
     sunday = NOW + timedelta(hours=20)
     queue_reminders(sunday)
     shift.superseded_at = sunday
@@ -57,7 +55,7 @@ def test_it_has_a_command_that_installs_the_schedule(db):
 
 
 def test_it_does_not_repeat_an_ongoing_gap_alert_every_run(rota, cadre, coordinator_user):
-    put_on(rota, cadre["N1"], start=NOW - timedelta(days=3), days=20)
+    put_on(cadre["n1"], start=NOW - timedelta(days=3), days=20)
     queue_reminders(NOW)
     first = Reminder.objects.filter(kind="gap").count()
     queue_reminders(NOW + timedelta(minutes=15))

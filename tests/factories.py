@@ -1,0 +1,187 @@
+"""One way to make each thing the tests need.
+
+Fixtures (in the conftest files) call these; tests import them from here and
+nowhere else.
+
+    make_force          a force
+    make_user           a login, in groups (password "pw")
+    make_negotiator     a cadre member with a current accreditation
+    make_cadre          six members of one force: n1..n4, c1, c2
+    put_on              a shift on the force's rota
+    make_unavailability a spell when someone cannot be called
+    raise_incident      an incident raised through the real service
+    make_incident       an incident built directly, for tests that only read it
+    make_callout        someone asked to an incident (with the SMS that asked them)
+    make_message        a message row, to or from someone asked
+    post_signed         a webhook POST signed as Twilio signs it
+    post_sms            an inbound SMS as Twilio posts it
+    login               a login through the real form, in the browser
+"""
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from twilio.request_validator import RequestValidator
+
+from cadre.models import Accreditation, Force, Negotiator
+from callouts import services
+from callouts.models import Callout, Incident, Message
+from roster.models import Shift, Unavailability
+from roster.queries import rota_for
+
+# A Monday in winter (GMT): local and UTC agree, which keeps expectations readable.
+MONDAY = datetime(2026, 1, 5, 8, tzinfo=UTC)
+
+_seq = itertools.count(1)
+
+
+def make_force(name=None, code=None):
+    n = next(_seq)
+    return Force.objects.create(name=name or f"Force {n}", code=code or f"F{n}")
+
+
+def make_user(username=None, groups=(), password="pw"):
+    user = User.objects.create_user(username or f"user{next(_seq)}", password=password)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+def make_negotiator(
+    force=None,
+    callsign=None,
+    roles=("negotiator",),
+    accredited=True,
+    active=True,
+    user=None,
+    mobile=None,
+    valid_until=None,
+):
+    n = next(_seq)
+    negotiator = Negotiator(
+        force=force or Force.objects.first() or make_force(),
+        callsign=callsign or f"CALL-{n:03d}",
+        full_name=f"Person {n}",
+        mobile=mobile or f"+4477009{n:05d}"[:13],
+        active=active,
+        user=user,
+    )
+    negotiator.roles = roles
+    negotiator.save()
+    if accredited:
+        Accreditation.objects.create(
+            negotiator=negotiator,
+            kind=Accreditation.Kind.INITIAL,
+            passed_on=date(2020, 1, 1),
+            valid_until=valid_until or date.today() + timedelta(days=365 * 3),
+        )
+    return negotiator
+
+
+def make_cadre(force):
+    """Four negotiators (n1..n4), a coordinator (c1) and one who is both (c2)."""
+    return {
+        "n1": make_negotiator(force=force, callsign="N-ONE"),
+        "n2": make_negotiator(force=force, callsign="N-TWO"),
+        "c1": make_negotiator(force=force, callsign="C-ONE", roles=("coordinator",)),
+        "n3": make_negotiator(force=force, callsign="N-THREE"),
+        "n4": make_negotiator(force=force, callsign="N-FOUR"),
+        "c2": make_negotiator(force=force, callsign="C-TWO", roles=("negotiator", "coordinator")),
+    }
+
+
+def put_on(negotiator, role="negotiator", *, start=MONDAY, days=7, end=None, rota=None, **fields):
+    """A shift on the rota of the negotiator's force, `days` long unless `end` is given."""
+    return Shift.objects.create(
+        rota=rota or rota_for(negotiator.force),
+        negotiator=negotiator,
+        role=role,
+        start=start,
+        end=end or start + timedelta(days=days),
+        **fields,
+    )
+
+
+def make_unavailability(negotiator, *, start=MONDAY, days=1, end=None, **fields):
+    return Unavailability.objects.create(
+        negotiator=negotiator, start=start, end=end or start + timedelta(days=days), **fields
+    )
+
+
+def raise_incident(force, kind="barricade", location="Maidstone", **fields):
+    """Raised through the real service; run it under `run_tasks` to fire its first step."""
+    return services.raise_incident(force=force, kind=kind, location=location, **fields)
+
+
+def make_incident(force, **fields):
+    """Built directly, with frozen steps and no callouts: for page and API tests that read."""
+    n = next(_seq)
+    fields.setdefault("reference", f"{force.code}-T{n:03d}")
+    fields.setdefault("kind", "barricade")
+    fields.setdefault("location", "Riverside")
+    fields.setdefault("rendezvous", "Car park B")
+    fields.setdefault("brief", "Male, 40s, upstairs flat")
+    fields.setdefault("needs", {"negotiator": 2, "coordinator": 1})
+    fields.setdefault("policy_name", "Standard")
+    fields.setdefault(
+        "steps",
+        [
+            {"audience": "on_call", "channel": "sms", "wait_minutes": 3, "named": []},
+            {"audience": "force", "channel": "both", "wait_minutes": 5, "named": []},
+        ],
+    )
+    return Incident.objects.create(force=force, **fields)
+
+
+def make_callout(incident, negotiator, status=None, channel="sms", **fields):
+    """Someone asked at step 0; with `status`, also the message that asked them, in that state."""
+    fields.setdefault("asked_roles", negotiator.roles)
+    fields.setdefault("first_step", 0)
+    callout = Callout.objects.create(incident=incident, negotiator=negotiator, **fields)
+    if status:
+        make_message(
+            callout,
+            channel=channel,
+            body=f"{incident.reference}: reply Y or N",
+            status=status,
+        )
+    return callout
+
+
+def make_message(callout=None, *, channel="sms", purpose=Message.Purpose.CALLOUT, **fields):
+    """A message row; given a callout, to that callout's person about its incident."""
+    if callout is not None:
+        fields.setdefault("incident", callout.incident)
+        fields.setdefault("negotiator", callout.negotiator)
+        fields.setdefault("to_number", callout.negotiator.mobile)
+        fields.setdefault("step", 0)
+    return Message.objects.create(channel=channel, purpose=purpose, callout=callout, **fields)
+
+
+def sign(url, params):
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+
+
+def post_signed(client, path, params):
+    """POST as Twilio does: form-encoded, signed over PUBLIC_BASE_URL + path."""
+    url = settings.PUBLIC_BASE_URL + path
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=sign(url, params))
+
+
+def post_sms(client, person_or_number, body, sid="SM1"):
+    """An inbound SMS from a negotiator (or any number), as Twilio posts it to the webhook."""
+    number = getattr(person_or_number, "mobile", person_or_number)
+    params = {"From": number, "To": "+447700900000", "Body": body, "MessageSid": sid}
+    return post_signed(client, "/twilio/sms/", params)
+
+
+def login(page, live_server, username, password="pw"):
+    """Log in through the real form in the browser and wait for the dashboard."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page
