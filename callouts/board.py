@@ -17,6 +17,9 @@ STATE_LABELS = {
     "no_answer": "No answer",
     "unreachable": "Unreachable",
     "stood_down": "Stood down",
+    # Not answers: what we know of reaching them while the provider is in trouble.
+    "not_reached": "Not reached yet",
+    "unknown": "Not known if reached",
 }
 # Provider statuses that mean the message reached the handset (or the call was picked up).
 REACHED = {"delivered", "in-progress", "completed"}
@@ -41,6 +44,8 @@ class CalloutFacts:
     sms_unreachable: bool = False
     voice_unreachable: bool = False
     channels: Mapping[str, str] = field(default_factory=dict)
+    # Channel → error code of that latest message ("" when none).
+    errors: Mapping[str, str] = field(default_factory=dict)
     full_name: str = ""
     mobile: str = ""
     callout_id: int | None = None
@@ -74,6 +79,8 @@ class Row:
     mobile: str
     callout_id: int | None
     keyword: str = ""
+    # Why they may not have heard, for a coordinator deciding whether to phone them.
+    note: str = ""
 
     @property
     def keyword_label(self) -> str:
@@ -128,7 +135,31 @@ def state_of(facts: CalloutFacts) -> str:
         return "unreachable"
     if any(status in REACHED for status in facts.channels.values()):
         return "delivered"
+    if any(status == "unknown" for status in facts.channels.values()):
+        return "unknown"
+    if facts.channels and all(_waiting(facts, ch) for ch in facts.channels):
+        return "not_reached"
     return "asked"
+
+
+def _waiting(facts: CalloutFacts, channel: str) -> bool:
+    """Not yet taken by the provider, after it failed it (an outage, not their phone)."""
+    return facts.channels[channel] in WAITING and bool(facts.errors.get(channel))
+
+
+WAITING = {"pending", "sending"}
+CHANNEL_NAMES = {"sms": "SMS", "voice": "call"}
+
+
+def note_for(facts: CalloutFacts, state: str) -> str:
+    if state == "unknown":
+        unknown = [CHANNEL_NAMES.get(c, c) for c, s in facts.channels.items() if s == "unknown"]
+        return f"provider cannot say whether the {' or '.join(unknown)} went: phone them"
+    if state == "not_reached":
+        codes = sorted({facts.errors[c] for c in facts.channels if facts.errors.get(c)})
+        channels = " and ".join(CHANNEL_NAMES.get(c, c) for c in sorted(facts.channels))
+        return f"{channels} not sent yet: provider failing ({', '.join(codes)}), retrying"
+    return ""
 
 
 def row_for(facts: CalloutFacts) -> Row:
@@ -158,6 +189,7 @@ def row_for(facts: CalloutFacts) -> Row:
         mobile=facts.mobile,
         callout_id=facts.callout_id,
         keyword=facts.keyword,
+        note=note_for(facts, state),
     )
 
 

@@ -32,9 +32,9 @@ def visible_incidents(user):
     return incidents.filter(callouts__negotiator=negotiator)
 
 
-def latest_statuses(callout_ids) -> dict[int, dict[str, str]]:
-    """Latest outgoing callout message status per callout and channel."""
-    latest: dict[int, dict[str, str]] = {}
+def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
+    """Latest outgoing callout message (status, error code) per callout and channel."""
+    latest: dict[int, dict[str, tuple[str, str]]] = {}
     messages = (
         Message.objects.filter(
             callout_id__in=callout_ids,
@@ -42,10 +42,10 @@ def latest_statuses(callout_ids) -> dict[int, dict[str, str]]:
             purpose=Message.Purpose.CALLOUT,
         )
         .order_by("created_at", "pk")
-        .values_list("callout_id", "channel", "status")
+        .values_list("callout_id", "channel", "status", "error_code")
     )
-    for callout_id, channel, status in messages:
-        latest.setdefault(callout_id, {})[channel] = status
+    for callout_id, channel, status, error_code in messages:
+        latest.setdefault(callout_id, {})[channel] = (status, error_code)
     return latest
 
 
@@ -98,7 +98,8 @@ def facts_for(callouts) -> list[board.CalloutFacts]:
             late=c.late,
             sms_unreachable=c.sms_unreachable,
             voice_unreachable=c.voice_unreachable,
-            channels=statuses.get(c.pk, {}),
+            channels={ch: s for ch, (s, _) in statuses.get(c.pk, {}).items()},
+            errors={ch: e for ch, (_, e) in statuses.get(c.pk, {}).items()},
             full_name=c.negotiator.full_name,
             mobile=c.negotiator.mobile,
             callout_id=c.pk,

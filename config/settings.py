@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "cadre.context_processors.roles",
+                "callouts.web.context_processors.provider",
             ],
         },
     },

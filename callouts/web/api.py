@@ -161,6 +161,7 @@ def incident_detail(request, pk):
                     "arrived_at": iso(row.arrived_at),
                     "unreachable_on": list(row.unreachable_on),
                     "keyword": row.keyword or None,
+                    "note": row.note or None,
                 }
                 for row in summary.rows
             ],

@@ -210,7 +210,11 @@ DOCUMENT = {
                             "no_answer",
                             "unreachable",
                             "stood_down",
+                            "not_reached",
+                            "unknown",
                         ],
+                        "description": "not_reached: the provider has failed the message so "
+                        "far (retrying); unknown: the provider cannot say whether it took it",
                     },
                     "late": {"type": "boolean"},
                     "eta_minutes": {"type": ["integer", "null"]},
@@ -223,6 +227,10 @@ DOCUMENT = {
                         "type": ["string", "null"],
                         "enum": ["stop", "start", "help", None],
                         "description": "The last carrier keyword they sent since being asked",
+                    },
+                    "note": {
+                        "type": ["string", "null"],
+                        "description": "Why they may not have heard (provider trouble)",
                     },
                 },
             },

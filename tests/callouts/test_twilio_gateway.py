@@ -1,7 +1,10 @@
 """The real Twilio SDK path, against the local stand-in (bench/twilio_standin.py)."""
 
 import pytest
+import requests
+import urllib3
 from django.test import override_settings
+from twilio.base.exceptions import TwilioRestException
 
 from bench.twilio_standin import StandIn
 from callouts.messaging import sending
@@ -147,3 +150,52 @@ def test_filling_cancels_calls_still_ringing(client, cadre, on_call, force, stan
     assert set(Message.objects.filter(channel="voice").values_list("status", flat=True)) == {
         "cancelled"
     }
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (requests.exceptions.ReadTimeout("read timed out"), "AmbiguousError"),
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError())
+            ),
+            "AmbiguousError",
+        ),
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.MaxRetryError(
+                    None, "/", urllib3.exceptions.NewConnectionError(None, "refused")
+                )
+            ),
+            "TemporaryError",
+        ),
+        (requests.exceptions.ConnectTimeout("connect timed out"), "TemporaryError"),
+        (TwilioRestException(500, "/", "boom"), "TemporaryError"),
+        (TwilioRestException(429, "/", "slow down", code=20429), "TemporaryError"),
+        (TwilioRestException(401, "/", "bad credentials", code=20003), "TemporaryError"),
+        (TwilioRestException(400, "/", "To is required", code=21604), "RejectedError"),
+        (TwilioRestException(400, "/", "Body is required", code=21602), "RejectedError"),
+        (TwilioRestException(400, "/", "invalid number", code=21211), "PermanentError"),
+        (TwilioRestException(400, "/", "opted out", code=21610), "PermanentError"),
+    ],
+)
+def test_it_classifies_failures_by_whether_twilio_can_have_taken_them(error, kind):
+    from callouts.messaging.gateways.twilio import classify
+
+    assert type(classify(error)).__name__ == kind
+
+
+@pytest.mark.parametrize(
+    ("code", "person"), [("30003", True), ("30005", True), ("30008", False), ("", False)]
+)
+def test_only_a_callback_about_the_number_marks_a_person_unreachable(
+    cadre, on_call, force, standin, run_tasks, code, person
+):
+    from callouts.messaging import status
+
+    run_tasks(raise_incident, force)
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    status.apply(message.provider_sid, "undelivered", error_code=code)
+    callout = Callout.objects.get(negotiator=cadre["n1"])
+    assert callout.sms_unreachable is person
