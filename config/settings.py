@@ -269,6 +269,8 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
 CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 64)
 CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
+# Hours a stand-down, answer or alert is retried through a provider outage.
+CALLOUTS_GIVE_UP_AFTER_HOURS = env_int("CALLOUTS_GIVE_UP_AFTER_HOURS", 6)
 
 # The simulator signs its webhooks as Twilio would, with this token.
 if not TWILIO_AUTH_TOKEN and SMS_GATEWAY == "simulator":
