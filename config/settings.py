@@ -262,7 +262,7 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
         "SMS_GATEWAY is the simulator with DEBUG off: no callout would reach a phone. "
         "Set SMS_GATEWAY=twilio (or ALLOW_SIMULATOR=true for a demo server)."
     )
-# Callout sending (callouts/sending.py): threads sending one step side by side;
+# Callout sending (callouts/messaging/sending.py): threads sending one step side by side;
 # how long a send may stay "sending" before the provider is asked whether it
 # took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
 # how long a queued send may wait for a worker before the escalator sends it.
