@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from cadre.models import Force, Negotiator
+from cadre.queries import home_force
 from roster import changes, queries, rules
 from roster.models import RotationPattern, Shift, Unavailability
 from roster.tasks import ensure_schedule
@@ -23,7 +24,7 @@ PATTERNS = [
 
 
 def home():
-    return Force.objects.filter(code="WSX").first() or queries.home_force()
+    return Force.objects.filter(code="WSX").first() or home_force()
 
 
 def seed(stdout=None):

@@ -11,9 +11,9 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from cadre.access import is_coordinator
+from cadre.queries import home_force, negotiator_for
 from cadre.rules import LOCAL_TZ
 from roster.models import FeedToken, Shift
-from roster.queries import home_force
 
 HISTORY = timedelta(days=60)
 
@@ -55,7 +55,7 @@ def recent(shifts):
 
 def mine(request, token):
     user = token_owner(token)
-    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
+    negotiator = negotiator_for(user)
     if negotiator is None:
         raise Http404
     shifts = recent(Shift.objects.filter(negotiator=negotiator))
@@ -66,8 +66,7 @@ def whole_rota(request, token):
     user = token_owner(token)
     if not is_coordinator(user):
         raise Http404
-    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
-    force = negotiator.force if negotiator else home_force()
+    force = home_force(user)
     if force is None:
         raise Http404
     shifts = recent(Shift.objects.filter(rota__force=force))

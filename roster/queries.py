@@ -6,8 +6,9 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
+from cadre import queries as cadre_queries
 from cadre.models import Accreditation, Force, Negotiator
 from cadre.rules import Period
 from roster import rules
@@ -19,9 +20,8 @@ def rota_for(force: Force) -> Rota:
     return rota
 
 
-def home_force() -> Force | None:
-    """The force with the most negotiators: where a user without a negotiator record works."""
-    return Force.objects.annotate(size=Count("negotiators")).order_by("-size", "pk").first()
+# Transitional: callouts imports home_force from here. It lives in cadre.queries now.
+home_force = cadre_queries.home_force
 
 
 def person(n: Negotiator) -> rules.Person:

@@ -8,15 +8,14 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import is_coordinator
 from cadre.models import Negotiator
+from cadre.queries import negotiator_for
 from roster import changes
 from roster.forms import SwapForm, UnavailabilityForm
 from roster.models import FeedToken, Shift, SwapRequest, Unavailability
 
 
 def me(request):
-    return (
-        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
-    )
+    return negotiator_for(request.user)
 
 
 def swap_partners(negotiator):

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.access import COORDINATOR
+from cadre.queries import home_force
 from cadre.rules import local_date
 from roster import queries, reminders, rules
 from roster.models import Reminder, Rota
@@ -18,7 +19,7 @@ def coordinators_of(rota) -> list[int]:
     """Coordinator logins for this force (or, with no negotiator record, the home force)."""
     users = User.objects.filter(is_active=True, groups__name=COORDINATOR)
     mine = Q(negotiator__force=rota.force_id)
-    home = queries.home_force()
+    home = home_force()
     if home is not None and home.pk == rota.force_id:
         mine |= Q(negotiator__isnull=True)
     return list(users.filter(mine).distinct().values_list("pk", flat=True))

@@ -17,6 +17,7 @@ from cadre.access import (
     is_coordinator,
 )
 from cadre.models import Negotiator
+from cadre.queries import home_force
 from cadre.rules import local_date
 from roster import board, changes, queries, rules
 from roster.forms import (
@@ -30,10 +31,7 @@ from roster.models import RotaChange, Shift, SwapRequest
 
 def current_rota(request):
     """The rota of the user's own force, or the home force's for staff without a record."""
-    mine = (
-        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
-    )
-    force = mine.force if mine else queries.home_force()
+    force = home_force(request.user)
     if force is None:
         raise Http404("No force has been set up yet.")
     return queries.rota_for(force)
