@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cadre.models import Force, Negotiator
 from cadre.queries import home_force
-from roster import changes, queries, rules
+from roster import queries, rules, services
 from roster.models import RotationPattern, Shift, Unavailability
 from roster.tasks import ensure_schedule
 
@@ -54,7 +54,7 @@ def seed(stdout=None):
         if order and not Shift.objects.filter(rota=rota, pattern=pattern).exists():
             # From the day before, so the month's first hours (before handover) are covered.
             start = first - timedelta(days=1)
-            changes.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
+            services.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
     seed_unavailability(rota, today)
     ensure_schedule()
     if stdout is not None:

@@ -9,8 +9,9 @@ from django.utils import timezone
 from cadre.access import COORDINATOR
 from cadre.queries import home_force
 from cadre.rules import local_date
-from roster import queries, reminders, rules
+from roster import queries, rules
 from roster.models import Reminder, Rota
+from roster.rules import reminders
 
 SCHEDULE_NAME = "roster: queue reminders"
 

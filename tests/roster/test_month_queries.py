@@ -3,7 +3,7 @@ from datetime import date, time, timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from roster import changes
+from roster import services
 from roster.models import RotationPattern, Shift, Unavailability
 from tests.conftest import make_negotiator
 from tests.roster.conftest import MONDAY
@@ -24,7 +24,7 @@ def grow(rota, force, size):
             starts_on=date(2026, 1, 1),
             order=[p.pk for p in people],
         )
-        changes.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
+        services.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
     for p in people[:: max(1, size // 4)]:
         Unavailability.objects.create(
             negotiator=p, start=MONDAY + timedelta(days=3), end=MONDAY + timedelta(days=4)

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import cadre_viewer_required, coordinator_required
 from cadre.models import Negotiator
-from roster import changes, rules
+from roster import rules, services
 from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
 from roster.models import RotaChange, RotationPattern
-from roster.views import cadre_of, current_rota, render_board, show_editor, submit, view_state
+from roster.views.board import cadre_of, current_rota, render_board, show_editor, submit, view_state
 
 
 @coordinator_required
@@ -33,7 +33,7 @@ def generate(request):
         template,
         {"form": form},
         form,
-        lambda d: changes.generate(
+        lambda d: services.generate(
             rota,
             request.user,
             d["pattern"],
@@ -64,10 +64,10 @@ def unavailable_for(request):
         return render_board(request, rota, editor=(template, context), params=request.POST)
     d = form.cleaned_data
     try:
-        absence = changes.mark_unavailable(
+        absence = services.mark_unavailable(
             request.user, who, d["start"], d["end"], d["reason"], d["note"]
         )
-    except changes.Refused as e:
+    except services.Refused as e:
         context["errors"] = e.errors
         return render_board(request, rota, editor=(template, context), params=request.POST)
     done = f"{who.callsign} marked unavailable from {rules.when(absence.start)}."
@@ -109,6 +109,6 @@ def cover_rules(request):
     form = CoverRulesForm(request.POST)
     if not form.is_valid():
         return patterns(request, rules_form=form)
-    changes.set_cover_rules(rota, request.user, form.cleaned_data)
+    services.set_cover_rules(rota, request.user, form.cleaned_data)
     messages.success(request, "Cover rules saved.")
     return redirect("rota_patterns")

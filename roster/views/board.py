@@ -19,7 +19,7 @@ from cadre.access import (
 from cadre.models import Negotiator
 from cadre.queries import home_force
 from cadre.rules import local_date
-from roster import board, changes, queries, rules
+from roster import queries, rules, services
 from roster.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -27,6 +27,7 @@ from roster.forms import (
     ShiftForm,
 )
 from roster.models import RotaChange, Shift, SwapRequest
+from roster.views import grid
 
 
 def current_rota(request):
@@ -58,10 +59,10 @@ def render_board(request, rota, editor=None, done="", params=None):
     data = queries.load(
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
     )
-    grid = board.build(data, first, last)
+    board = grid.build(data, first, last)
     context = {
         "rota": rota,
-        "board": grid,
+        "board": board,
         "kind": kind,
         "first": first,
         "previous": first - timedelta(days=1 if kind == "month" else 7),
@@ -71,7 +72,7 @@ def render_board(request, rota, editor=None, done="", params=None):
             shift__rota=rota, status=SwapRequest.Status.PENDING
         ).select_related("shift__negotiator", "taker"),
         "last_change": RotaChange.objects.filter(
-            rota=rota, action__in=changes.UNDOABLE, undone_at__isnull=True
+            rota=rota, action__in=services.UNDOABLE, undone_at__isnull=True
         ).first(),
         "editor": editor,
         "done": done,
@@ -100,11 +101,11 @@ def attempt(request, rota, template, context, action):
     """Run a change; on success the board without the editor, else the editor with why."""
     try:
         change = action()
-    except changes.Refused as e:
+    except services.Refused as e:
         context["errors"] = e.errors
-    except changes.NeedsOverride as e:
+    except services.NeedsOverride as e:
         context["warnings"] = e.warnings
-    except changes.NeedsConfirmation as e:
+    except services.NeedsConfirmation as e:
         context["confirm_edited"] = e.edited
     else:
         return render_board(request, rota, done=change.summary, params=request.POST)
@@ -136,7 +137,7 @@ def shift_new(request):
             template,
             {"form": form},
             form,
-            lambda d: changes.add(
+            lambda d: services.add(
                 rota, request.user, d["negotiator"], d["role"], d["start"], d["end"], d["reason"]
             ),
         )
@@ -217,13 +218,13 @@ def edit_shift(request, pk, acting, form_class, change):
 @coordinator_required
 @require_POST
 def shift_move(request, pk):
-    return edit_shift(request, pk, "move", ShiftForm, changes.move)
+    return edit_shift(request, pk, "move", ShiftForm, services.move)
 
 
 @coordinator_required
 @require_POST
 def shift_cover(request, pk):
-    return edit_shift(request, pk, "cover", CoverForm, changes.cover)
+    return edit_shift(request, pk, "cover", CoverForm, services.cover)
 
 
 @coordinator_required
@@ -236,7 +237,7 @@ def shift_remove(request, pk):
         rota,
         "roster/_shift_detail.html",
         shift_context(rota, shift),
-        lambda: changes.remove(shift, request.user),
+        lambda: services.remove(shift, request.user),
     )
 
 
@@ -245,7 +246,7 @@ def shift_remove(request, pk):
 def undo(request):
     rota = current_rota(request)
     return attempt(
-        request, rota, "roster/_message.html", {}, lambda: changes.undo_last(rota, request.user)
+        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, request.user)
     )
 
 
@@ -259,7 +260,7 @@ def swap_decide(request, pk):
         shift__rota=rota,
     )
     if request.POST.get("decision") == "decline":
-        changes.decline_swap(swap, request.user)
+        services.decline_swap(swap, request.user)
         return render_board(request, rota, done="Swap declined.", params=request.POST)
     context = {"swap": swap}
     return attempt(
@@ -267,7 +268,7 @@ def swap_decide(request, pk):
         rota,
         "roster/_swap_approve.html",
         context,
-        lambda: changes.approve_swap(swap, request.user, request.POST.get("reason", "")),
+        lambda: services.approve_swap(swap, request.user, request.POST.get("reason", "")),
     )
 
 

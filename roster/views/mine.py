@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from cadre.access import is_coordinator
 from cadre.models import Negotiator
 from cadre.queries import negotiator_for
-from roster import changes
+from roster import services
 from roster.forms import SwapForm, UnavailabilityForm
 from roster.models import FeedToken, Shift, SwapRequest, Unavailability
 
@@ -59,10 +59,10 @@ def mark_unavailable(request):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            changes.mark_unavailable(
+            services.mark_unavailable(
                 request.user, negotiator, d["start"], d["end"], d["reason"], d["note"]
             )
-        except changes.Refused as e:
+        except services.Refused as e:
             for error in e.errors:
                 form.add_error(None, error)
         else:
@@ -83,8 +83,8 @@ def request_swap(request, pk):
         messages.error(request, "Choose someone to swap with (not yourself).")
         return redirect("my_shifts")
     try:
-        changes.request_swap(shift, request.user, form.cleaned_data["taker"])
-    except changes.Refused as e:
+        services.request_swap(shift, request.user, form.cleaned_data["taker"])
+    except services.Refused as e:
         messages.error(request, " ".join(e.errors))
     else:
         messages.success(request, "Swap requested: a coordinator will approve it.")
@@ -117,6 +117,6 @@ def withdraw_swap(request, pk):
 @require_POST
 def withdraw_unavailability(request, pk):
     absence = get_object_or_404(Unavailability, pk=pk, negotiator=me(request))
-    changes.withdraw_unavailability(request.user, absence)
+    services.withdraw_unavailability(request.user, absence)
     messages.success(request, "Unavailability withdrawn.")
     return redirect("my_shifts")
