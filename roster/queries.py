@@ -6,9 +6,11 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q
 
 from cadre import queries as cadre_queries
+from cadre.access import COORDINATOR
 from cadre.models import Accreditation, Force, Negotiator
 from cadre.rules import Period
 from roster import rules
@@ -127,3 +129,13 @@ def on_call(force, at) -> dict[str, list[Negotiator]]:
         at,
     )
     return {role: [negotiators[pk] for pk in pks] for role, pks in decided.items()}
+
+
+def coordinators_of(rota) -> list[int]:
+    """Coordinator logins for this force (or, with no negotiator record, the home force)."""
+    users = User.objects.filter(is_active=True, groups__name=COORDINATOR)
+    mine = Q(negotiator__force=rota.force_id)
+    home = cadre_queries.home_force()
+    if home is not None and home.pk == rota.force_id:
+        mine |= Q(negotiator__isnull=True)
+    return list(users.filter(mine).distinct().values_list("pk", flat=True))

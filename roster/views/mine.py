@@ -11,7 +11,7 @@ from cadre.models import Negotiator
 from cadre.queries import negotiator_for
 from roster import services
 from roster.forms import SwapForm, UnavailabilityForm
-from roster.models import FeedToken, Shift, SwapRequest, Unavailability
+from roster.models import Shift, SwapRequest, Unavailability
 
 
 def me(request):
@@ -25,10 +25,15 @@ def swap_partners(negotiator):
 
 
 @login_required
-def my_shifts(request, unavailability_form=None):
+def my_shifts(request):
+    return render_my_shifts(request, UnavailabilityForm())
+
+
+def render_my_shifts(request, unavailability_form):
+    """The page, with the unavailability form as submitted when it was refused."""
     negotiator = me(request)
     now = timezone.now()
-    feed, _ = FeedToken.objects.get_or_create(user=request.user)
+    feed = services.feed_of(request.user)
     context = {
         "negotiator": negotiator,
         "feed": feed,
@@ -44,7 +49,7 @@ def my_shifts(request, unavailability_form=None):
             .select_related("shift", "taker")
             .order_by("-requested_at")[:20],
             swap_form=SwapForm(negotiators=swap_partners(negotiator)),
-            unavailability_form=unavailability_form or UnavailabilityForm(),
+            unavailability_form=unavailability_form,
         )
     return render(request, "roster/my_shifts.html", context)
 
@@ -68,7 +73,7 @@ def mark_unavailable(request):
         else:
             messages.success(request, "Marked unavailable. Coordinators can see the reason.")
             return redirect("my_shifts")
-    return my_shifts(request, unavailability_form=form)
+    return render_my_shifts(request, form)
 
 
 @login_required
@@ -94,8 +99,7 @@ def request_swap(request, pk):
 @login_required
 @require_POST
 def regenerate_feed(request):
-    feed, _ = FeedToken.objects.get_or_create(user=request.user)
-    feed.regenerate()
+    services.regenerate_feed(request.user)
     messages.success(request, "New calendar link made: the old one no longer works.")
     return redirect("my_shifts")
 
@@ -106,9 +110,7 @@ def withdraw_swap(request, pk):
     swap = get_object_or_404(
         SwapRequest, pk=pk, shift__negotiator=me(request), status=SwapRequest.Status.PENDING
     )
-    swap.status = SwapRequest.Status.WITHDRAWN
-    swap.decided_by, swap.decided_at = request.user, timezone.now()
-    swap.save(update_fields=["status", "decided_by", "decided_at"])
+    services.withdraw_swap(swap, request.user)
     messages.success(request, "Swap request withdrawn.")
     return redirect("my_shifts")
 
