@@ -54,7 +54,9 @@ def cadre_of(rota):
     return Negotiator.objects.filter(force=rota.force_id, active=True).order_by("callsign")
 
 
-def render_board(request, rota, editor=None, done="", params=None):
+def render_board(request, rota, editor=None, editing=None, done="", params=None):
+    """The board; with `editor` (a template) open over it, drawn with `editing` (its context,
+    which the board's context takes in)."""
     kind, first, last = view_state(params if params is not None else request.GET)
     data = queries.load(
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
@@ -79,7 +81,7 @@ def render_board(request, rota, editor=None, done="", params=None):
         "state": state_of({"view": kind, "at": first.isoformat()}),
     }
     if editor:
-        context.update(editor[1])
+        context.update(editing or {})
     template = "roster/_board.html" if request.htmx else "roster/board.html"
     return render(request, template, context)
 
@@ -89,7 +91,7 @@ def show_editor(request, rota, template, context):
     context = {"state": state_of(request.GET), **context}
     if request.htmx:
         return render(request, template, context)
-    return render_board(request, rota, editor=(template, context))
+    return render_board(request, rota, editor=template, editing=context)
 
 
 def state_of(params):
@@ -109,13 +111,13 @@ def attempt(request, rota, template, context, action):
         context["confirm_edited"] = e.edited
     else:
         return render_board(request, rota, done=change.summary, params=request.POST)
-    return render_board(request, rota, editor=(template, context), params=request.POST)
+    return render_board(request, rota, editor=template, editing=context, params=request.POST)
 
 
 def submit(request, rota, template, context, form, change):
     """Check the form, then make the change it describes (`change` takes its cleaned data)."""
     if not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
+        return render_board(request, rota, editor=template, editing=context, params=request.POST)
     return attempt(request, rota, template, context, lambda: change(form.cleaned_data))
 
 

@@ -61,7 +61,7 @@ def unavailable_for(request):
     if who is None:
         context["errors"] = ["Choose who is unavailable."]
     if who is None or not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
+        return render_board(request, rota, editor=template, editing=context, params=request.POST)
     d = form.cleaned_data
     try:
         absence = services.mark_unavailable(
@@ -69,7 +69,7 @@ def unavailable_for(request):
         )
     except services.Refused as e:
         context["errors"] = e.errors
-        return render_board(request, rota, editor=(template, context), params=request.POST)
+        return render_board(request, rota, editor=template, editing=context, params=request.POST)
     done = f"{who.callsign} marked unavailable from {rules.when(absence.start)}."
     return render_board(request, rota, done=done, params=request.POST)
 
