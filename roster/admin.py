@@ -33,7 +33,7 @@ class CoverageRuleInline(admin.TabularInline):
 
 @admin.register(Rota)
 class RotaAdmin(admin.ModelAdmin):
-    list_display = ["force", "time_zone", "max_consecutive_days"]
+    list_display = ["force", "max_consecutive_days"]
     inlines = [CoverageRuleInline]
 
 

@@ -14,7 +14,6 @@ DEFAULT_MINIMUM = {Role.NEGOTIATOR: 2, Role.COORDINATOR: 1, Role.ADVISER: 0}
 
 class Rota(models.Model):
     force = models.OneToOneField(Force, on_delete=models.CASCADE, related_name="rota")
-    time_zone = models.CharField(max_length=50, default="Europe/London")
     # Welfare limit: longer unbroken runs on call are flagged as a conflict.
     max_consecutive_days = models.PositiveSmallIntegerField(default=7)
 

@@ -12,24 +12,25 @@ from icalendar import Calendar, Event
 
 from cadre.access import is_coordinator
 from cadre.queries import home_force, negotiator_for
-from cadre.rules import LOCAL_TZ
+from cadre.rules import local_tz
 from roster.models import FeedToken, Shift
 
 HISTORY = timedelta(days=60)
 
 
 def calendar(name, shifts) -> bytes:
+    tz = local_tz()
     cal = Calendar()
     cal.add("prodid", "-//Standby//Rota//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", str(LOCAL_TZ))
+    cal.add("x-wr-timezone", str(tz))
     for s in shifts:
         event = Event()
         event.add("uid", f"shift-{s.pk}@standby")
         event.add("summary", f"On call: {s.negotiator.callsign} ({s.get_role_display()})")
-        event.add("dtstart", s.start.astimezone(LOCAL_TZ))
-        event.add("dtend", s.end.astimezone(LOCAL_TZ))
+        event.add("dtstart", s.start.astimezone(tz))
+        event.add("dtend", s.end.astimezone(tz))
         event.add("dtstamp", s.created_at)
         cal.add_component(event)
     cal.add_missing_timezones()
