@@ -1,5 +1,5 @@
 """Admin for the rota. Shifts and the audit are read-only here: edits go through the rota
-pages so that they are checked and recorded."""
+pages (and roster.services) so that they are checked and recorded."""
 
 from django.contrib import admin
 

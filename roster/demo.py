@@ -27,7 +27,7 @@ def home():
     return Force.objects.filter(code="WSX").first() or home_force()
 
 
-def seed(stdout=None):
+def seed(stdout):
     force = home()
     if force is None:
         return
@@ -57,8 +57,7 @@ def seed(stdout=None):
             services.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
     seed_unavailability(rota, today)
     ensure_schedule()
-    if stdout is not None:
-        stdout.write(f"Demo rota: {rota} from {first} to {end}")
+    stdout.write(f"Demo rota: {rota} from {first} to {end}")
 
 
 def seed_unavailability(rota, today):

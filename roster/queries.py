@@ -1,4 +1,4 @@
-"""Database-facing questions about the rota, for views, tasks and callouts.
+"""Database-facing questions about the rota, for views, services and callouts.
 
 These load what the pure rules in roster.rules need and return plain results.
 """
