@@ -152,6 +152,6 @@ def month_view_data():
 
 
 def main():
+    setup_django()  # the rules' local time zone is settings.TIME_ZONE
     show("coverage over 365 days, cadre of 60 (pure rules)", coverage_year())
-    setup_django()
     show("month view, cadre of 60 (in-process client, throwaway SQLite)", month_view())

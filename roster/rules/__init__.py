@@ -2,8 +2,8 @@
 
 Views, queries and services load rows into these dataclasses, call a rule and
 save what it decides. Times are aware datetimes; the rota's wall clock is local
-time (settings.TIME_ZONE, cadre.rules.local_tz), so rotations are laid out in
-local time and converted to UTC.
+time (settings.TIME_ZONE, cadre.rules.local_tz: Django's settings must be
+configured), so rotations are laid out in local time and converted to UTC.
 """
 
 import bisect
