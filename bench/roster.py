@@ -97,7 +97,7 @@ def month_view_data():
 
     from cadre.access import COORDINATOR
     from cadre.models import Accreditation, Force, Negotiator
-    from roster import changes, queries
+    from roster import queries, services
     from roster.models import RotationPattern, Shift, Unavailability
 
     force = Force.objects.create(name="Bench Constabulary", code="BEN")
@@ -130,12 +130,12 @@ def month_view_data():
             starts_on=date(2026, 2, 2),
             order=[n.pk for n in people if n.has_role(role)],
         )
-        changes.generate(rota, user, pattern, date(2026, 2, 1), date(2026, 5, 1), True, "bench")
+        services.generate(rota, user, pattern, date(2026, 2, 1), date(2026, 5, 1), True, "bench")
     rng = random.Random(3)
     for shift in rng.sample(list(Shift.objects.live().filter(role="negotiator")), 12):
         coverer = rng.choice(people)
         try:
-            changes.cover(
+            services.cover(
                 shift,
                 user,
                 coverer,
@@ -143,7 +143,7 @@ def month_view_data():
                 shift.start + timedelta(days=2),
                 "bench",
             )
-        except changes.Refused:
+        except services.Refused:
             continue
     for n in rng.sample(people, 20):
         start = rules.at_local(date(2026, 3, rng.randrange(1, 28)), time(9))
@@ -152,6 +152,6 @@ def month_view_data():
 
 
 def main():
+    setup_django()  # the rules' local time zone is settings.TIME_ZONE
     show("coverage over 365 days, cadre of 60 (pure rules)", coverage_year())
-    setup_django()
     show("month view, cadre of 60 (in-process client, throwaway SQLite)", month_view())

@@ -1,4 +1,5 @@
 from cadre import access
+from cadre.queries import negotiator_for
 
 
 def roles(request):
@@ -9,5 +10,5 @@ def roles(request):
         "is_coordinator": access.is_coordinator(user),
         "is_supervisor": access.is_supervisor(user),
         "can_view_cadre": access.can_view_cadre(user),
-        "my_negotiator": getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None,
+        "my_negotiator": negotiator_for(user),
     }

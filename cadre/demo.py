@@ -7,6 +7,7 @@ lapsing within 60 days and one lapsed, whenever it is run.
 from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from cadre import access
 from cadre.models import Accreditation, Force, Negotiator
@@ -179,6 +180,11 @@ def demo_login(username, group, negotiator=None):
         negotiator.user = user
         negotiator.save(update_fields=["user"])
     return user
+
+
+def seed(stdout):
+    """The demo cadre as of today (`manage.py seed_demo`)."""
+    seed_cadre(timezone.localdate(), stdout)
 
 
 def seed_cadre(today: date, stdout=None) -> dict:

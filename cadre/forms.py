@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from cadre.models import Accreditation, Force, Negotiator, Role
 from cadre.phones import InvalidMobile, normalise_mobile
+from cadre.queries import negotiator_for
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -85,7 +86,7 @@ class NegotiatorForm(forms.ModelForm):
         if not username:
             return ""
         user = User.objects.filter(username=username).first()
-        if user is not None and Negotiator.objects.filter(user=user).exists():
+        if user is not None and negotiator_for(user) is not None:
             raise forms.ValidationError(f"The login “{username}” already belongs to someone.")
         return username
 

@@ -7,14 +7,11 @@ transaction or none.
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.models import Group, User
-from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
 
-from cadre import access
+from cadre import queries, services
 from cadre.access import coordinator_required
-from cadre.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, Known, read_cadre_csv
-from cadre.models import Accreditation, Force, Negotiator
+from cadre.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_cadre_csv
 
 MAX_BYTES = 1_000_000
 
@@ -41,63 +38,16 @@ class ConfirmForm(forms.Form):
     )
 
 
-def known_register() -> Known:
-    return Known(
-        force_codes=frozenset(Force.objects.values_list("code", flat=True)),
-        callsigns=frozenset(Negotiator.objects.values_list("force__code", "callsign").iterator()),
-        mobiles={
-            mobile: f"{callsign} ({code})"
-            for mobile, callsign, code in Negotiator.objects.values_list(
-                "mobile", "callsign", "force__code"
-            )
-        },
-        linked_usernames=frozenset(
-            Negotiator.objects.filter(user__isnull=False).values_list("user__username", flat=True)
-        ),
-    )
-
-
-def save_rows(rows) -> int:
-    forces = {f.code: f for f in Force.objects.all()}
-    negotiator_group = Group.objects.get(name=access.NEGOTIATOR)
-    for row in rows:
-        user = None
-        if row.username:
-            user, created = User.objects.get_or_create(username=row.username)
-            if created:
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-            user.groups.add(negotiator_group)
-        negotiator = Negotiator(
-            force=forces[row.force_code],
-            callsign=row.callsign,
-            full_name=row.full_name,
-            mobile=row.mobile,
-            user=user,
-        )
-        negotiator.roles = row.roles
-        negotiator.save()
-        Accreditation.objects.create(
-            negotiator=negotiator,
-            kind=row.kind,
-            passed_on=row.passed_on,
-            valid_until=row.valid_until,
-            note="Imported from CSV",
-        )
-    return len(rows)
-
-
 def confirm(request, text):
+    """Save the checked CSV: the list page on success, else what is wrong with it now."""
     try:
-        with transaction.atomic():
-            result = read_cadre_csv(text, known_register())
-            if result.ok:
-                saved = save_rows(result.rows)
-                messages.success(request, f"Imported {saved} negotiator(s).")
-                return redirect("cadre_list"), None
-    except IntegrityError:
+        saved, result = services.import_cadre(text)
+    except services.Taken:
         messages.error(request, "The register changed while importing; nothing was saved.")
-        result = read_cadre_csv(text, known_register())
+        return None, read_cadre_csv(text, queries.known_register())
+    if result.ok:
+        messages.success(request, f"Imported {saved} negotiator(s).")
+        return redirect("cadre_list"), None
     return None, result
 
 
@@ -117,7 +67,7 @@ def cadre_import(request):
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():
             text = upload.cleaned_data["file"]
-            result = read_cadre_csv(text, known_register())
+            result = read_cadre_csv(text, queries.known_register())
     return render(
         request,
         "cadre/import.html",

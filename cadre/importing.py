@@ -1,8 +1,8 @@
 """Reading a cadre from CSV: every row checked, every problem reported with its row number.
 
 Pure: it takes the CSV text and what the register already holds (`Known`) and
-returns parsed rows and problems. The view loads `Known`, and saves only when
-there are no problems at all.
+returns parsed rows and problems. cadre.services.import_cadre loads `Known`
+(cadre.queries.known_register) and saves only when there are no problems at all.
 
 Row numbers are those a spreadsheet shows: the header is row 1.
 """

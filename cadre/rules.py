@@ -1,17 +1,33 @@
 """Who may be deployed, decided in one place.
 
 A negotiator is deployable at a moment when they are active and hold an
-accreditation whose dates (inclusive, in the force's local time) cover that
-moment. Roster and callouts both ask here; nothing else re-implements it.
+accreditation whose dates (inclusive, in local time) cover that moment. Roster
+and callouts both ask here; nothing else re-implements it.
+
+Local time is settings.TIME_ZONE, the one time zone of the whole app: every day,
+wall-clock time, feed and message is in it; the database keeps UTC.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, tzinfo
 
-LOCAL_TZ = ZoneInfo("Europe/London")
+from django.utils import timezone
+
 LAPSING_WINDOW_DAYS = 60
+
+
+def local_tz() -> tzinfo:
+    """settings.TIME_ZONE, looked up on each call (so override_settings reaches it)."""
+    return timezone.get_default_timezone()
+
+
+def __getattr__(name):
+    # Transitional, for callouts/api.py's `from cadre.rules import LOCAL_TZ` until it calls
+    # local_tz(): the settings time zone as it is when that module is imported.
+    if name == "LOCAL_TZ":
+        return local_tz()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -23,7 +39,7 @@ class Period:
 
 
 def local_date(at: datetime) -> date:
-    return at.astimezone(LOCAL_TZ).date()
+    return at.astimezone(local_tz()).date()
 
 
 def accredited_on(periods: Iterable[Period], day: date) -> bool:

@@ -7,7 +7,7 @@ from cadre.models import Force
 from callouts.engine.policy import create_default_policy
 
 
-def seed(stdout=None):
+def seed(stdout):
     forces = list(Force.objects.all())
     for force in forces:
         create_default_policy(force)

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from callouts.web.panels import dashboard_context as callouts_context
-from roster.panels import dashboard_context as roster_context
+from roster.views.dashboard import dashboard_context as roster_context
 
 
 @login_required

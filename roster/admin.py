@@ -1,5 +1,5 @@
 """Admin for the rota. Shifts and the audit are read-only here: edits go through the rota
-pages so that they are checked and recorded."""
+pages (and roster.services) so that they are checked and recorded."""
 
 from django.contrib import admin
 
@@ -33,7 +33,7 @@ class CoverageRuleInline(admin.TabularInline):
 
 @admin.register(Rota)
 class RotaAdmin(admin.ModelAdmin):
-    list_display = ["force", "time_zone", "max_consecutive_days"]
+    list_display = ["force", "max_consecutive_days"]
     inlines = [CoverageRuleInline]
 
 

@@ -8,7 +8,8 @@ from datetime import time, timedelta
 from django.utils import timezone
 
 from cadre.models import Force, Negotiator
-from roster import changes, queries, rules
+from cadre.queries import home_force
+from roster import queries, rules, services
 from roster.models import RotationPattern, Shift, Unavailability
 from roster.tasks import ensure_schedule
 
@@ -23,10 +24,10 @@ PATTERNS = [
 
 
 def home():
-    return Force.objects.filter(code="WSX").first() or queries.home_force()
+    return Force.objects.filter(code="WSX").first() or home_force()
 
 
-def seed(stdout=None):
+def seed(stdout):
     force = home()
     if force is None:
         return
@@ -53,11 +54,10 @@ def seed(stdout=None):
         if order and not Shift.objects.filter(rota=rota, pattern=pattern).exists():
             # From the day before, so the month's first hours (before handover) are covered.
             start = first - timedelta(days=1)
-            changes.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
+            services.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
     seed_unavailability(rota, today)
     ensure_schedule()
-    if stdout is not None:
-        stdout.write(f"Demo rota: {rota} from {first} to {end}")
+    stdout.write(f"Demo rota: {rota} from {first} to {end}")
 
 
 def seed_unavailability(rota, today):

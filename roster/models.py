@@ -6,14 +6,14 @@ from django.db import models
 from django.db.models import F, Q
 
 from cadre.models import Force, Negotiator, Role
+from cadre.queries import negotiator_for
 
-# The issue's default rule: two negotiators and a coordinator on call at all times.
+# Unless a force sets its own: two negotiators and a coordinator on call at all times.
 DEFAULT_MINIMUM = {Role.NEGOTIATOR: 2, Role.COORDINATOR: 1, Role.ADVISER: 0}
 
 
 class Rota(models.Model):
     force = models.OneToOneField(Force, on_delete=models.CASCADE, related_name="rota")
-    time_zone = models.CharField(max_length=50, default="Europe/London")
     # Welfare limit: longer unbroken runs on call are flagged as a conflict.
     max_consecutive_days = models.PositiveSmallIntegerField(default=7)
 
@@ -272,5 +272,5 @@ class Reminder(models.Model):
         """Where to send it: the negotiator's mobile, or the user's own negotiator record's."""
         if self.negotiator_id:
             return self.negotiator.mobile
-        person = getattr(self.user, "negotiator", None) if self.user_id else None
+        person = negotiator_for(self.user) if self.user_id else None
         return person.mobile if person else None

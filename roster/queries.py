@@ -1,4 +1,4 @@
-"""Database-facing questions about the rota, for views, tasks and callouts.
+"""Database-facing questions about the rota, for views, services and callouts.
 
 These load what the pure rules in roster.rules need and return plain results.
 """
@@ -6,8 +6,11 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Prefetch
+from django.contrib.auth.models import User
+from django.db.models import Prefetch, Q
 
+from cadre import queries as cadre_queries
+from cadre.access import COORDINATOR
 from cadre.models import Accreditation, Force, Negotiator
 from cadre.rules import Period
 from roster import rules
@@ -19,9 +22,8 @@ def rota_for(force: Force) -> Rota:
     return rota
 
 
-def home_force() -> Force | None:
-    """The force with the most negotiators: where a user without a negotiator record works."""
-    return Force.objects.annotate(size=Count("negotiators")).order_by("-size", "pk").first()
+# Transitional: callouts imports home_force from here. It lives in cadre.queries now.
+home_force = cadre_queries.home_force
 
 
 def person(n: Negotiator) -> rules.Person:
@@ -127,3 +129,13 @@ def on_call(force, at) -> dict[str, list[Negotiator]]:
         at,
     )
     return {role: [negotiators[pk] for pk in pks] for role, pks in decided.items()}
+
+
+def coordinators_of(rota) -> list[int]:
+    """Coordinator logins for this force (or, with no negotiator record, the home force)."""
+    users = User.objects.filter(is_active=True, groups__name=COORDINATOR)
+    mine = Q(negotiator__force=rota.force_id)
+    home = cadre_queries.home_force()
+    if home is not None and home.pk == rota.force_id:
+        mine |= Q(negotiator__isnull=True)
+    return list(users.filter(mine).distinct().values_list("pk", flat=True))

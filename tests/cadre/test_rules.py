@@ -33,3 +33,14 @@ def test_it_checks_a_whole_shift():
     start = datetime(2024, 5, 31, 7, 0, tzinfo=UTC)
     assert deployable_throughout(True, periods, start, datetime(2024, 6, 1, 7, 0, tzinfo=UTC))
     assert not deployable_throughout(True, periods, start, datetime(2024, 6, 2, 7, 0, tzinfo=UTC))
+
+
+def test_local_days_follow_the_time_zone_setting(settings):
+    from cadre.rules import local_date, local_tz
+
+    late_evening_in_new_york = datetime(2026, 1, 13, 3, 0, tzinfo=UTC)
+    settings.TIME_ZONE = "Europe/London"
+    assert local_date(late_evening_in_new_york) == date(2026, 1, 13)  # Europe/London
+    settings.TIME_ZONE = "America/New_York"
+    assert str(local_tz()) == "America/New_York"
+    assert local_date(late_evening_in_new_york) == date(2026, 1, 12)

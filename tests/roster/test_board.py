@@ -175,7 +175,7 @@ def test_it_keeps_the_audit_from_negotiators(negotiator_client):
 def test_it_shows_no_gap_across_the_october_clock_change(coordinator_client, rota, cadre):
     from datetime import date
 
-    from roster import changes
+    from roster import services
     from roster.models import CoverageRule, RotationPattern
 
     CoverageRule.objects.create(rota=rota, role="coordinator", minimum=0)
@@ -188,7 +188,7 @@ def test_it_shows_no_gap_across_the_october_clock_change(coordinator_client, rot
         starts_on=date(2026, 10, 1),
         order=[cadre[k].pk for k in ("n1", "n2", "n3", "n4")],
     )
-    changes.generate(rota, None, daily, date(2026, 10, 10), date(2026, 11, 10), True, "test")
+    services.generate(rota, None, daily, date(2026, 10, 10), date(2026, 11, 10), True, "test")
     saturday = Shift.objects.live().get(negotiator=cadre["n3"], start__date=date(2026, 10, 24))
     assert saturday.end - saturday.start == timedelta(hours=25)
     html = coordinator_client.get("/rota/board/?view=week&at=2026-10-25").content.decode()

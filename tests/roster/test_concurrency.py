@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection, connections
 
-from roster import changes
+from roster import services
 from roster.models import Shift
 from roster.queries import rota_for
 from tests.factories import MONDAY, make_force, make_negotiator
@@ -29,7 +29,7 @@ def test_it_saves_only_one_of_two_simultaneous_duplicate_shifts(transactional_db
     def add(i):
         try:
             start.wait()
-            changes.add(
+            services.add(
                 rota,
                 None,
                 negotiator,
@@ -38,7 +38,7 @@ def test_it_saves_only_one_of_two_simultaneous_duplicate_shifts(transactional_db
                 MONDAY + timedelta(days=1),
             )
             outcomes.append("saved")
-        except changes.Refused:
+        except services.Refused:
             outcomes.append("refused")
         finally:
             connections.close_all()

@@ -10,7 +10,7 @@ from tests.factories import MONDAY, put_on
 def test_it_serves_my_shifts_as_icalendar_in_london_time(
     client, negotiator_user, rota, monkeypatch
 ):
-    monkeypatch.setattr("roster.feeds.HISTORY", timedelta(days=3650))  # include old shifts
+    monkeypatch.setattr("roster.views.feeds.HISTORY", timedelta(days=3650))  # include old shifts
     me = Negotiator.objects.get(user=negotiator_user)
     put_on(me, start=MONDAY.replace(month=7), days=1)  # summer: BST
     token = FeedToken.objects.create(user=negotiator_user).token
@@ -40,7 +40,7 @@ def test_it_answers_404_to_a_wrong_or_revoked_token(client, negotiator_user):
 def test_it_gives_the_whole_rota_to_coordinators_only(
     client, coordinator_user, negotiator_user, rota, cadre, monkeypatch
 ):
-    monkeypatch.setattr("roster.feeds.HISTORY", timedelta(days=3650))
+    monkeypatch.setattr("roster.views.feeds.HISTORY", timedelta(days=3650))
     put_on(cadre["n1"])
     put_on(cadre["c1"], role="coordinator")
     token = FeedToken.objects.create(user=coordinator_user).token

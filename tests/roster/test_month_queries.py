@@ -3,7 +3,7 @@ from datetime import date, time, timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from roster import changes
+from roster import services
 from roster.models import RotationPattern, Shift
 from tests.factories import MONDAY, make_negotiator, make_unavailability
 
@@ -23,7 +23,7 @@ def grow(rota, force, size):
             starts_on=date(2026, 1, 1),
             order=[p.pk for p in people],
         )
-        changes.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
+        services.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
     for p in people[:: max(1, size // 4)]:
         make_unavailability(p, start=MONDAY + timedelta(days=3))
     Shift.objects.live().filter(negotiator=people[0]).first().delete()

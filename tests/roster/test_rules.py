@@ -37,11 +37,11 @@ def test_it_makes_the_daily_shift_over_a_clock_change_23_or_25_hours(change_day,
     rotation = Rotation("negotiator", (1, 2, 3), length="day", handover_time=time(8))
     spans = rotation_spans(rotation, change_day - timedelta(days=3), change_day + timedelta(days=3))
     night = next(
-        s for s in spans if s.start.astimezone(rules.LOCAL_TZ).date() == change_day - timedelta(1)
+        s for s in spans if s.start.astimezone(rules.local_tz()).date() == change_day - timedelta(1)
     )
     assert night.end - night.start == timedelta(hours=hours)
-    assert night.start.astimezone(rules.LOCAL_TZ).time() == time(8)
-    assert night.end.astimezone(rules.LOCAL_TZ).time() == time(8)
+    assert night.start.astimezone(rules.local_tz()).time() == time(8)
+    assert night.end.astimezone(rules.local_tz()).time() == time(8)
 
 
 @pytest.mark.parametrize(("change_day", "hours"), CLOCK_CHANGES)
@@ -207,3 +207,18 @@ def test_it_refuses_an_inactive_negotiator_a_missing_role_and_a_duplicate():
     errors = rules.problems(span, person(1, active=False, roles=("negotiator",)), existing)
     assert len(errors) == 3
     assert rules.problems(span, person(1), existing, replacing=[7]) == []
+
+
+# --- one time zone, from settings ----------------------------------------------------------
+
+
+def test_the_rota_wall_clock_follows_the_time_zone_setting(settings):
+    settings.TIME_ZONE = "Europe/London"
+    assert rules.at_local(date(2026, 1, 12), time(8)) == utc(2026, 1, 12, 8)
+    settings.TIME_ZONE = "America/New_York"
+    assert rules.at_local(date(2026, 1, 12), time(8)) == utc(2026, 1, 12, 13)
+    assert rules.local_midnight(date(2026, 1, 12)) == utc(2026, 1, 12, 5)
+    assert rules.when(utc(2026, 1, 12, 13)) == "Mon 12 Jan 08:00"
+    weekly = Rotation("negotiator", (1, 2), starts_on=date(2026, 1, 5))
+    first = rules.generate(weekly, date(2026, 1, 5), date(2026, 1, 12))[0]
+    assert first.start == utc(2026, 1, 5, 13)

@@ -1,24 +1,22 @@
 """Demo data, deterministic and safe to run twice.
 
-The cadre seeds itself; then every installed app that has a `demo` module with
-a `seed()` function is called (with `stdout=` if it takes that argument), in
-INSTALLED_APPS order, each in its own transaction. Cadre never imports the apps
-built on it; they hook in this way.
+Every app with a `demo` module seeds its own data with `demo.seed(stdout)`: the
+cadre first, then the others in INSTALLED_APPS order, each in its own
+transaction. Cadre never imports the apps built on it; they hook in this way.
 """
 
 import importlib
 import importlib.util
-import inspect
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
-from cadre.demo import seed_cadre
+from cadre import demo
 
 
 def app_seeders():
+    """(app label, its demo.seed) for every app after the cadre that has one."""
     for config in apps.get_app_configs():
         if config.name == "cadre":
             continue
@@ -35,12 +33,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            seed_cadre(timezone.localdate(), self.stdout)
+            demo.seed(self.stdout)
         for label, seed in app_seeders():
             with transaction.atomic():
-                # stdout is offered only to seeders that ask for it by name.
-                if "stdout" in inspect.signature(seed).parameters:
-                    seed(stdout=self.stdout)
-                else:
-                    seed()
+                seed(self.stdout)
             self.stdout.write(f"Demo data for {label}: done")

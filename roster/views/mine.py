@@ -8,15 +8,14 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import is_coordinator
 from cadre.models import Negotiator
-from roster import changes
+from cadre.queries import negotiator_for
+from roster import services
 from roster.forms import SwapForm, UnavailabilityForm
-from roster.models import FeedToken, Shift, SwapRequest, Unavailability
+from roster.models import Shift, SwapRequest, Unavailability
 
 
 def me(request):
-    return (
-        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
-    )
+    return negotiator_for(request.user)
 
 
 def swap_partners(negotiator):
@@ -26,10 +25,15 @@ def swap_partners(negotiator):
 
 
 @login_required
-def my_shifts(request, unavailability_form=None):
+def my_shifts(request):
+    return render_my_shifts(request, UnavailabilityForm())
+
+
+def render_my_shifts(request, unavailability_form):
+    """The page, with the unavailability form as submitted when it was refused."""
     negotiator = me(request)
     now = timezone.now()
-    feed, _ = FeedToken.objects.get_or_create(user=request.user)
+    feed = services.feed_of(request.user)
     context = {
         "negotiator": negotiator,
         "feed": feed,
@@ -45,7 +49,7 @@ def my_shifts(request, unavailability_form=None):
             .select_related("shift", "taker")
             .order_by("-requested_at")[:20],
             swap_form=SwapForm(negotiators=swap_partners(negotiator)),
-            unavailability_form=unavailability_form or UnavailabilityForm(),
+            unavailability_form=unavailability_form,
         )
     return render(request, "roster/my_shifts.html", context)
 
@@ -60,16 +64,16 @@ def mark_unavailable(request):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            changes.mark_unavailable(
+            services.mark_unavailable(
                 request.user, negotiator, d["start"], d["end"], d["reason"], d["note"]
             )
-        except changes.Refused as e:
+        except services.Refused as e:
             for error in e.errors:
                 form.add_error(None, error)
         else:
             messages.success(request, "Marked unavailable. Coordinators can see the reason.")
             return redirect("my_shifts")
-    return my_shifts(request, unavailability_form=form)
+    return render_my_shifts(request, form)
 
 
 @login_required
@@ -84,8 +88,8 @@ def request_swap(request, pk):
         messages.error(request, "Choose someone to swap with (not yourself).")
         return redirect("my_shifts")
     try:
-        changes.request_swap(shift, request.user, form.cleaned_data["taker"])
-    except changes.Refused as e:
+        services.request_swap(shift, request.user, form.cleaned_data["taker"])
+    except services.Refused as e:
         messages.error(request, " ".join(e.errors))
     else:
         messages.success(request, "Swap requested: a coordinator will approve it.")
@@ -95,8 +99,7 @@ def request_swap(request, pk):
 @login_required
 @require_POST
 def regenerate_feed(request):
-    feed, _ = FeedToken.objects.get_or_create(user=request.user)
-    feed.regenerate()
+    services.regenerate_feed(request.user)
     messages.success(request, "New calendar link made: the old one no longer works.")
     return redirect("my_shifts")
 
@@ -107,9 +110,7 @@ def withdraw_swap(request, pk):
     swap = get_object_or_404(
         SwapRequest, pk=pk, shift__negotiator=me(request), status=SwapRequest.Status.PENDING
     )
-    swap.status = SwapRequest.Status.WITHDRAWN
-    swap.decided_by, swap.decided_at = request.user, timezone.now()
-    swap.save(update_fields=["status", "decided_by", "decided_at"])
+    services.withdraw_swap(swap, request.user)
     messages.success(request, "Swap request withdrawn.")
     return redirect("my_shifts")
 
@@ -118,6 +119,6 @@ def withdraw_swap(request, pk):
 @require_POST
 def withdraw_unavailability(request, pk):
     absence = get_object_or_404(Unavailability, pk=pk, negotiator=me(request))
-    changes.withdraw_unavailability(request.user, absence)
+    services.withdraw_unavailability(request.user, absence)
     messages.success(request, "Unavailability withdrawn.")
     return redirect("my_shifts")

@@ -1,27 +1,35 @@
-"""Every change to the rota goes through here: checked, saved whole or not at all, audited.
+"""Every write of the roster app goes through here, each one whole or not at all.
 
-A change takes some live shifts out of force (they stay as history with
-superseded_at set) and puts new ones in. The pure rules decide errors (never
-saved) and warnings (saved only with a coordinator's reason).
+A change to the rota is checked and audited (RotaChange): it takes some live
+shifts out of force (they stay as history with superseded_at set) and puts new
+ones in. The pure rules (roster.rules) decide errors (never saved) and warnings
+(saved only with a coordinator's reason). Unavailability and cover rules are
+audited too. A swap request records on itself who decided it and when; only an
+approved swap changes the rota. Rotations, calendar feed secrets and the
+reminder outbox change nothing on the rota and are not audited.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
+from cadre.rules import local_date
 from roster import queries, rules
 from roster.models import (
     CoverageRule,
+    FeedToken,
+    Reminder,
+    Rota,
     RotaChange,
     RotationPattern,
     Shift,
     SwapRequest,
     Unavailability,
 )
-from roster.rules import when
+from roster.rules import reminders, when
 
 UNDOABLE = {"add", "move", "cover", "remove", "swap", "generate"}
 
@@ -216,8 +224,18 @@ def approve_swap(swap: SwapRequest, user, reason="") -> RotaChange:
 
 
 def decline_swap(swap: SwapRequest, user):
+    _decide_swap(swap, user, SwapRequest.Status.DECLINED)
+
+
+def withdraw_swap(swap: SwapRequest, user):
+    """The negotiator who asked takes the request back before a coordinator decides."""
+    _decide_swap(swap, user, SwapRequest.Status.WITHDRAWN)
+
+
+def _decide_swap(swap: SwapRequest, user, status):
+    """Close a pending request without changing the rota; the request records who and when."""
     SwapRequest.objects.filter(pk=swap.pk, status=SwapRequest.Status.PENDING).update(
-        status=SwapRequest.Status.DECLINED, decided_by=user, decided_at=timezone.now()
+        status=status, decided_by=user, decided_at=timezone.now()
     )
 
 
@@ -377,3 +395,81 @@ def set_cover_rules(rota, user, values: dict):
             before=[before],
             after=[after],
         )
+
+
+def add_pattern(rota, form) -> RotationPattern:
+    """A new rotation (a PatternForm, checked) for the rota. Nothing on the rota changes until
+    shifts are generated from it, so it is not in the audit."""
+    form.instance.rota = rota
+    return form.save()
+
+
+# --- calendar feeds ----------------------------------------------------------------------
+
+
+def feed_of(user) -> FeedToken:
+    """The user's calendar feed secret, made the first time it is asked for."""
+    feed, _ = FeedToken.objects.get_or_create(user=user)
+    return feed
+
+
+def regenerate_feed(user) -> FeedToken:
+    """A new secret: the old feed URL stops working."""
+    feed = feed_of(user)
+    feed.regenerate()
+    return feed
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def queue_reminders(now=None) -> int:
+    """Add every reminder now due to the outbox; returns how many were new.
+
+    roster.rules.reminders decides what is due; callouts sends it.
+
+    The unique dedupe key makes a second run add nothing. A pending start
+    reminder whose shifts have gone (removed, swapped) is cancelled.
+    """
+    now = now or timezone.now()
+    added = 0
+    for rota in Rota.objects.select_related("force"):
+        added += _queue_reminders_for(rota, now)
+    return added
+
+
+def _queue_reminders_for(rota, now) -> int:
+    with transaction.atomic():
+        data = queries.load(rota, now - timedelta(days=2), now + reminders.GAP_HORIZON)
+        live = [s for s in data.spans if s.end > now]
+        due = reminders.shift_starts(live, now)
+        # From yesterday's local midnight, not from `now`: an ongoing gap then keeps the same
+        # start (and dedupe key) from one run to the next, so it is repeated at most daily.
+        since = rules.local_midnight(local_date(now) - timedelta(days=1))
+        gaps = data.coverage(since, now + reminders.GAP_HORIZON).gaps
+        due += reminders.gap_alerts(gaps, queries.coordinators_of(rota), rota.pk, now)
+        keys = {d.key for d in due}
+        existing = set(
+            Reminder.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+        )
+        new = [
+            Reminder(
+                kind=d.kind,
+                negotiator_id=d.negotiator_id,
+                user_id=d.user_id,
+                body=d.body,
+                due_at=d.due_at,
+                dedupe_key=d.key,
+            )
+            for d in due
+            if d.key not in existing
+        ]
+        Reminder.objects.bulk_create(new, ignore_conflicts=True)
+        Reminder.objects.filter(
+            kind=Reminder.Kind.SHIFT_START,
+            negotiator__force=rota.force_id,
+            sent_at__isnull=True,
+            cancelled_at__isnull=True,
+            due_at__gt=now,
+        ).exclude(dedupe_key__in=keys).update(cancelled_at=now)
+    return len(new)

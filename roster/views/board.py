@@ -17,8 +17,9 @@ from cadre.access import (
     is_coordinator,
 )
 from cadre.models import Negotiator
+from cadre.queries import home_force
 from cadre.rules import local_date
-from roster import board, changes, queries, rules
+from roster import queries, rules, services
 from roster.forms import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -26,14 +27,12 @@ from roster.forms import (
     ShiftForm,
 )
 from roster.models import RotaChange, Shift, SwapRequest
+from roster.views import grid
 
 
 def current_rota(request):
     """The rota of the user's own force, or the home force's for staff without a record."""
-    mine = (
-        getattr(request.user, "negotiator", None) if hasattr(request.user, "negotiator") else None
-    )
-    force = mine.force if mine else queries.home_force()
+    force = home_force(request.user)
     if force is None:
         raise Http404("No force has been set up yet.")
     return queries.rota_for(force)
@@ -55,15 +54,17 @@ def cadre_of(rota):
     return Negotiator.objects.filter(force=rota.force_id, active=True).order_by("callsign")
 
 
-def render_board(request, rota, editor=None, done="", params=None):
+def render_board(request, rota, editor=None, editing=None, done="", params=None):
+    """The board; with `editor` (a template) open over it, drawn with `editing` (its context,
+    which the board's context takes in)."""
     kind, first, last = view_state(params if params is not None else request.GET)
     data = queries.load(
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
     )
-    grid = board.build(data, first, last)
+    board = grid.build(data, first, last)
     context = {
         "rota": rota,
-        "board": grid,
+        "board": board,
         "kind": kind,
         "first": first,
         "previous": first - timedelta(days=1 if kind == "month" else 7),
@@ -73,14 +74,14 @@ def render_board(request, rota, editor=None, done="", params=None):
             shift__rota=rota, status=SwapRequest.Status.PENDING
         ).select_related("shift__negotiator", "taker"),
         "last_change": RotaChange.objects.filter(
-            rota=rota, action__in=changes.UNDOABLE, undone_at__isnull=True
+            rota=rota, action__in=services.UNDOABLE, undone_at__isnull=True
         ).first(),
         "editor": editor,
         "done": done,
         "state": state_of({"view": kind, "at": first.isoformat()}),
     }
     if editor:
-        context.update(editor[1])
+        context.update(editing or {})
     template = "roster/_board.html" if request.htmx else "roster/board.html"
     return render(request, template, context)
 
@@ -90,7 +91,7 @@ def show_editor(request, rota, template, context):
     context = {"state": state_of(request.GET), **context}
     if request.htmx:
         return render(request, template, context)
-    return render_board(request, rota, editor=(template, context))
+    return render_board(request, rota, editor=template, editing=context)
 
 
 def state_of(params):
@@ -102,21 +103,21 @@ def attempt(request, rota, template, context, action):
     """Run a change; on success the board without the editor, else the editor with why."""
     try:
         change = action()
-    except changes.Refused as e:
+    except services.Refused as e:
         context["errors"] = e.errors
-    except changes.NeedsOverride as e:
+    except services.NeedsOverride as e:
         context["warnings"] = e.warnings
-    except changes.NeedsConfirmation as e:
+    except services.NeedsConfirmation as e:
         context["confirm_edited"] = e.edited
     else:
         return render_board(request, rota, done=change.summary, params=request.POST)
-    return render_board(request, rota, editor=(template, context), params=request.POST)
+    return render_board(request, rota, editor=template, editing=context, params=request.POST)
 
 
 def submit(request, rota, template, context, form, change):
     """Check the form, then make the change it describes (`change` takes its cleaned data)."""
     if not form.is_valid():
-        return render_board(request, rota, editor=(template, context), params=request.POST)
+        return render_board(request, rota, editor=template, editing=context, params=request.POST)
     return attempt(request, rota, template, context, lambda: change(form.cleaned_data))
 
 
@@ -138,7 +139,7 @@ def shift_new(request):
             template,
             {"form": form},
             form,
-            lambda d: changes.add(
+            lambda d: services.add(
                 rota, request.user, d["negotiator"], d["role"], d["start"], d["end"], d["reason"]
             ),
         )
@@ -219,13 +220,13 @@ def edit_shift(request, pk, acting, form_class, change):
 @coordinator_required
 @require_POST
 def shift_move(request, pk):
-    return edit_shift(request, pk, "move", ShiftForm, changes.move)
+    return edit_shift(request, pk, "move", ShiftForm, services.move)
 
 
 @coordinator_required
 @require_POST
 def shift_cover(request, pk):
-    return edit_shift(request, pk, "cover", CoverForm, changes.cover)
+    return edit_shift(request, pk, "cover", CoverForm, services.cover)
 
 
 @coordinator_required
@@ -238,7 +239,7 @@ def shift_remove(request, pk):
         rota,
         "roster/_shift_detail.html",
         shift_context(rota, shift),
-        lambda: changes.remove(shift, request.user),
+        lambda: services.remove(shift, request.user),
     )
 
 
@@ -247,7 +248,7 @@ def shift_remove(request, pk):
 def undo(request):
     rota = current_rota(request)
     return attempt(
-        request, rota, "roster/_message.html", {}, lambda: changes.undo_last(rota, request.user)
+        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, request.user)
     )
 
 
@@ -261,7 +262,7 @@ def swap_decide(request, pk):
         shift__rota=rota,
     )
     if request.POST.get("decision") == "decline":
-        changes.decline_swap(swap, request.user)
+        services.decline_swap(swap, request.user)
         return render_board(request, rota, done="Swap declined.", params=request.POST)
     context = {"swap": swap}
     return attempt(
@@ -269,7 +270,7 @@ def swap_decide(request, pk):
         rota,
         "roster/_swap_approve.html",
         context,
-        lambda: changes.approve_swap(swap, request.user, request.POST.get("reason", "")),
+        lambda: services.approve_swap(swap, request.user, request.POST.get("reason", "")),
     )
 
 

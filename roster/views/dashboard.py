@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from cadre.models import Role
+from cadre.queries import home_force
 from roster import queries, rules
 
 LOOKAHEAD_DAYS = 14
@@ -12,9 +13,7 @@ LOOKAHEAD_DAYS = 14
 
 def dashboard_context(request) -> dict:
     """What the dashboard shows about the rota (templates/roster/_dashboard.html)."""
-    user = request.user
-    mine = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
-    force = mine.force if mine else queries.home_force()
+    force = home_force(request.user)
     if force is None:
         return {}
     now = timezone.now()

@@ -1,18 +1,18 @@
 """The rota's rules, pure: plain data in, decisions out. No database here.
 
-Views, queries and tasks load rows into these dataclasses, call a rule and
-save what it decides. Times are aware datetimes; the rota's wall clock is
-Europe/London, so rotations are laid out in local time and converted to UTC.
+Views, queries and services load rows into these dataclasses, call a rule and
+save what it decides. Times are aware datetimes; the rota's wall clock is local
+time (settings.TIME_ZONE, cadre.rules.local_tz: Django's settings must be
+configured), so rotations are laid out in local time and converted to UTC.
 """
 
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from cadre.rules import LOCAL_TZ, Period, accredited_until, deployable_throughout, local_date
+from cadre.rules import Period, accredited_until, deployable_throughout, local_date, local_tz
 
 ROLES = ("negotiator", "coordinator", "adviser")
 DEFAULT_MAX_CONSECUTIVE_DAYS = 7
@@ -99,12 +99,13 @@ class Conflict:
 # --- accreditation as time spans ---------------------------------------------------------
 
 
-def local_midnight(day: date, tz: ZoneInfo = LOCAL_TZ) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+def local_midnight(day: date, tz: tzinfo | None = None) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz or local_tz()).astimezone(UTC)
 
 
-def accredited_spans(periods: Sequence[Period], tz: ZoneInfo = LOCAL_TZ):
+def accredited_spans(periods: Sequence[Period], tz: tzinfo | None = None):
     """Unbroken accreditation as UTC [start, end) spans, from local midnight to local midnight."""
+    tz = tz or local_tz()
     spans = []
     covered_to = None
     for p in sorted(periods, key=lambda p: p.passed_on):
@@ -321,8 +322,9 @@ def conflicts(
     return found
 
 
-def consecutive_days(span: Span, others: Iterable[Span], tz: ZoneInfo = LOCAL_TZ) -> int:
+def consecutive_days(span: Span, others: Iterable[Span], tz: tzinfo | None = None) -> int:
     """Length in calendar days of the unbroken run on call that contains `span`."""
+    tz = tz or local_tz()
     runs: list[list[datetime]] = []
     for s in sorted([*others, span], key=lambda s: s.start):
         if runs and s.start - runs[-1][1] < REST_BREAK:
@@ -335,7 +337,7 @@ def consecutive_days(span: Span, others: Iterable[Span], tz: ZoneInfo = LOCAL_TZ
 
 
 def when(at: datetime) -> str:
-    return at.astimezone(LOCAL_TZ).strftime("%a %-d %b %H:%M")
+    return at.astimezone(local_tz()).strftime("%a %-d %b %H:%M")
 
 
 # --- rotations ---------------------------------------------------------------------------
@@ -352,13 +354,13 @@ class Rotation:
     starts_on: date = date(2025, 1, 6)
 
 
-def at_local(day: date, clock: time, tz: ZoneInfo = LOCAL_TZ) -> datetime:
+def at_local(day: date, clock: time, tz: tzinfo | None = None) -> datetime:
     """The UTC instant of a wall-clock time on a local day."""
-    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+    return datetime.combine(day, clock, tzinfo=tz or local_tz()).astimezone(UTC)
 
 
 def generate(
-    rotation: Rotation, first_day: date, end_day: date, tz: ZoneInfo = LOCAL_TZ
+    rotation: Rotation, first_day: date, end_day: date, tz: tzinfo | None = None
 ) -> list[Span]:
     """Shifts from `first_day` at handover time to `end_day` at handover time.
 
@@ -368,6 +370,7 @@ def generate(
     """
     if not rotation.order or end_day <= first_day:
         return []
+    tz = tz or local_tz()
     step = 7 if rotation.length == "week" else 1
     anchor = rotation.starts_on
     if step == 7:

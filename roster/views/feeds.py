@@ -11,25 +11,26 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from cadre.access import is_coordinator
-from cadre.rules import LOCAL_TZ
+from cadre.queries import home_force, negotiator_for
+from cadre.rules import local_tz
 from roster.models import FeedToken, Shift
-from roster.queries import home_force
 
 HISTORY = timedelta(days=60)
 
 
 def calendar(name, shifts) -> bytes:
+    tz = local_tz()
     cal = Calendar()
     cal.add("prodid", "-//Standby//Rota//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", str(LOCAL_TZ))
+    cal.add("x-wr-timezone", str(tz))
     for s in shifts:
         event = Event()
         event.add("uid", f"shift-{s.pk}@standby")
         event.add("summary", f"On call: {s.negotiator.callsign} ({s.get_role_display()})")
-        event.add("dtstart", s.start.astimezone(LOCAL_TZ))
-        event.add("dtend", s.end.astimezone(LOCAL_TZ))
+        event.add("dtstart", s.start.astimezone(tz))
+        event.add("dtend", s.end.astimezone(tz))
         event.add("dtstamp", s.created_at)
         cal.add_component(event)
     cal.add_missing_timezones()
@@ -55,7 +56,7 @@ def recent(shifts):
 
 def mine(request, token):
     user = token_owner(token)
-    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
+    negotiator = negotiator_for(user)
     if negotiator is None:
         raise Http404
     shifts = recent(Shift.objects.filter(negotiator=negotiator))
@@ -66,8 +67,7 @@ def whole_rota(request, token):
     user = token_owner(token)
     if not is_coordinator(user):
         raise Http404
-    negotiator = getattr(user, "negotiator", None) if hasattr(user, "negotiator") else None
-    force = negotiator.force if negotiator else home_force()
+    force = home_force(user)
     if force is None:
         raise Http404
     shifts = recent(Shift.objects.filter(rota__force=force))
