@@ -22,14 +22,6 @@ def local_tz() -> tzinfo:
     return timezone.get_default_timezone()
 
 
-def __getattr__(name):
-    # Transitional, for callouts/api.py's `from cadre.rules import LOCAL_TZ` until it calls
-    # local_tz(): the settings time zone as it is when that module is imported.
-    if name == "LOCAL_TZ":
-        return local_tz()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass(frozen=True)
 class Period:
     """An accreditation's validity: passed_on to valid_until, both days included."""

@@ -11,5 +11,4 @@ def seed(stdout):
     forces = list(Force.objects.all())
     for force in forces:
         create_default_policy(force)
-    if stdout is not None:
-        stdout.write(f"Escalation policy “Standard” for {len(forces)} force(s)")
+    stdout.write(f"Escalation policy “Standard” for {len(forces)} force(s)")

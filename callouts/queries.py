@@ -1,18 +1,10 @@
 """Loading incidents for pages and the API: who may see which, and their boards."""
 
 from cadre import access
-from cadre.models import Force
+from cadre.queries import forces_for, negotiator_for
 from callouts import board
 from callouts.messaging import replies
 from callouts.models import Callout, Incident, Message
-
-
-def forces_for(user):
-    """The forces whose incidents a user works on: their own, or every force when unlinked."""
-    negotiator = getattr(user, "negotiator", None)
-    if negotiator is not None and not user.is_superuser:
-        return Force.objects.filter(pk=negotiator.force_id)
-    return Force.objects.all()
 
 
 def can_manage(user) -> bool:
@@ -26,7 +18,7 @@ def visible_incidents(user):
     incidents = Incident.objects.select_related("force")
     if can_manage(user):
         return incidents.filter(force__in=forces_for(user))
-    negotiator = getattr(user, "negotiator", None)
+    negotiator = negotiator_for(user)
     if negotiator is None:
         return incidents.none()
     return incidents.filter(callouts__negotiator=negotiator)

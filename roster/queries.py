@@ -22,10 +22,6 @@ def rota_for(force: Force) -> Rota:
     return rota
 
 
-# Transitional: callouts imports home_force from here. It lives in cadre.queries now.
-home_force = cadre_queries.home_force
-
-
 def person(n: Negotiator) -> rules.Person:
     periods = tuple(Period(a.passed_on, a.valid_until) for a in n.accreditations.all())
     return rules.Person(n.pk, n.callsign, n.active, periods, tuple(n.roles))

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.models import ROLE_FIELDS
+from cadre.queries import negotiator_for
 from callouts import tasks
 from callouts.engine import audiences, escalation
 from callouts.messaging import outbox, replies, texts
@@ -194,7 +195,7 @@ def mark_filled(incident):
 
 def tell_coordinator(incident, body) -> Message:
     """Tell whoever raised the incident, by SMS if they have a mobile, else on the board."""
-    person = getattr(incident.raised_by, "negotiator", None) if incident.raised_by_id else None
+    person = negotiator_for(incident.raised_by) if incident.raised_by_id else None
     if person is None or not person.mobile:
         return outbox.record_alert(incident, body)
     created = outbox.alert(incident, person, body)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cadre.queries import negotiator_for
 from callouts.messaging import outbox, sending
 from callouts.models import Channel, Message
 from roster.models import Reminder
@@ -51,7 +52,7 @@ def _queue_one(pk, now) -> Message | None:
             reminder.cancelled_at = now
             reminder.save(update_fields=["cancelled_at"])
             return None
-        person = reminder.negotiator or getattr(reminder.user, "negotiator", None)
+        person = reminder.negotiator or negotiator_for(reminder.user)
         message = outbox.create(
             channel=Channel.SMS,
             purpose=Message.Purpose.REMINDER,

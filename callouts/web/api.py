@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from cadre.models import Role
-from cadre.rules import LOCAL_TZ
+from cadre.queries import forces_for, home_force
+from cadre.rules import local_tz
 from callouts import queries, rules, services
 from callouts.models import EscalationPolicy, Incident
 from callouts.web import tokens
-from roster.queries import home_force, on_call
+from roster.queries import on_call
 
 
 def error(status, message, **extra):
@@ -62,14 +63,14 @@ def iso(moment):
 
 def pick_force(user, code):
     """The force the request is about: `code` if given, else the user's own."""
-    forces = list(queries.forces_for(user))
+    forces = list(forces_for(user))
     if code:
         found = [f for f in forces if f.code.lower() == str(code).lower()]
         return (found[0], None) if found else (None, f"Unknown force {code!r}")
     if len(forces) == 1:
         return forces[0], None
     # Not tied to one force: the home force, as on the rota pages.
-    home = home_force()
+    home = home_force(user)
     return (home, None) if home in forces else (None, "Say which force, by code")
 
 
@@ -126,7 +127,7 @@ def incidents(request):
 
 
 def managed_incident(request, pk):
-    return Incident.objects.filter(force__in=queries.forces_for(request.user), pk=pk).first()
+    return Incident.objects.filter(force__in=forces_for(request.user), pk=pk).first()
 
 
 @api_view(["GET"], manager=True)
@@ -192,7 +193,7 @@ def parse_at(raw):
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_TZ)
+        moment = moment.replace(tzinfo=local_tz())
     return moment
 
 

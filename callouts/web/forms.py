@@ -4,9 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cadre.models import Negotiator, Role
+from cadre.queries import home_force
 from callouts import rules
 from callouts.models import Audience, Channel, EscalationPolicy, IncidentKind
-from roster.queries import home_force
 
 
 def need_field(role) -> str:

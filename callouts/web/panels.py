@@ -1,3 +1,4 @@
+from cadre.queries import negotiator_for
 from callouts import queries
 from callouts.models import Incident
 
@@ -14,7 +15,7 @@ def dashboard_context(request) -> dict:
     if manager:
         boards = queries.boards_for(live)
     else:
-        own = getattr(request.user, "negotiator", None)
+        own = negotiator_for(request.user)
         boards = {i.pk: queries.board_for(i, only_negotiator=own) for i in live}
     return {
         "live_incidents": [{"incident": i, "board": boards[i.pk]} for i in live],

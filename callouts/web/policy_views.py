@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cadre.access import coordinator_required
-from callouts import queries, services
+from cadre.queries import forces_for
+from callouts import services
 from callouts.models import EscalationPolicy
 from callouts.web.forms import PolicyForm, StepFormSet, needs_from
 
 
 def my_policies(request):
-    return EscalationPolicy.objects.filter(force__in=queries.forces_for(request.user))
+    return EscalationPolicy.objects.filter(force__in=forces_for(request.user))
 
 
 @coordinator_required
@@ -35,7 +36,7 @@ def step_initial(policy):
 @coordinator_required
 def policy_edit(request, pk=None):
     if pk is None:
-        force = queries.forces_for(request.user).first()
+        force = forces_for(request.user).first()
         policy = EscalationPolicy(force=force)
     else:
         policy = get_object_or_404(my_policies(request), pk=pk)

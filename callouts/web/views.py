@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import COORDINATOR, SUPERVISOR, require_group
 from cadre.models import Role
+from cadre.queries import forces_for, negotiator_for
 from callouts import board, queries, services
 from callouts.models import Incident
 from callouts.web.forms import RaiseIncidentForm, RaiseNeedsForm
@@ -19,7 +20,7 @@ POLL_SECONDS = 2
 
 @manager_required
 def incident_raise(request):
-    forces = queries.forces_for(request.user)
+    forces = forces_for(request.user)
     form = RaiseIncidentForm(request.POST or None, forces=forces)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,7 +48,7 @@ def attach_service_errors(form, error):
 def board_context(request, incident):
     """What the board shows; negotiators see only their own callout."""
     manager = queries.can_manage(request.user)
-    own = None if manager else getattr(request.user, "negotiator", None)
+    own = None if manager else negotiator_for(request.user)
     summary = queries.board_for(incident, only_negotiator=own)
     return {
         "incident": incident,
@@ -80,9 +81,7 @@ def incident_board_live(request, pk):
 
 
 def managed_incident(request, pk):
-    return get_object_or_404(
-        Incident.objects.filter(force__in=queries.forces_for(request.user)), pk=pk
-    )
+    return get_object_or_404(Incident.objects.filter(force__in=forces_for(request.user)), pk=pk)
 
 
 @require_POST
@@ -130,7 +129,7 @@ def incident_list(request):
     manager = queries.can_manage(request.user)
     incidents = queries.visible_incidents(request.user).distinct().order_by("-raised_at")
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
-    own = None if manager else getattr(request.user, "negotiator", None)
+    own = None if manager else negotiator_for(request.user)
     if own is None:
         boards = queries.boards_for(page.object_list)
     else:
