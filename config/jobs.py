@@ -30,6 +30,7 @@ CLOCK = (
         every=0.25,
     ),
     Job("queue the delivery of due rota reminders", "callouts.tasks.deliver_reminders_now", 30),
+    Job("queue filling the rota's reminder outbox", "roster.tasks.queue_reminders_now", 15 * 60),
 )
 
 ON_WORKER_START = (

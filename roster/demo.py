@@ -11,7 +11,6 @@ from cadre.models import Force, Negotiator
 from cadre.queries import home_force
 from roster import queries, rules, services
 from roster.models import RotationPattern, Shift, Unavailability
-from roster.tasks import ensure_schedule
 
 DEMO_NOTE = "demo"
 # Callsign numbers in rotation order. INDIA-09's accreditation has lapsed in the
@@ -56,7 +55,6 @@ def seed(stdout):
             start = first - timedelta(days=1)
             services.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
     seed_unavailability(rota, today)
-    ensure_schedule()
     stdout.write(f"Demo rota: {rota} from {first} to {end}")
 
 

@@ -1,24 +1,13 @@
-"""Background jobs for the rota (django-q2). Thin and idempotent: safe to run twice."""
+"""Every background task of the rota, named here and nowhere else (config/jobs.py says when).
 
-from roster import services
+The task bodies are idempotent: safe to run twice.
+"""
 
-SCHEDULE_NAME = "roster: queue reminders"
+from django_q.tasks import async_task
 
-
-def queue_reminders(now=None) -> int:
-    """Add every reminder now due to the outbox (every 15 minutes); returns how many were new."""
-    return services.queue_reminders(now)
+QUEUE_REMINDERS = "roster.services.queue_reminders"
 
 
-def ensure_schedule():
-    """Run queue_reminders every 15 minutes under django-q2's scheduler (idempotent)."""
-    from django_q.models import Schedule
-
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": "roster.tasks.queue_reminders",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 15,
-        },
-    )
+def queue_reminders_now():
+    """Fill the reminder outbox in a queue worker (the clock calls this every 15 minutes)."""
+    async_task(QUEUE_REMINDERS, group="reminders")

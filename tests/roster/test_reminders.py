@@ -1,9 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
 from django.core.management import call_command
+from django.utils import timezone
 
 from roster.models import Reminder
-from roster.tasks import queue_reminders
+from roster.services import queue_reminders
 from tests.factories import put_on
 
 # Saturday 3 January 2026, noon: the Monday 08:00 shift starts in under two days.
@@ -46,12 +47,19 @@ def test_it_cancels_a_reminder_whose_shift_went(rota, cadre):
     assert Reminder.objects.get(kind="shift_start").cancelled_at == sunday
 
 
-def test_it_has_a_command_that_installs_the_schedule(db):
-    from django_q.models import Schedule
+def test_the_clock_queues_reminders_every_15_minutes():
+    from config import jobs
 
-    call_command("queue_reminders", "--schedule")
-    call_command("queue_reminders", "--schedule")
-    assert Schedule.objects.filter(func="roster.tasks.queue_reminders").count() == 1
+    listed = {job.run: job.every for job in jobs.CLOCK}
+    assert listed["roster.tasks.queue_reminders_now"] == 15 * 60
+
+
+def test_the_command_queues_due_reminders_once(rota, cadre, capsys):
+    put_on(cadre["n1"], start=timezone.now() + timedelta(hours=20), days=1)
+    call_command("queue_reminders")
+    call_command("queue_reminders")
+    assert Reminder.objects.filter(kind="shift_start").count() == 1
+    assert "Reminders queued: 0" in capsys.readouterr().out
 
 
 def test_it_does_not_repeat_an_ongoing_gap_alert_every_run(rota, cadre, coordinator_user):
