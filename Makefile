@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e unit lint format bench browser clean
+.PHONY: run prod test e2e unit lint format bench browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { PYTHON_BIN=$$(bin/find-python) && echo "Using $$PYTHON_BIN" && $$PYTHON_BIN -m venv $(VENV); }
@@ -20,6 +20,10 @@ run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@bin/run-all $(HOST) $(PORT)
+
+# Production: settings from the environment (README, "Running it for real").
+prod: $(STAMP)
+	@bin/serve
 
 # The whole suite: unit, view, webhook and task tests, then the browser tests.
 test: $(STAMP) lint unit e2e

@@ -46,7 +46,9 @@ def server_env(database_url) -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "false",
-        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
+        "SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789-ABCDEFGHIJ",
+        # Plain HTTP on loopback: no TLS proxy in front to redirect to.
+        "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PUBLIC_BASE_URL": PUBLIC,
         "SMS_GATEWAY": "simulator",

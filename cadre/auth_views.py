@@ -1,4 +1,4 @@
-"""Log in with throttling. Logout and password change are Django's own views."""
+"""Log in and change a password, both throttled. Logout is Django's own view."""
 
 import logging
 
@@ -34,3 +34,23 @@ class ThrottledLoginView(auth_views.LoginView):
     def form_valid(self, form):
         throttle.clear_user(form.get_user().get_username())
         return super().form_valid(form)
+
+
+class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
+    """Guessing the old password from a session left open is throttled like logging in."""
+
+    success_url = "/password/done/"
+
+    def post(self, request, *args, **kwargs):
+        username = request.user.get_username()
+        if throttle.is_blocked(username, ""):
+            log.warning("Password change refused (throttled): username=%r", username)
+            minutes = max(1, settings.LOGIN_THROTTLE_WINDOW // 60)
+            context = self.get_context_data(throttled_minutes=minutes)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if "old_password" in form.errors:
+            throttle.record_failure(self.request.user.get_username(), "")
+        return super().form_invalid(form)

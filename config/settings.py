@@ -48,16 +48,32 @@ def env_int(name, default):
 DEBUG = env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+DEV_SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
+if not SECRET_KEY.strip():
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-local-development-key-do-not-use-in-production"
-elif not DEBUG and len(SECRET_KEY) < 32:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters when DEBUG is off")
+    SECRET_KEY = DEV_SECRET_KEY
+elif not DEBUG and (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 10
+    or SECRET_KEY.strip() != SECRET_KEY
+    or SECRET_KEY == DEV_SECRET_KEY
+):
+    # Django's own deploy check asks for 50 characters and some variety; spaces, a
+    # repeated character or the development key would sign every session guessably.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 random characters when DEBUG is off, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS=* accepts any Host header (password-reset and cache poisoning): "
+        "name the host names Standby is served on"
+    )
 
 # The address Twilio calls us on: webhook signatures are computed over it, and
 # status-callback URLs are built from it.
@@ -164,9 +180,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# The cache holds the login-throttle counters. In-process memory by default
-# (right for one web process); with REDIS_URL every web process shares Redis,
-# so the limit holds across gunicorn workers and machines.
+# The cache holds the login-throttle counters, shared by every web process and
+# machine: Redis with REDIS_URL, otherwise a table in the database (made by a
+# migration), so that the limit holds across gunicorn workers by default.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -176,7 +192,12 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "standby_cache",
+        }
+    }
 
 # Failed logins per username and per client address inside the window.
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
@@ -205,8 +226,12 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
+    # Behind a TLS proxy that sets X-Forwarded-Proto (see the production guide).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 from django.utils.csp import CSP  # noqa: E402
 

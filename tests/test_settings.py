@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_PRODUCTION = {
     "DEBUG": "false",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "k3y-Material-0123456789-abcdefghij-ABCDEFGHIJ-klmnop",
     "ALLOWED_HOSTS": "standby.example.police.uk",
     "PUBLIC_BASE_URL": "https://standby.example.police.uk",
     "SMS_GATEWAY": "twilio",
@@ -18,6 +18,9 @@ GOOD_PRODUCTION = {
     "TWILIO_AUTH_TOKEN": "token",
     "TWILIO_FROM_NUMBER": "+447700900999",
 }
+
+# The test run's own variables, which a production process would not have.
+LOCAL_ONLY = {"DATABASE_URL", "Q_SYNC", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def load_settings(**env):
@@ -52,7 +55,12 @@ def test_it_accepts_a_complete_production_configuration():
     ("change", "message"),
     [
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
-        ({"SECRET_KEY": "short"}, "at least 32 characters"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": " " * 60}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": "x" * 60}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": " padded-0123456789-abcdefghij-ABCDEFGHIJ-klmnopqrstu "}, "too weak"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS=* accepts any Host"),
+        ({"ALLOWED_HOSTS": "standby.example.police.uk,*"}, "ALLOWED_HOSTS=* accepts any Host"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"PUBLIC_BASE_URL": "http://standby.example.police.uk"}, "must use https"),
         ({"PUBLIC_BASE_URL": "standby.example"}, "must start with http"),
@@ -69,3 +77,19 @@ def test_it_refuses_unsafe_production_settings(change, message):
     assert code != 0
     assert "ImproperlyConfigured" in out
     assert message in out
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in LOCAL_ONLY}
+    env.update(GOOD_PRODUCTION)
+    env["STANDBY_VAR_DIR"] = str(ROOT / "var" / "settings-test")
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no issues" in proc.stdout

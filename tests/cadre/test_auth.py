@@ -133,3 +133,41 @@ def test_it_logs_a_throttled_login_for_the_security_record(client, caplog):
     with caplog.at_level("WARNING", logger="standby.security"):
         log_in(client, "kim", "again")
     assert "Login refused (throttled): username='kim' address=10.0.0.1" in caplog.text
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_throttles_guesses_of_the_old_password(client):
+    user = make_user("kim", password="a-long-password")
+    client.force_login(user)
+    change = {
+        "new_password1": "another-long-passphrase",
+        "new_password2": "another-long-passphrase",
+    }
+    for guess in ("guess-1", "guess-2", "guess-3"):
+        response = client.post(reverse("password_change"), {"old_password": guess, **change})
+        assert response.status_code == 200
+    response = client.post(
+        reverse("password_change"), {"old_password": "a-long-password", **change}
+    )
+    assert response.status_code == 429
+    assert "Too many wrong current passwords" in response.text
+    user.refresh_from_db()
+    assert user.check_password("a-long-password")  # the right guess changed nothing
+
+
+@override_settings(
+    LOGIN_THROTTLE_ATTEMPTS=2,
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                        "LOCATION": "standby_cache"}},
+)  # fmt: skip
+def test_it_counts_failures_in_the_database_cache_shared_by_every_process(client):
+    from django.core.cache import caches
+    from django.core.management import call_command
+
+    call_command("createcachetable", verbosity=0)
+    make_user("kim", password="a-long-password")
+    log_in(client, "kim", "wrong-1")
+    log_in(client, "kim", "wrong-2")
+    caches["default"].close()
+    del caches["default"]  # as another gunicorn worker would: a cache object of its own
+    assert log_in(client, "kim", "a-long-password", address="10.9.9.9").status_code == 429
