@@ -137,6 +137,10 @@ if _engine == "django.db.backends.sqlite3":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # With a pool, Django passes check=ConnectionPool.check_connection: each connection
+    # is tried (an empty query) before it is handed out, so after a database restart a
+    # request gets a fresh connection instead of a dead one and a 500.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
     # qcluster forks its workers after opening connections, and a pool shared
     # across a fork hands the same socket to several processes (django-q2 issue
@@ -145,13 +149,24 @@ elif _engine == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 10),
-            "timeout": 10,
+            # How long a request waits for a connection. Each process has fewer threads
+            # than connections, so only an outage makes it wait: then a request fails
+            # (and the SMS webhook spools) in seconds, well inside Twilio's 15 s.
+            "timeout": env_int("DB_POOL_TIMEOUT", 3),
         }
 else:
     raise ImproperlyConfigured(f"DATABASE_URL names an unsupported database ({_engine})")
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Inbound SMS that the webhook could not store (the database was down) wait here, one
+# file each, until they are taken in (callouts.engine.inbound.take_in_spool). On the
+# web server's own disk: keep it on a persistent volume.
+SPOOL_DIR = Path(os.environ.get("SPOOL_DIR") or VAR_DIR / "spool")
+# While this web process has spooled messages, it tries to take them in this often
+# (seconds; 0: leave it to the next webhook request and the escalator's clock).
+SPOOL_RETRY_SECONDS = env_int("SPOOL_RETRY_SECONDS", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
