@@ -137,18 +137,19 @@ if _engine == "django.db.backends.sqlite3":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 elif _engine == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # With a pool, Django passes check=ConnectionPool.check_connection: each connection
-    # is tried (an empty query) before it is handed out, so after a database restart a
-    # request gets a fresh connection instead of a dead one and a 500.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
     # qcluster forks its workers after opening connections, and a pool shared
     # across a fork hands the same socket to several processes (django-q2 issue
     # #209: "the last operation didn't produce records"); there, plain connections.
     if sys.argv[1:2] != ["qcluster"]:
+        from config import database
+
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 10),
+            # Each connection is tried (an empty query) before it is handed out, so after
+            # a database restart a request gets a live connection, not a dead one and a 500.
+            "check": database.check_connection,
             # How long a request waits for a connection. Each process has fewer threads
             # than connections, so only an outage makes it wait: then a request fails
             # (and the SMS webhook spools) in seconds, well inside Twilio's 15 s.
