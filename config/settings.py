@@ -154,6 +154,11 @@ elif _engine == "django.db.backends.postgresql":
             # than connections, so only an outage makes it wait: then a request fails
             # (and the SMS webhook spools) in seconds, well inside Twilio's 15 s.
             "timeout": env_int("DB_POOL_TIMEOUT", 3),
+            # A connection the pool cannot make is retried after 1 s, 2 s, 4 s... for
+            # reconnect_timeout, and no other is tried meanwhile: after a 30 s outage the
+            # next try could be 30 s after the database came back. Given up after 2 s, the
+            # next request that needs a connection starts a new try at once.
+            "reconnect_timeout": 2,
         }
 else:
     raise ImproperlyConfigured(f"DATABASE_URL names an unsupported database ({_engine})")

@@ -77,11 +77,12 @@ def test_it_refuses_unsafe_production_settings(change, message):
 def test_the_pool_checks_each_connection_and_a_request_waits_for_one_only_briefly():
     code, out = load_settings(
         "from django.conf import settings; pool = settings.DATABASES['default']['OPTIONS']['pool'];"
-        "print(pool['check'].__module__, pool['check'].__name__, pool['timeout'])",
+        "print(pool['check'].__module__, pool['check'].__name__, pool['timeout'],"
+        " pool['reconnect_timeout'])",
         DATABASE_URL="postgres://standby@db.internal:5432/standby",
     )
     assert code == 0, out
-    assert out.split() == ["config.database", "check_connection", "3"]
+    assert out.split() == ["config.database", "check_connection", "3", "2"]
 
 
 def test_the_spool_lives_under_the_var_dir_unless_told():

@@ -75,13 +75,14 @@ def take_in_sms(sid: str, from_number: str, to_number: str, body: str) -> str:
     try:
         new = receive_sms(sid, from_number, to_number, body)
     except DATABASE_DOWN as error:
-        log.warning("database unavailable (%s): SMS %s kept in the spool", error, sid)
+        log.warning("database unavailable (%s)", error)
         return _spool(sid, from_number, to_number, body, received_at)
     return TAKEN if new else DUPLICATE
 
 
 def _spool(sid, from_number, to_number, body, received_at) -> str:
-    spool.keep(sid, from_number, to_number, body, received_at)
+    path = spool.keep(sid, from_number, to_number, body, received_at)
+    log.warning("SMS %s kept in the spool: %s", sid, path)
     _retry_spool_soon()
     return SPOOLED
 
@@ -153,9 +154,11 @@ def take_in_spool(wait: bool = False) -> Drained:
                     item.sid, item.from_number, item.to_number, item.body, item.received_at
                 )
             except DATABASE_DOWN as error:
-                log.warning(
+                # Once per outage at WARNING; a retry every second need not repeat it.
+                (log.info if _spool_blocked.is_set() else log.warning)(
                     "database unavailable (%s): %d SMS stay in the spool", error, len(paths) - index
                 )
+                _spool_blocked.set()
                 drained.database_down = drained.left = True
                 return drained
             except Exception:
@@ -170,10 +173,15 @@ def take_in_spool(wait: bool = False) -> Drained:
                 drained.duplicates += 1
         drained.left = len(paths) > SPOOL_BATCH
     if drained.taken or drained.duplicates:
-        log.info(
+        (log.warning if _spool_blocked.is_set() else log.info)(
             "took in %d spooled SMS (%d duplicates dropped)", drained.taken, drained.duplicates
         )
+        _spool_blocked.clear()
     return drained
+
+
+# Set while taking in the spool fails for the database (this process's view).
+_spool_blocked = threading.Event()
 
 
 _retrying = threading.Lock()
