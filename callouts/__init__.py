@@ -9,11 +9,12 @@ queries     reads for pages and the API: who may see which incident, and its boa
 board       pure: an incident's callouts as board rows and counts
 engine/     escalation: policy (frozen steps), escalation (pure decide), audiences (who a
             step reaches), steps (fire one), answers (record an answer under the incident's
-            lock, fill, stand down), inbound (understand a reply or a keypress), clock (what is
-            due now)
+            lock, fill, stand down), inbound (take a reply in, or spool it while the
+            database is down; understand a reply or a keypress), clock (what is due now)
 messaging/  the transport: outbox (messages saved before sending), sending (to the gateway,
             side by side), gateways/ (Twilio, simulator), status (provider callbacks), texts
-            and voice (what is said), replies (pure parse), reference, reminders (roster's)
+            and voice (what is said), replies (pure parse), reference, reminders (roster's),
+            spool (inbound SMS kept on this server's disk while the database is down)
 rules       pure: what a valid incident is (one check for the form, the API and the service)
 tasks       names every background task; imports nothing from the app
 models

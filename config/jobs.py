@@ -2,7 +2,8 @@
 
 Three runners, and nothing starts background work anywhere else:
 - the escalator clock (`manage.py escalator`, one process) calls the CLOCK jobs, each
-  when its interval has passed; they only look at the database and queue tasks;
+  when its interval has passed; they only look at the database (and this machine's
+  inbound spool) and queue tasks;
 - the queue workers (`manage.py qcluster`, django-q2) run the tasks, which are named in
   each app's tasks.py (callouts.tasks, roster.tasks) and nowhere else; besides the
   clock's, tasks are queued when a transaction commits (a step to fire, messages to send,
@@ -31,6 +32,13 @@ CLOCK = (
     ),
     Job("queue the delivery of due rota reminders", "callouts.tasks.deliver_reminders_now", 30),
     Job("queue filling the rota's reminder outbox", "roster.tasks.queue_reminders_now", 15 * 60),
+    # Only this machine's spool (settings.SPOOL_DIR): a web server on another machine
+    # takes in its own (callouts.engine.inbound).
+    Job(
+        "take in inbound SMS spooled on this machine while the database was down",
+        "callouts.engine.inbound.take_in_spool",
+        every=1,
+    ),
 )
 
 ON_WORKER_START = (

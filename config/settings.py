@@ -159,16 +159,37 @@ elif _engine == "django.db.backends.postgresql":
     # across a fork hands the same socket to several processes (django-q2 issue
     # #209: "the last operation didn't produce records"); there, plain connections.
     if sys.argv[1:2] != ["qcluster"]:
+        from config import database
+
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 10),
-            "timeout": 10,
+            # Each connection is tried (an empty query) before it is handed out, so after
+            # a database restart a request gets a live connection, not a dead one and a 500.
+            "check": database.check_connection,
+            # How long a request waits for a connection. Each process has fewer threads
+            # than connections, so only an outage makes it wait: then a request fails
+            # (and the SMS webhook spools) in seconds, well inside Twilio's 15 s.
+            "timeout": env_int("DB_POOL_TIMEOUT", 3),
+            # A connection the pool cannot make is retried after 1 s, 2 s, 4 s... for
+            # reconnect_timeout, and no other is tried meanwhile: after a 30 s outage the
+            # next try could be 30 s after the database came back. Given up after 2 s, the
+            # next request that needs a connection starts a new try at once.
+            "reconnect_timeout": 2,
         }
 else:
     raise ImproperlyConfigured(f"DATABASE_URL names an unsupported database ({_engine})")
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Inbound SMS that the webhook could not store (the database was down) wait here, one
+# file each, until they are taken in (callouts.engine.inbound.take_in_spool). On the
+# web server's own disk: keep it on a persistent volume.
+SPOOL_DIR = Path(os.environ.get("SPOOL_DIR") or VAR_DIR / "spool")
+# While this web process has spooled messages, it tries to take them in this often
+# (seconds; 0: leave it to the next webhook request and the escalator's clock).
+SPOOL_RETRY_SECONDS = env_int("SPOOL_RETRY_SECONDS", 1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

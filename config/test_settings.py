@@ -22,3 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"]["NAME"] = str(  # noqa: F405
         VAR_DIR / f"test-{os.getpid()}.sqlite3"  # noqa: F405
     )
+
+# No background thread retrying the spool: a test takes it in when it means to. Each
+# test gets a spool of its own (tests/conftest.py).
+SPOOL_RETRY_SECONDS = 0

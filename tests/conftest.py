@@ -59,3 +59,10 @@ def supervisor_client(client, supervisor_user):
 def negotiator_client(client, negotiator_user):
     client.force_login(negotiator_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _own_spool(settings, tmp_path):
+    """Each test has an inbound spool of its own (callouts.messaging.spool)."""
+    settings.SPOOL_DIR = tmp_path / "spool"
+    return settings.SPOOL_DIR

@@ -23,14 +23,17 @@ GOOD_PRODUCTION = {
 LOCAL_ONLY = {"DATABASE_URL", "Q_SYNC", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
-def load_settings(**env):
+def load_settings(code=None, **env):
     """Import the settings in a fresh interpreter; return (exit code, output)."""
     ours = set(GOOD_PRODUCTION) | {"Q_SYNC", "DATABASE_URL", "REDIS_URL", "ALLOW_SIMULATOR"}
+    ours |= {"SPOOL_DIR", "DB_POOL_TIMEOUT"}
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     clean["STANDBY_VAR_DIR"] = str(ROOT / "var" / "settings-test")
-    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    code = (
+        code or "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
     )
@@ -93,3 +96,23 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no issues" in proc.stdout
+
+
+def test_the_pool_checks_each_connection_and_a_request_waits_for_one_only_briefly():
+    code, out = load_settings(
+        "from django.conf import settings; pool = settings.DATABASES['default']['OPTIONS']['pool'];"
+        "print(pool['check'].__module__, pool['check'].__name__, pool['timeout'],"
+        " pool['reconnect_timeout'])",
+        DATABASE_URL="postgres://standby@db.internal:5432/standby",
+    )
+    assert code == 0, out
+    assert out.split() == ["config.database", "check_connection", "3", "2"]
+
+
+def test_the_spool_lives_under_the_var_dir_unless_told():
+    show = "from django.conf import settings; print(settings.SPOOL_DIR)"
+    code, out = load_settings(show)
+    assert code == 0, out
+    assert out.strip() == str(ROOT / "var" / "settings-test" / "spool")
+    code, out = load_settings(show, SPOOL_DIR="/srv/standby/spool")
+    assert out.strip() == "/srv/standby/spool"

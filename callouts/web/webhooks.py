@@ -2,9 +2,10 @@
 
 Every request must carry a valid X-Twilio-Signature computed over
 PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
-anything else gets 403 and changes nothing. Each view answers at once: an SMS is
-only taken in (the reply task handles it), a keypress is recorded under the
-incident's lock; sending is queued.
+anything else gets 403 and changes nothing (and nothing is spooled). Each view
+answers at once: an SMS is only taken in (the reply task handles it; while the
+database is down it is spooled on disk, see callouts.engine.inbound), a keypress
+is recorded under the incident's lock; sending is queued.
 """
 
 from functools import wraps
@@ -46,9 +47,13 @@ def twiml(document) -> HttpResponse:
 
 @twilio_signed
 def sms(request):
-    """Take the message in and answer Twilio at once; the answer follows as its own SMS."""
+    """Take the message in and answer Twilio at once; the answer follows as its own SMS.
+
+    With the database down, the message is kept in this server's spool and Twilio gets
+    the same answer: it does not retry a failed webhook, so a 500 would lose the reply.
+    """
     post = request.POST
-    inbound.receive_sms(
+    inbound.take_in_sms(
         post.get("MessageSid", ""), post.get("From", ""), post.get("To", ""), post.get("Body", "")
     )
     return twiml(MessagingResponse())
