@@ -3,7 +3,6 @@
 from cadre import access
 from cadre.queries import forces_for, negotiator_for
 from callouts import board
-from callouts.messaging import replies
 from callouts.models import Callout, Incident, Message
 
 
@@ -41,78 +40,66 @@ def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
     return latest
 
 
-KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
-
-
-def latest_keywords(callouts) -> dict[int, str]:
-    """STOP, START or HELP sent by each person since they were asked, the latest one."""
-    if not callouts:
-        return {}
-    since = min(c.asked_at for c in callouts)
-    by_person: dict[int, list] = {}
-    inbound = (
-        Message.objects.filter(
-            direction=Message.Direction.IN,
-            channel="sms",
-            negotiator_id__in={c.negotiator_id for c in callouts},
-            created_at__gte=since,
-        )
-        .order_by("created_at", "pk")
-        .values_list("negotiator_id", "created_at", "body")
-    )
-    for negotiator_id, at, body in inbound:
-        kind = replies.parse(body).kind
-        if kind in KEYWORDS:
-            by_person.setdefault(negotiator_id, []).append((at, KEYWORDS[kind]))
-    result = {}
-    for c in callouts:
-        sent = [word for at, word in by_person.get(c.negotiator_id, []) if at >= c.asked_at]
-        if sent:
-            result[c.pk] = sent[-1]
-    return result
+def deployment_of(callout):
+    """The callout's deployment (loaded with select_related), or None."""
+    try:
+        return callout.deployment
+    except Callout.deployment.RelatedObjectDoesNotExist:
+        return None
 
 
 def facts_for(callouts) -> list[board.CalloutFacts]:
+    """Board facts for callouts loaded with select_related("negotiator", "deployment")."""
     callouts = list(callouts)
     statuses = latest_statuses([c.pk for c in callouts])
-    keywords = latest_keywords(callouts)
-    return [
-        board.CalloutFacts(
-            callsign=c.negotiator.callsign,
-            state=c.state,
-            asked_roles=tuple(c.asked_roles or ()),
-            role=c.role,
-            eta_minutes=c.eta_minutes,
-            asked_at=c.asked_at,
-            answered_at=c.answered_at,
-            arrived_at=c.arrived_at,
-            stood_down_at=c.stood_down_at,
-            late=c.late,
-            sms_unreachable=c.sms_unreachable,
-            voice_unreachable=c.voice_unreachable,
-            channels={ch: s for ch, (s, _) in statuses.get(c.pk, {}).items()},
-            errors={ch: e for ch, (_, e) in statuses.get(c.pk, {}).items()},
-            full_name=c.negotiator.full_name,
-            mobile=c.negotiator.mobile,
-            callout_id=c.pk,
-            keyword=keywords.get(c.pk, ""),
+    facts = []
+    for c in callouts:
+        deployed = deployment_of(c)
+        went = deployed is not None and deployed.went
+        facts.append(
+            board.CalloutFacts(
+                callsign=c.negotiator.callsign,
+                state=c.state,
+                asked_roles=tuple(c.asked_roles or ()),
+                role=deployed.role if went else c.role,
+                eta_minutes=deployed.eta_minutes if went else c.eta_minutes,
+                asked_at=c.asked_at,
+                answered_at=c.answered_at,
+                arrived_at=(deployed.arrived_at if went else None) or c.arrived_at,
+                stood_down_at=deployed.stood_down_at if went else c.stood_down_at,
+                late=c.late,
+                sms_unreachable=c.sms_unreachable,
+                voice_unreachable=c.voice_unreachable,
+                channels={ch: s for ch, (s, _) in statuses.get(c.pk, {}).items()},
+                errors={ch: e for ch, (_, e) in statuses.get(c.pk, {}).items()},
+                full_name=c.negotiator.full_name,
+                mobile=c.negotiator.mobile,
+                callout_id=c.pk,
+                keyword=c.keyword,
+                went=went,
+                accepted_at=deployed.accepted_at if went else None,
+                eta_at=deployed.eta_at if went else None,
+            )
         )
-        for c in callouts
-    ]
+    return facts
+
+
+def _callouts():
+    return Callout.objects.select_related("negotiator", "deployment")
 
 
 def board_for(incident, only_negotiator=None) -> board.Board:
-    callouts = Callout.objects.filter(incident=incident).select_related("negotiator")
+    callouts = _callouts().filter(incident=incident)
     if only_negotiator is not None:
         callouts = callouts.filter(negotiator=only_negotiator)
     return board.build(incident.needs or {}, facts_for(callouts))
 
 
 def boards_for(incidents) -> dict[int, board.Board]:
-    """Boards for a page of incidents in three queries, for the history list."""
+    """Boards for a page of incidents in two queries, for the history list."""
     incidents = list(incidents)
     by_incident: dict[int, list] = {i.pk: [] for i in incidents}
-    callouts = list(Callout.objects.filter(incident__in=incidents).select_related("negotiator"))
+    callouts = list(_callouts().filter(incident__in=incidents))
     for callout, facts in zip(callouts, facts_for(callouts), strict=True):
         by_incident[callout.incident_id].append(facts)
     return {i.pk: board.build(i.needs or {}, by_incident[i.pk]) for i in incidents}
