@@ -1,9 +1,12 @@
 """Loading incidents for pages and the API: who may see which, and their boards."""
 
+from datetime import datetime, time, timedelta
+
 from cadre import access
 from cadre.queries import forces_for, negotiator_for
-from callouts import board
-from callouts.models import Callout, Incident, Message
+from cadre.rules import local_tz
+from callouts import board, timeline
+from callouts.models import Callout, Deployment, Event, Incident, Message
 
 
 def can_manage(user) -> bool:
@@ -103,3 +106,85 @@ def boards_for(incidents) -> dict[int, board.Board]:
     for callout, facts in zip(callouts, facts_for(callouts), strict=True):
         by_incident[callout.incident_id].append(facts)
     return {i.pk: board.build(i.needs or {}, by_incident[i.pk]) for i in incidents}
+
+
+def board_alerts(incident) -> list[Message]:
+    """Alerts with nobody to text: the board is where they are recorded, so it shows them."""
+    return list(
+        Message.objects.filter(
+            incident=incident, purpose=Message.Purpose.ALERT, to_number=""
+        ).order_by("created_at", "pk")
+    )
+
+
+def _name(user) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def timeline_for(incident, only_negotiator=None, person="") -> timeline.Timeline:
+    """The incident's log and who went; a negotiator's own lines only when `only_negotiator`.
+
+    Three queries however long the log.
+    """
+    events = Event.objects.filter(incident=incident).select_related("negotiator", "actor")
+    deployments = Deployment.objects.filter(incident=incident).select_related(
+        "negotiator", "stood_down_by"
+    )
+    if only_negotiator is not None:
+        events = events.filter(negotiator=only_negotiator)
+        deployments = deployments.filter(negotiator=only_negotiator)
+    return timeline.build(
+        incident.raised_at,
+        incident.needs or {},
+        [
+            timeline.EventFacts(
+                at=e.at,
+                kind=e.kind,
+                callsign=e.negotiator.callsign if e.negotiator else "",
+                actor=_name(e.actor),
+                role=e.role,
+                channel=e.channel,
+                data=e.data or {},
+            )
+            for e in events.order_by("at", "pk")
+        ],
+        [
+            timeline.DeploymentFacts(
+                callsign=d.negotiator.callsign,
+                role=d.role,
+                accepted_at=d.accepted_at,
+                late=d.late,
+                eta_minutes=d.eta_minutes,
+                eta_at=d.eta_at,
+                arrived_at=d.arrived_at,
+                withdrawn_at=d.withdrawn_at,
+                stood_down_at=d.stood_down_at,
+                stood_down_by=_name(d.stood_down_by),
+            )
+            for d in deployments
+        ],
+        person=person,
+    )
+
+
+def filter_incidents(
+    incidents, since=None, until=None, kind="", status="", force=None, mutual_aid=""
+):
+    """The incident list's filters; dates are whole days in TIME_ZONE."""
+    tz = local_tz()
+    if since:
+        incidents = incidents.filter(raised_at__gte=datetime.combine(since, time(), tz))
+    if until:
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        incidents = incidents.filter(raised_at__lt=end)
+    if kind:
+        incidents = incidents.filter(kind=kind)
+    if status == "live":
+        incidents = incidents.filter(status__in=Incident.LIVE)
+    elif status:
+        incidents = incidents.filter(status=status)
+    if force is not None:
+        incidents = incidents.filter(force=force)
+    if mutual_aid:
+        incidents = incidents.filter(mutual_aid=mutual_aid == "yes")
+    return incidents
