@@ -133,7 +133,7 @@ def describe(e: EventFacts) -> str:
     if k == "step_fired":
         again = f" (round {d['round'] + 1})" if d.get("round") else ""
         audience = AUDIENCES.get(d.get("audience", ""), d.get("audience", ""))
-        channel = CHANNELS.get(d.get("channel", ""), d.get("channel", ""))
+        channel = CHANNELS.get(e.channel, e.channel)
         text = f"Step {d.get('step')}{again}: {channel} to {audience}, {d.get('asked', 0)} asked"
         return text + (f", {d['alerted']} alerted" if d.get("alerted") else "")
     if k == "message_queued":
