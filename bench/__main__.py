@@ -10,6 +10,7 @@ import sys
 BENCHMARKS = {
     "callout_speed": "bench.callout_speed",
     "cadre": "bench.cadre",
+    "record": "bench.record",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }

@@ -6,7 +6,8 @@ web/        the edges: pages (views, policy_views), the control-room API (api, o
             the dashboard panel
 services    every change an edge asks for: raise, raise needs, stand down, close, policies
 queries     reads for pages and the API: who may see which incident, and its board
-board       pure: an incident's callouts as board rows and counts
+board       pure: an incident's callouts as board rows and counts (who went from deployments)
+timeline    pure: an incident's events as timeline lines, and who went per role
 engine/     escalation: policy (frozen steps), escalation (pure decide), audiences (who a
             step reaches), steps (fire one), answers (record an answer under the incident's
             lock, fill, stand down), inbound (take a reply in, or spool it while the
@@ -16,6 +17,8 @@ messaging/  the transport: outbox (messages saved before sending), sending (to t
             and voice (what is said), replies (pure parse), reference, reminders (roster's),
             spool (inbound SMS kept on this server's disk while the database is down)
 rules       pure: what a valid incident is (one check for the form, the API and the service)
+events      the incident's append-only log: every layer above writes its events through it,
+            in the transaction of the change (bulk on the hot paths)
 tasks       names every background task; imports nothing from the app
 models
 """

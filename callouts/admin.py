@@ -3,12 +3,27 @@ from django.contrib import admin
 from callouts.models import (
     ApiToken,
     Callout,
+    Deployment,
     EscalationPolicy,
     EscalationStep,
+    Event,
     Incident,
     Message,
     Response,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record, not a setting: nobody adds, changes or deletes one here, superusers included."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class EscalationStepInline(admin.TabularInline):
@@ -49,7 +64,7 @@ class CalloutAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "direction",
@@ -62,7 +77,6 @@ class MessageAdmin(admin.ModelAdmin):
     ]
     list_filter = ["direction", "channel", "purpose", "status"]
     search_fields = ["to_number", "from_number", "provider_sid", "incident__reference"]
-    readonly_fields = ["provider_sid", "created_at", "sent_at", "status_at"]
 
 
 @admin.register(Response)
@@ -75,3 +89,18 @@ class ResponseAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "kind", "negotiator", "role", "channel", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["incident__reference", "negotiator__callsign"]
+    list_select_related = ["incident", "negotiator", "actor"]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "negotiator", "role", "accepted_at", "late", "stood_down_at"]
+    list_filter = ["role", "late"]
+    search_fields = ["incident__reference", "negotiator__callsign"]

@@ -51,6 +51,12 @@ class CalloutFacts:
     callout_id: int | None = None
     # The last carrier keyword they sent since being asked: "stop", "start" or "help".
     keyword: str = ""
+    # From their deployment, the permanent record: they accepted a place and did not
+    # withdraw. Whatever their callout's state becomes later, they went.
+    went: bool = False
+    accepted_at: datetime | None = None
+    # Their ETA as a moment, counted from the message that gave it.
+    eta_at: datetime | None = None
 
 
 KEYWORD_LABELS = {
@@ -81,6 +87,9 @@ class Row:
     keyword: str = ""
     # Why they may not have heard, for a coordinator deciding whether to phone them.
     note: str = ""
+    went: bool = False
+    accepted_at: datetime | None = None
+    stood_down_at: datetime | None = None
 
     @property
     def keyword_label(self) -> str:
@@ -109,7 +118,24 @@ class Board:
 
     @property
     def going(self) -> tuple[Row, ...]:
-        return tuple(r for r in self.rows if r.state == "accepted")
+        """Who went (or is going): from the deployments, whatever happened after."""
+        return tuple(r for r in self.rows if r.went)
+
+    @property
+    def by_role(self) -> tuple[tuple[RoleCount, tuple[Row, ...]], ...]:
+        """Each needed role with the people who went in it, first to accept first."""
+        return tuple(
+            (
+                need,
+                tuple(
+                    sorted(
+                        (r for r in self.going if r.role == need.role),
+                        key=lambda r: (r.accepted_at is None, r.accepted_at or datetime.min),
+                    )
+                ),
+            )
+            for need in self.roles
+        )
 
 
 def unreachable_channels(facts: CalloutFacts) -> tuple[str, ...]:
@@ -162,19 +188,34 @@ def note_for(facts: CalloutFacts, state: str) -> str:
     return ""
 
 
+def went(facts: CalloutFacts) -> bool:
+    """Facts without a deployment (as built by hand) count an accepted place as going."""
+    return facts.went or (facts.state == "accepted" and bool(facts.role) and not facts.late)
+
+
+def state_label(state: str, has_gone: bool) -> str:
+    if state == "stood_down":
+        return "Went, stood down" if has_gone else "Stood down, not needed"
+    return STATE_LABELS.get(state, state)
+
+
 def row_for(facts: CalloutFacts) -> Row:
     state = state_of(facts)
     answered = facts.answered_at
     response = None
     if answered and facts.asked_at:
         response = max(answered - facts.asked_at, timedelta(0))
-    eta_at = None
-    if state == "accepted" and facts.eta_minutes is not None and answered:
+    has_gone = went(facts)
+    eta_at = facts.eta_at
+    if eta_at is None and has_gone and facts.eta_minutes is not None and answered:
         eta_at = answered + timedelta(minutes=facts.eta_minutes)
+    if facts.arrived_at or not has_gone:
+        # Once they are there (or if they are not going), no ETA is worth showing.
+        eta_at = None
     return Row(
         callsign=facts.callsign,
         state=state,
-        state_label=STATE_LABELS.get(state, state),
+        state_label=state_label(state, has_gone),
         asked_roles=tuple(facts.asked_roles),
         role=facts.role,
         eta_minutes=facts.eta_minutes,
@@ -190,14 +231,20 @@ def row_for(facts: CalloutFacts) -> Row:
         callout_id=facts.callout_id,
         keyword=facts.keyword,
         note=note_for(facts, state),
+        went=has_gone,
+        accepted_at=facts.accepted_at or (answered if has_gone else None),
+        stood_down_at=facts.stood_down_at,
     )
 
 
 def filled_counts(needs: Mapping[str, int], rows: Iterable[Row]) -> tuple[RoleCount, ...]:
-    """Places filled per needed role: accepted in time, counted in the role they fill."""
+    """Places filled per needed role: those who went, counted in the role they filled.
+
+    From the deployments, so standing down or closing never empties the count.
+    """
     filled: dict[str, int] = {}
     for row in rows:
-        if row.state == "accepted" and not row.late and row.role:
+        if row.went and row.role:
             filled[row.role] = filled.get(row.role, 0) + 1
     return tuple(
         RoleCount(role=role, needed=int(count), filled=filled.get(role, 0))
@@ -222,7 +269,7 @@ class Timing:
 
 
 def timing(raised_at: datetime, filled_at: datetime | None, board: Board) -> Timing:
-    accepted = [r.answered_at for r in board.rows if r.state == "accepted" and r.answered_at]
+    accepted = [r.accepted_at for r in board.going if r.accepted_at]
     first = min(accepted) - raised_at if accepted else None
     return Timing(
         asked=len(board.rows),
@@ -269,20 +316,32 @@ def step_label(step: Mapping | None) -> str:
     return f"{channel} to {audience}"
 
 
+STOPPED = {
+    "filled": "every place is filled",
+    "exhausted": "the last step's wait ended with places still open",
+    "stood_down": "the incident was stood down",
+    "closed": "the incident was closed",
+}
+
+
 @dataclass(frozen=True)
 class Progress:
     number: int  # 1-based; 0 before the first step fires
     total: int
     current: str
     following: str
+    # Why the escalation is over ("" while calling): then there is no next step to describe.
+    stopped: str = ""
 
 
-def progress(steps: list, step_index: int) -> Progress:
+def progress(steps: list, step_index: int, status: str = "calling") -> Progress:
     current = steps[step_index] if 0 <= step_index < len(steps) else None
     nxt = steps[step_index + 1] if step_index + 1 < len(steps) else None
+    stopped = STOPPED.get(status, "")
     return Progress(
         number=step_index + 1 if current else 0,
         total=len(steps),
         current=step_label(current),
-        following=step_label(nxt),
+        following="" if stopped else step_label(nxt),
+        stopped=stopped,
     )

@@ -8,6 +8,7 @@ the same step and that a provider's message is taken in once.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from cadre.models import Force, Negotiator, Role
 
@@ -115,10 +116,19 @@ class Incident(models.Model):
     filled_at = models.DateTimeField(null=True, blank=True)
     exhausted_at = models.DateTimeField(null=True, blank=True)
     stood_down_at = models.DateTimeField(null=True, blank=True)
+    stood_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Someone from another force was asked (set when a step asks them): the list filters on it.
+    mutual_aid = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["force", "-raised_at"], name="incident_force_raised")]
 
     def __str__(self):
         return self.reference
@@ -152,6 +162,9 @@ class Callout(models.Model):
     late = models.BooleanField(default=False, help_text="Accepted after the incident was filled")
     sms_unreachable = models.BooleanField(default=False)
     voice_unreachable = models.BooleanField(default=False)
+    # The last carrier keyword (stop, start, help) they sent while this callout was live,
+    # recorded when the reply is handled.
+    keyword = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["asked_at"]
@@ -289,6 +302,105 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.callout} {self.kind}"
+
+
+class Deployment(models.Model):
+    """Someone who accepted: a permanent fact, kept apart from their callout's current state.
+
+    Standing down, closing or anything else that happens later changes the callout, never
+    this: who went, in which role, when, with which ETA, when they arrived and when (and by
+    whom) they were stood down. A late acceptance (no place left) is kept too, as late.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deployments")
+    callout = models.OneToOneField(Callout, on_delete=models.CASCADE, related_name="deployment")
+    negotiator = models.ForeignKey(Negotiator, on_delete=models.PROTECT, related_name="+")
+    # The place they filled; "" for a late acceptance, which filled none.
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    accepted_at = models.DateTimeField()
+    late = models.BooleanField(default=False)
+    eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The ETA as a moment: minutes counted from the message that gave them.
+    eta_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    # They replied N after accepting: the place was given up, they did not go.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    stood_down_at = models.DateTimeField(null=True, blank=True)
+    stood_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["accepted_at", "pk"]
+
+    def __str__(self):
+        return f"{self.incident} {self.negotiator} {self.role}"
+
+    @property
+    def went(self) -> bool:
+        return bool(self.role) and not self.late and self.withdrawn_at is None
+
+
+class Event(models.Model):
+    """One line of an incident's log: append-only, written in the transaction of the change.
+
+    No phone numbers: people are named by their negotiator record.
+    """
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        STEP_FIRED = "step_fired", "Step fired"
+        MESSAGE_QUEUED = "message_queued", "Message queued"
+        MESSAGE_SENT = "message_sent", "Message sent"
+        MESSAGE_DELIVERED = "message_delivered", "Message delivered"
+        MESSAGE_FAILED = "message_failed", "Message failed"
+        CALL_ANSWERED = "call_answered", "Call answered"
+        KEY_PRESSED = "key_pressed", "Key pressed"
+        CALL_UNANSWERED = "call_unanswered", "Call not answered"
+        REPLY_RECEIVED = "reply_received", "Reply received"
+        ACCEPTED = "accepted", "Accepted"
+        LATE = "late", "Accepted late"
+        DECLINED = "declined", "Declined"
+        ETA = "eta", "ETA updated"
+        ARRIVED = "arrived", "Arrived"
+        WITHDRAWN = "withdrawn", "Withdrew"
+        NEEDS_RAISED = "needs_raised", "Needs raised"
+        FILLED = "filled", "Filled"
+        EXHAUSTED = "exhausted", "Exhausted"
+        ALERT = "alert", "Alert"
+        PERSON_STOOD_DOWN = "person_stood_down", "Person stood down"
+        STOOD_DOWN = "stood_down", "Incident stood down"
+        CLOSED = "closed", "Closed"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # The user who did it (raise, needs, stand down, close); None for the system.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Whose line it is (a negotiator sees only their own).
+    negotiator = models.ForeignKey(
+        Negotiator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=20, blank=True)
+    channel = models.CharField(max_length=10, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["incident", "at", "id"], name="event_incident_at")]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.at:%H:%M:%S} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Events are append-only: an event cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Events are append-only: an event cannot be deleted.")
 
 
 class ApiToken(models.Model):

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Role
-from callouts import rules, tasks
+from callouts import events, rules, tasks
 from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference
@@ -85,6 +85,15 @@ def raise_incident(
             raised_by=raised_by,
         )
         _save_with_unique_reference(incident)
+        events.log(
+            incident,
+            events.K.RAISED,
+            at=incident.raised_at,
+            actor=raised_by,
+            needs=needs,
+            policy=incident.policy_name,
+            incident_kind=incident.kind,
+        )
         tasks.enqueue_step(incident.pk, 0)
     return incident
 
@@ -128,6 +137,7 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
         locked.needs = needs
         answers.restart_escalation(locked)
         locked.save()
+        events.log(locked, events.K.NEEDS_RAISED, actor=by, role=role, count=count, needs=needs)
         tasks.enqueue_step(locked.pk, 0)
     return locked
 
@@ -138,11 +148,14 @@ def stand_down(incident, by=None) -> Incident:
         locked = _locked(incident)
         if locked.status in (Incident.Status.STOOD_DOWN, Incident.Status.CLOSED):
             return locked
-        _stand_everyone_down(locked)
+        now = timezone.now()
+        told = answers.stand_down(locked, _call_off(locked), by=by, at=now)
         locked.status = Incident.Status.STOOD_DOWN
-        locked.stood_down_at = timezone.now()
+        locked.stood_down_at = now
+        locked.stood_down_by = by if getattr(by, "is_authenticated", False) else None
         locked.next_step_at = None
         locked.save()
+        events.log(locked, events.K.STOOD_DOWN, at=now, actor=by, told=told)
     return locked
 
 
@@ -153,22 +166,29 @@ def close(incident, by=None) -> Incident:
         if locked.status == Incident.Status.CLOSED:
             return locked
         now = timezone.now()
+        user = by if getattr(by, "is_authenticated", False) else None
+        told = None
         if locked.status != Incident.Status.STOOD_DOWN:
-            _stand_everyone_down(locked)
+            told = answers.stand_down(locked, _call_off(locked), by=by, at=now)
             locked.stood_down_at = now
+            locked.stood_down_by = user
         locked.status = Incident.Status.CLOSED
         locked.closed_at = now
+        locked.closed_by = user
         locked.next_step_at = None
         locked.save()
+        events.log(locked, events.K.CLOSED, at=now, actor=by, told=told)
     return locked
 
 
-def _stand_everyone_down(incident):
+def _call_off(incident) -> list[Callout]:
+    """Cancel what is pending; everyone who accepted, or was asked and has not answered."""
     outbox.cancel_pending(incident)
-    waiting = incident.callouts.exclude(
-        state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
-    ).select_related("negotiator", "incident")
-    outbox.stand_down(list(waiting))
+    return list(
+        incident.callouts.exclude(
+            state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
+        ).select_related("negotiator", "incident")
+    )
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_raise, name="incident_raise"),
     path("incidents/<int:pk>/", views.incident_board, name="incident_board"),
     path("incidents/<int:pk>/live/", views.incident_board_live, name="incident_board_live"),
+    path("incidents/<int:pk>/timeline/", views.incident_timeline, name="incident_timeline"),
     path("incidents/<int:pk>/needs/", views.incident_raise_needs, name="incident_raise_needs"),
     path("incidents/<int:pk>/stand-down/", views.incident_stand_down, name="incident_stand_down"),
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),

@@ -13,10 +13,10 @@ PACKAGES = ("config", "cadre", "roster", "callouts")
 APP_ORDER = ("callouts", "roster", "cadre")
 CALLOUTS_LAYERS = (
     ("callouts.web", "callouts.urls", "callouts.admin", "callouts.management"),
-    ("callouts.services", "callouts.queries", "callouts.board"),
+    ("callouts.services", "callouts.queries", "callouts.board", "callouts.timeline"),
     ("callouts.engine",),
     ("callouts.messaging",),
-    ("callouts.rules", "callouts.tasks", "callouts.models"),
+    ("callouts.rules", "callouts.tasks", "callouts.events", "callouts.models"),
 )
 
 

@@ -7,6 +7,7 @@ also stops the escalation.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -14,10 +15,12 @@ from django.utils import timezone
 
 from cadre.models import ROLE_FIELDS
 from cadre.queries import negotiator_for
-from callouts import tasks
+from callouts import events, tasks
 from callouts.engine import audiences, escalation
 from callouts.messaging import outbox, replies, texts
-from callouts.models import Callout, Incident, Message, Response
+from callouts.models import Callout, Deployment, Incident, Message, Response
+
+K = events.K
 
 OPEN_STATES = (
     Callout.State.ASKED,
@@ -73,15 +76,54 @@ def _response(callout, kind, channel, message, eta=None, late=False):
     )
 
 
+def _sent_at(message, now):
+    """When the person said it: an ETA counts from their message, not from when we read it."""
+    return getattr(message, "created_at", None) or now
+
+
+def _log(incident, callout, kind, channel, at, **data):
+    events.log(incident, kind, at=at, negotiator=callout.negotiator_id, channel=channel, **data)
+
+
+def _set_eta(callout, eta, at):
+    """A new ETA on their deployment, counted from the moment they gave it."""
+    Deployment.objects.filter(callout=callout).update(
+        eta_minutes=eta, eta_at=at + timedelta(minutes=eta) if eta is not None else None
+    )
+
+
+def _deploy(incident, callout, role, eta, at, late=False):
+    Deployment.objects.update_or_create(
+        callout=callout,
+        defaults={
+            "incident": incident,
+            "negotiator_id": callout.negotiator_id,
+            "role": role,
+            "late": late,
+            "accepted_at": at,
+            "eta_minutes": eta,
+            "eta_at": at + timedelta(minutes=eta) if eta is not None else None,
+            "arrived_at": None,
+            "withdrawn_at": None,
+            "stood_down_at": at if late else None,
+            "stood_down_by": None,
+        },
+    )
+
+
 def _accept(incident, callout, eta, channel, message) -> Outcome:
     now = timezone.now()
+    at = _sent_at(message, now)
     if incident.status not in Incident.LIVE:
         _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
+        _log(incident, callout, K.LATE, channel, at, eta=eta, over=incident.status)
         return Outcome("not_needed", texts.not_needed_sms(incident))
     if callout.state == Callout.State.ACCEPTED:
         if eta is not None:
             callout.eta_minutes = eta
             callout.save(update_fields=["eta_minutes"])
+            _set_eta(callout, eta, at)
+            _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
         _response(callout, Response.Kind.ACCEPT, channel, message, eta)
         return Outcome("accepted", texts.accepted_sms(incident, callout.role, callout.eta_minutes))
     open_places = missing(incident)
@@ -99,6 +141,8 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
             callout.stood_down_at = now
         callout.save(update_fields=["late", "answered_at", "state", "stood_down_at"])
         _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
+        _deploy(incident, callout, "", eta, at, late=True)
+        _log(incident, callout, K.LATE, channel, at, eta=eta, over=incident.status)
         return Outcome("late", texts.not_needed_sms(incident))
     callout.state = Callout.State.ACCEPTED
     callout.role = role
@@ -106,20 +150,33 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
     callout.answered_at = now
     callout.save(update_fields=["state", "role", "eta_minutes", "answered_at"])
     _response(callout, Response.Kind.ACCEPT, channel, message, eta)
+    _deploy(incident, callout, role, eta, at)
+    _log(incident, callout, K.ACCEPTED, channel, at, role=role, eta=eta)
     if open_places.get(role, 0) == 1 and len(open_places) == 1:
         mark_filled(incident)
     return Outcome("accepted", texts.accepted_sms(incident, role, eta))
 
 
 def _decline(incident, callout, eta, channel, message) -> Outcome:
+    now = timezone.now()
+    at = _sent_at(message, now)
     _response(callout, Response.Kind.DECLINE, channel, message)
     if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
+        _log(incident, callout, K.DECLINED, channel, at, over=True)
         return Outcome("declined", texts.declined_sms(incident))
     was_accepted = callout.state == Callout.State.ACCEPTED
+    role = callout.role
     callout.state = Callout.State.DECLINED
     callout.role = ""
-    callout.answered_at = timezone.now()
+    callout.answered_at = now
     callout.save(update_fields=["state", "role", "answered_at"])
+    if was_accepted:
+        Deployment.objects.filter(callout=callout, withdrawn_at__isnull=True).update(
+            withdrawn_at=at
+        )
+        _log(incident, callout, K.WITHDRAWN, channel, at, role=role)
+    else:
+        _log(incident, callout, K.DECLINED, channel, at)
     if was_accepted and incident.status != Incident.Status.CALLING:
         # They withdrew after accepting: their place is open again.
         restart_escalation(incident)
@@ -132,17 +189,24 @@ def _decline(incident, callout, eta, channel, message) -> Outcome:
 def _eta(incident, callout, eta, channel, message) -> Outcome:
     if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
         return _not_going(incident, callout)
+    at = _sent_at(message, timezone.now())
     callout.eta_minutes = eta
     callout.save(update_fields=["eta_minutes"])
+    _set_eta(callout, eta, at)
     _response(callout, Response.Kind.ETA, channel, message, eta)
+    _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
     return Outcome("eta", texts.eta_sms(incident, eta))
 
 
 def _arrived(incident, callout, eta, channel, message) -> Outcome:
     if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
         return _not_going(incident, callout)
-    callout.arrived_at = callout.arrived_at or timezone.now()
-    callout.save(update_fields=["arrived_at"])
+    at = _sent_at(message, timezone.now())
+    if callout.arrived_at is None:
+        callout.arrived_at = at
+        callout.save(update_fields=["arrived_at"])
+        Deployment.objects.filter(callout=callout, arrived_at__isnull=True).update(arrived_at=at)
+        _log(incident, callout, K.ARRIVED, channel, at, role=callout.role)
     _response(callout, Response.Kind.ARRIVED, channel, message)
     return Outcome("arrived", texts.arrived_sms(incident))
 
@@ -186,18 +250,60 @@ def mark_filled(incident):
     incident.filled_at = now
     incident.next_step_at = None
     incident.save(update_fields=["status", "filled_at", "next_step_at"])
-    outbox.cancel_pending(incident)
-    outbox.stand_down(
-        list(incident.callouts.filter(state__in=OPEN_STATES).select_related("negotiator"))
+    going = list(accepted_callouts(incident))
+    events.log(
+        incident,
+        K.FILLED,
+        at=now,
+        going={c.negotiator.callsign: c.role for c in going},
     )
-    tell_coordinator(incident, texts.filled_sms(incident, list(accepted_callouts(incident))))
+    outbox.cancel_pending(incident)
+    stand_down(
+        incident,
+        list(incident.callouts.filter(state__in=OPEN_STATES).select_related("negotiator")),
+        at=now,
+    )
+    tell_coordinator(incident, texts.filled_sms(incident, going))
+
+
+def stand_down(incident, callouts, by=None, at=None) -> int:
+    """Tell these people it is over; the deployments of those who went record when, and who.
+
+    The caller holds the incident's lock. A few statements whatever the number of people.
+    """
+    at = at or timezone.now()
+    went = [c.pk for c in callouts if c.state == Callout.State.ACCEPTED]
+    for callout in callouts:
+        callout.incident = incident
+    outbox.stand_down(callouts)
+    if went:
+        Deployment.objects.filter(callout_id__in=went, stood_down_at__isnull=True).update(
+            stood_down_at=at,
+            stood_down_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+    went = set(went)
+    events.insert(
+        events.build(
+            incident,
+            K.PERSON_STOOD_DOWN,
+            at=at,
+            actor=by,
+            negotiator=c.negotiator_id,
+            role=c.role if c.pk in went else "",
+            went=c.pk in went,
+        )
+        for c in callouts
+    )
+    return len(callouts)
 
 
 def tell_coordinator(incident, body) -> Message:
     """Tell whoever raised the incident, by SMS if they have a mobile, else on the board."""
     person = negotiator_for(incident.raised_by) if incident.raised_by_id else None
     if person is None or not person.mobile:
+        events.log(incident, K.ALERT, text=body, on_board=True)
         return outbox.record_alert(incident, body)
+    events.log(incident, K.ALERT, negotiator=person, channel="sms", text=body)
     created = outbox.alert(incident, person, body)
     outbox.queue([created])
     return created

@@ -40,6 +40,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 
 from cadre.models import Negotiator
+from callouts import events
 from callouts.engine import answers
 from callouts.messaging import outbox, replies, spool, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -249,18 +250,28 @@ def _insert(created_at: datetime | None = None, **fields) -> Message:
 
 def receive_keypress(call, digit: str, kind: str) -> answers.Outcome:
     """A key pressed during a callout call: kept as an inbound message, then recorded."""
-    keyed = Message.objects.create(
-        direction=Message.Direction.IN,
-        channel=Channel.VOICE,
-        purpose=Message.Purpose.INBOUND,
-        incident=call.incident,
-        callout=call.callout,
-        negotiator=call.negotiator,
-        from_number=call.to_number,
-        body=f"Pressed {digit}",
-        status=S.RECEIVED,
-    )
-    return answers.record(call.callout_id, kind, None, Channel.VOICE, keyed)
+    with transaction.atomic():
+        keyed = Message.objects.create(
+            direction=Message.Direction.IN,
+            channel=Channel.VOICE,
+            purpose=Message.Purpose.INBOUND,
+            incident=call.incident,
+            callout=call.callout,
+            negotiator=call.negotiator,
+            from_number=call.to_number,
+            body=f"Pressed {digit}",
+            status=S.RECEIVED,
+        )
+        events.log(
+            call.incident_id,
+            events.K.KEY_PRESSED,
+            at=keyed.created_at,
+            negotiator=call.negotiator_id,
+            channel=Channel.VOICE,
+            key=digit,
+            understood=kind,
+        )
+        return answers.record(call.callout_id, kind, None, Channel.VOICE, keyed)
 
 
 def handle_many(message_ids: list[int]) -> int:
@@ -336,26 +347,53 @@ def live_callouts(person):
     )
 
 
-def _understand(person, inbound, reply):
-    if reply.kind in (replies.OPT_OUT, replies.OPT_IN):
-        # Twilio blocks (or unblocks) the number itself; we record it, show it to
-        # coordinators, and stop trying SMS for this person's live callouts.
-        Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE).update(
-            sms_unreachable=reply.kind == replies.OPT_OUT
+KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
+
+
+def _live(person):
+    return Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE)
+
+
+def _heard(inbound, person, reply, incident_ids):
+    """The reply, as sent and as understood, in the log of each incident it is about."""
+    events.insert(
+        events.build(
+            incident_id,
+            events.K.REPLY_RECEIVED,
+            at=inbound.created_at,
+            negotiator=person,
+            channel=Channel.SMS,
+            text=events.scrub(inbound.body, 160),
+            understood=reply.kind,
+            eta=reply.eta_minutes,
+            reference=reply.reference,
         )
-        return None, None
+        for incident_id in incident_ids
+    )
+
+
+def _understand(person, inbound, reply):
+    if reply.kind in KEYWORDS:
+        # Twilio blocks (or unblocks) the number itself on STOP and START; we record the
+        # keyword on their live callouts (the board shows it), and stop trying SMS on STOP.
+        live = _live(person)
+        _heard(inbound, person, reply, list(live.values_list("incident_id", flat=True)))
+        changes = {"keyword": KEYWORDS[reply.kind]}
+        if reply.kind != replies.HELP:
+            changes["sms_unreachable"] = reply.kind == replies.OPT_OUT
+        live.update(**changes)
+        return (texts.HELP if reply.kind == replies.HELP else None), None
     if reply.kind == replies.ACCEPT and body_is_yes(inbound.body):
         # YES is also one of Twilio's opt-in words: the number can take SMS again.
-        Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE).update(
-            sms_unreachable=False
-        )
-    if reply.kind == replies.HELP:
-        return texts.HELP, None
+        _live(person).update(sms_unreachable=False)
     if reply.kind == replies.UNKNOWN:
+        _heard(inbound, person, reply, _live(person).values_list("incident_id", flat=True))
         return texts.NOT_UNDERSTOOD, None
     callout, answer = _which_callout(person, reply)
     if callout is None:
+        _heard(inbound, person, reply, _live(person).values_list("incident_id", flat=True))
         return answer, None
+    _heard(inbound, person, reply, [callout.incident_id])
     outcome = answers.record(
         callout.pk, reply.kind, reply.eta_minutes, Channel.SMS, inbound, callout.incident_id
     )

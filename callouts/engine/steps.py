@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
+from callouts import events
 from callouts.engine import answers, audiences, escalation
 from callouts.messaging import outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -105,6 +106,7 @@ def _apply(incident, decision, now) -> list[int]:
         incident.exhausted_at = now
         incident.next_step_at = None
         incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
+        events.log(incident, events.K.EXHAUSTED, at=now, missing=dict(decision.missing))
         if not any(step["audience"] == escalation.MANAGERS for step in incident.steps):
             # Nobody was alerted by the policy itself: the person who raised it must know.
             answers.tell_coordinator(
@@ -114,7 +116,21 @@ def _apply(incident, decision, now) -> list[int]:
         created = _send(incident, decision)
         incident.step_index = decision.step_index
         incident.next_step_at = decision.next_at
-        incident.save(update_fields=["step_index", "next_step_at"])
+        incident.save(update_fields=["step_index", "next_step_at", "mutual_aid"])
+        step = incident.steps[decision.step_index]
+        events.log(
+            incident,
+            events.K.STEP_FIRED,
+            at=now,
+            round=incident.round,
+            step=decision.step_index + 1,
+            audience=step["audience"],
+            channel=step["channel"],
+            asked=len(decision.sends),
+            alerted=len(decision.alerts),
+            missing=dict(decision.missing),
+            next_at=decision.next_at.isoformat() if decision.next_at else None,
+        )
         return [m.pk for m in created if m is not None]
     return []
 
@@ -139,6 +155,8 @@ def _send(incident, decision) -> list[Message]:
     ]
     for callout in Callout.objects.bulk_create(new_callouts):
         people[callout.negotiator_id] = callout
+        if callout.negotiator.force_id != incident.force_id:
+            incident.mutual_aid = True
     bodies = {Channel.SMS: texts.callout_sms(incident), Channel.VOICE: texts.voice_script(incident)}
     messages = []
     for send in decision.sends:
@@ -162,6 +180,7 @@ def _send(incident, decision) -> list[Message]:
         ]
     if decision.alerts:
         body = texts.short_alert_sms(incident, dict(decision.missing))
+        events.log(incident, events.K.ALERT, text=body, to=len(decision.alerts))
         messages += [
             outbox.new_message(
                 channel=Channel.SMS,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callouts import tasks
+from callouts import events, tasks
 from callouts.messaging import texts
 from callouts.models import Callout, Channel, Message
 
@@ -34,13 +34,23 @@ def create(**fields) -> Message | None:
         with transaction.atomic():
             message = new_message(**fields)
             message.save()
-            return message
     except IntegrityError:
         return None
+    events.queued([message])
+    return message
 
 
 def insert(messages: list[Message]) -> list[Message]:
-    """Insert many at once; if one already exists, one by one, keeping those that are new."""
+    """Insert many at once; if one already exists, one by one, keeping those that are new.
+
+    Each new message's "queued" event goes into the incident's log in one more statement.
+    """
+    created = _insert(messages)
+    events.queued(created)
+    return created
+
+
+def _insert(messages: list[Message]) -> list[Message]:
     try:
         with transaction.atomic():
             return Message.objects.bulk_create(messages)

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callouts import events
 from callouts.messaging import health
 from callouts.messaging.gateways import (
     AmbiguousError,
@@ -121,9 +122,20 @@ def send_many(message_ids) -> int:
         outcomes = [_call(m) for m in claimed]
     else:
         outcomes = list(_executor().map(_call, claimed))
+    # The outcomes and their events in one transaction: one insert for a step's 60 events.
+    with transaction.atomic():
+        recorded = [
+            _record(message, outcome) for message, outcome in zip(claimed, outcomes, strict=True)
+        ]
+        events.insert(event for _, event in recorded)
     taken = 0
-    for message, outcome in zip(claimed, outcomes, strict=True):
-        taken += _record(message, outcome)
+    for message, outcome, (sent, _) in zip(claimed, outcomes, recorded, strict=True):
+        if sent:
+            taken += 1
+            get_gateway().after_send(message)
+        elif isinstance(outcome, PermanentError) and message.purpose == Message.Purpose.CALLOUT:
+            # That person's number: if nobody on this step can be reached, move on now.
+            move_on_if_nobody_reachable(message.incident_id, message.step)
     health.record(taken, [o for o in outcomes if isinstance(o, Exception)])
     return taken
 
@@ -139,22 +151,32 @@ def _call(message):
         return AmbiguousError(str(e)[:300], "error")
 
 
-def _record(message, outcome) -> bool:
+def _failed_event(message, error):
+    return events.for_message(
+        message,
+        events.K.MESSAGE_FAILED,
+        error_code=error.code,
+        error=events.scrub(str(error)),
+    )
+
+
+def _record(message, outcome) -> tuple[bool, object]:
+    """Save one outcome; (taken by the provider, the event for the log or None)."""
     if isinstance(outcome, PermanentError):
         _give_up(message, outcome)
-        return False
+        return False, _failed_event(message, outcome)
     if isinstance(outcome, RejectedError):
         _reject(message, outcome)
-        return False
+        return False, _failed_event(message, outcome)
     if isinstance(outcome, AmbiguousError):
         _outcome_unknown(message, outcome)
-        return False
+        return False, None
     if isinstance(outcome, Exception):
-        _retry_later(message, outcome)
-        return False
-    _record_sent(message, outcome.sid, outcome.status)
-    get_gateway().after_send(message)
-    return True
+        gave_up = _retry_later(message, outcome)
+        return False, _failed_event(message, outcome) if gave_up else None
+    if not _record_sent(message, outcome.sid, outcome.status):
+        return False, None
+    return True, events.for_message(message, events.K.MESSAGE_SENT)
 
 
 def _still_wanted(message) -> bool:
@@ -217,6 +239,7 @@ def _record_sent(message, sid, provider_status):
     if updated:
         message.provider_sid = sid
         message.status = status
+    return bool(updated)
 
 
 def _retry_later(message, error):
@@ -238,6 +261,7 @@ def _retry_later(message, error):
         error_message=str(error)[:300],
         status_at=now,
     )
+    return give_up
 
 
 def _reject(message, error):
@@ -273,8 +297,6 @@ def _give_up(message, error):
             callout = Callout.objects.select_for_update().get(pk=message.callout_id)
             fields = mark_unreachable(callout, message.channel)
             callout.save(update_fields=fields)
-    if message.callout_id and message.purpose == Message.Purpose.CALLOUT:
-        move_on_if_nobody_reachable(message.incident_id, message.step)
 
 
 def reconcile_many(message_ids) -> int:
@@ -302,6 +324,7 @@ def reconcile(message_id) -> bool:
             message.provider_sid = sid
             message.sent_at = message.sent_at or now
             message.next_attempt_at = None
+            events.insert([events.for_message(message, events.K.MESSAGE_SENT, found=True)])
         else:
             message.status = S.PENDING
             message.next_attempt_at = now

@@ -7,6 +7,7 @@ Callbacks can arrive late, twice or out of order: a status never moves back
 from django.db import transaction
 from django.utils import timezone
 
+from callouts import events
 from callouts.messaging import errors
 from callouts.models import Callout, Message
 
@@ -73,14 +74,38 @@ def apply(sid: str, provider_status: str, *, message_id=None, error_code="") -> 
         if error_code:
             message.error_code = str(error_code)[:20]
         message.save()
+        unanswered = False
         if message.callout_id and message.purpose == Message.Purpose.CALLOUT:
-            _callout_follows(message, target, str(error_code or ""))
+            unanswered = _callout_follows(message, target, str(error_code or ""))
+        events.insert([_event(message, target, error_code, unanswered, now)])
         return True
 
 
-def _callout_follows(message, target, error_code):
+def _event(message, target, error_code, unanswered, at):
+    """The log's line for a status change, or None for one not worth a line."""
+    K = events.K
+    if target in (S.FAILED, S.UNDELIVERED):
+        return events.for_message(
+            message, K.MESSAGE_FAILED, at=at, status=target, error_code=error_code
+        )
+    if target == S.DELIVERED:
+        return events.for_message(message, K.MESSAGE_DELIVERED, at=at)
+    if message.channel != "voice":
+        return None
+    if target == S.IN_PROGRESS:
+        return events.for_message(message, K.CALL_ANSWERED, at=at)
+    if unanswered or target in (S.BUSY, S.NO_ANSWER):
+        return events.for_message(
+            message, K.CALL_UNANSWERED, at=at, status=target, error_code=error_code
+        )
+    return None
+
+
+def _callout_follows(message, target, error_code) -> bool:
+    """The callout follows its message's status; True when the call went unanswered."""
     callout = Callout.objects.select_for_update().get(pk=message.callout_id)
     fields = []
+    unanswered = False
     if target == S.DELIVERED and callout.state == Callout.State.ASKED:
         callout.state = Callout.State.DELIVERED
         fields.append("state")
@@ -92,6 +117,7 @@ def _callout_follows(message, target, error_code):
         # Only a keypress answers; an answering machine that picked up did not.
         callout.state = Callout.State.NO_ANSWER
         fields.append("state")
+        unanswered = True
     permanent = target in (S.FAILED, S.UNDELIVERED) and errors.is_person_specific(error_code)
     if permanent:
         fields += mark_unreachable(callout, message.channel)
@@ -101,6 +127,7 @@ def _callout_follows(message, target, error_code):
         transaction.on_commit(
             lambda: move_on_if_nobody_reachable(message.incident_id, message.step)
         )
+    return unanswered
 
 
 def mark_unreachable(callout, channel) -> list[str]:

@@ -102,6 +102,10 @@ def incident_arguments(request, data):
     return {**fields, "force": force, "needs": needs, "policy": policy}, None
 
 
+def username(user):
+    return user.get_username() if user is not None else None
+
+
 def incident_summary(incident):
     return {"id": incident.pk, "reference": incident.reference, "status": incident.status}
 
@@ -144,7 +148,9 @@ def incident_detail(request, pk):
             "raised_at": iso(incident.raised_at),
             "filled_at": iso(incident.filled_at),
             "stood_down_at": iso(incident.stood_down_at),
+            "stood_down_by": username(incident.stood_down_by),
             "closed_at": iso(incident.closed_at),
+            "closed_by": username(incident.closed_by),
             "step": incident.step_index + 1,
             "next_step_at": iso(incident.next_step_at),
             "needs": {r.role: {"needed": r.needed, "filled": r.filled} for r in summary.roles},
@@ -153,13 +159,16 @@ def incident_detail(request, pk):
                     "callsign": row.callsign,
                     "asked_for": list(row.asked_roles),
                     "role": row.role or None,
+                    "went": row.went,
                     "state": row.state,
                     "late": row.late,
                     "eta_minutes": row.eta_minutes,
                     "eta_at": iso(row.eta_at),
                     "asked_at": iso(row.asked_at),
                     "answered_at": iso(row.answered_at),
+                    "accepted_at": iso(row.accepted_at),
                     "arrived_at": iso(row.arrived_at),
+                    "stood_down_at": iso(row.stood_down_at),
                     "unreachable_on": list(row.unreachable_on),
                     "keyword": row.keyword or None,
                     "note": row.note or None,

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from cadre.models import Negotiator, Role
 from cadre.queries import home_force
 from callouts import rules
-from callouts.models import Audience, Channel, EscalationPolicy, IncidentKind
+from callouts.models import Audience, Channel, EscalationPolicy, Incident, IncidentKind
 
 
 def need_field(role) -> str:
@@ -179,3 +179,35 @@ StepFormSet = forms.formset_factory(
     max_num=12,
     validate_max=True,
 )
+
+
+class IncidentFilterForm(forms.Form):
+    """The incident list's filters (GET). Bad input is explained; the list then shows all."""
+
+    MUTUAL_AID = [("", "Any"), ("yes", "With mutual aid"), ("no", "Without")]
+
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    kind = forms.ChoiceField(label="Kind", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    force = forms.ModelChoiceField(label="Force", queryset=None, required=False, empty_label="Any")
+    mutual_aid = forms.ChoiceField(label="Mutual aid", choices=MUTUAL_AID, required=False)
+
+    def __init__(self, *args, forces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Any"), *IncidentKind.choices]
+        self.fields["status"].choices = [("", "Any"), ("live", "Live"), *Incident.Status.choices]
+        self.fields["force"].queryset = forces
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            raise ValidationError("“To” is before “From”.")
+        return cleaned
+
+    def filters(self) -> dict:
+        """The filters given, for callouts.queries.filter_incidents ({} when invalid)."""
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

@@ -173,7 +173,9 @@ DOCUMENT = {
                             "raised_at": TIME,
                             "filled_at": TIME,
                             "stood_down_at": TIME,
+                            "stood_down_by": {"type": ["string", "null"]},
                             "closed_at": TIME,
+                            "closed_by": {"type": ["string", "null"]},
                             "step": {"type": "integer", "description": "1-based; 0 = not yet"},
                             "next_step_at": TIME,
                             "needs": {
@@ -182,7 +184,11 @@ DOCUMENT = {
                                     "type": "object",
                                     "properties": {
                                         "needed": {"type": "integer"},
-                                        "filled": {"type": "integer"},
+                                        "filled": {
+                                            "type": "integer",
+                                            "description": "Places taken by people who went: "
+                                            "kept after stand-down and close",
+                                        },
                                     },
                                 },
                             },
@@ -199,7 +205,15 @@ DOCUMENT = {
                 "properties": {
                     "callsign": {"type": "string"},
                     "asked_for": {"type": "array", "items": {"type": "string"}},
-                    "role": {"type": ["string", "null"]},
+                    "role": {
+                        "type": ["string", "null"],
+                        "description": "The place they filled (from the deployment record)",
+                    },
+                    "went": {
+                        "type": "boolean",
+                        "description": "They accepted a place and did not withdraw: stays "
+                        "true after they are stood down",
+                    },
                     "state": {
                         "type": "string",
                         "enum": [
@@ -218,10 +232,16 @@ DOCUMENT = {
                     },
                     "late": {"type": "boolean"},
                     "eta_minutes": {"type": ["integer", "null"]},
-                    "eta_at": TIME,
+                    "eta_at": {
+                        **TIME,
+                        "description": "Minutes counted from the message that gave the ETA; "
+                        "null once arrived",
+                    },
                     "asked_at": TIME,
                     "answered_at": TIME,
+                    "accepted_at": TIME,
                     "arrived_at": TIME,
+                    "stood_down_at": TIME,
                     "unreachable_on": {"type": "array", "items": {"type": "string"}},
                     "keyword": {
                         "type": ["string", "null"],

@@ -1,5 +1,6 @@
 """Incident pages: raise, the live board and its buttons, and the deployment history."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from cadre.models import Role
 from cadre.queries import forces_for, negotiator_for
 from callouts import board, queries, services
 from callouts.models import Incident
-from callouts.web.forms import RaiseIncidentForm, RaiseNeedsForm
+from callouts.web.forms import IncidentFilterForm, RaiseIncidentForm, RaiseNeedsForm
 
 manager_required = require_group(COORDINATOR, SUPERVISOR)
 POLL_SECONDS = 2
@@ -53,10 +54,11 @@ def board_context(request, incident):
     return {
         "incident": incident,
         "board": summary,
-        "progress": board.progress(incident.steps or [], incident.step_index),
+        "progress": board.progress(incident.steps or [], incident.step_index, incident.status),
         "is_live": incident.status in Incident.LIVE,
         "can_manage": manager,
         "own_row": summary.rows[0] if own and summary.rows else None,
+        "alerts": queries.board_alerts(incident) if manager else [],
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -124,10 +126,35 @@ def incident_close(request, pk):
 
 
 @login_required
+def incident_timeline(request, pk):
+    """The incident's log in order and who went per role: the debrief document (prints)."""
+    incident = visible_incident(request, pk)
+    manager = queries.can_manage(request.user)
+    own = None if manager else negotiator_for(request.user)
+    person = request.GET.get("person", "").strip()
+    record = queries.timeline_for(incident, only_negotiator=own, person=person)
+    if person and person not in record.people:
+        messages.error(request, f"Nobody called {person} appears in this incident.")
+    return render(
+        request,
+        "callouts/timeline.html",
+        {
+            "incident": incident,
+            "timeline": record,
+            "person": person,
+            "can_manage": manager,
+            "time_zone": settings.TIME_ZONE,
+        },
+    )
+
+
+@login_required
 def incident_list(request):
     """Live incidents and the history: who was asked, who answered, who went, how fast."""
     manager = queries.can_manage(request.user)
     incidents = queries.visible_incidents(request.user).distinct().order_by("-raised_at")
+    filters = IncidentFilterForm(request.GET or None, forces=forces_for(request.user))
+    incidents = queries.filter_incidents(incidents, **filters.filters())
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     own = None if manager else negotiator_for(request.user)
     if own is None:
@@ -147,5 +174,5 @@ def incident_list(request):
     return render(
         request,
         "callouts/list.html",
-        {"rows": rows, "page": page, "can_manage": manager},
+        {"rows": rows, "page": page, "can_manage": manager, "filters": filters},
     )

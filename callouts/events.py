@@ -1,0 +1,73 @@
+"""The incident's log: append-only events, written by whoever makes the change, in its
+transaction.
+
+At the bottom of the house (it needs only the models), so services, the engine and
+messaging all write through it. Hot paths build events unsaved and insert them in one
+statement (`insert`). Never a phone number: people are named by their negotiator record.
+"""
+
+import re
+
+from django.utils import timezone
+
+from callouts.models import Event, Message
+
+K = Event.Kind
+# Anything that looks like a phone number (a provider's error names the number it refused).
+PHONE = re.compile(r"\+?\d[\d ()-]{6,}\d")
+
+
+def scrub(text: str, limit: int = 300) -> str:
+    """Text for the log with phone numbers taken out."""
+    return PHONE.sub("[number]", str(text or ""))[:limit]
+
+
+def build(incident, kind, *, at=None, actor=None, negotiator=None, role="", channel="", **data):
+    """An unsaved event; `incident` and `negotiator` may be instances or ids."""
+    return Event(
+        incident_id=getattr(incident, "pk", incident),
+        kind=kind,
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        negotiator_id=getattr(negotiator, "pk", negotiator),
+        role=role or "",
+        channel=channel or "",
+        data={k: v for k, v in data.items() if v not in (None, "")},
+    )
+
+
+def log(incident, kind, **fields) -> Event:
+    event = build(incident, kind, **fields)
+    event.save()
+    return event
+
+
+def insert(events) -> list[Event]:
+    """Many events in one statement (a step's 60 messages are one insert, not 60)."""
+    events = [e for e in events if e is not None and e.incident_id]
+    return Event.objects.bulk_create(events) if events else []
+
+
+def for_message(message, kind, at=None, **data) -> Event | None:
+    """An event about one of an incident's messages (None for messages of no incident)."""
+    if not message.incident_id:
+        return None
+    return build(
+        message.incident_id,
+        kind,
+        at=at,
+        negotiator=message.negotiator_id,
+        channel=message.channel,
+        purpose=message.purpose,
+        step=message.step + 1 if message.step is not None else None,
+        **data,
+    )
+
+
+def queued(messages) -> list[Event]:
+    """Messages just saved for sending (the caller has inserted them)."""
+    return insert(
+        for_message(m, K.MESSAGE_QUEUED)
+        for m in messages
+        if m is not None and m.direction == Message.Direction.OUT
+    )
