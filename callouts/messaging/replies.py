@@ -11,6 +11,7 @@ whole message is the keyword.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from callouts.messaging.reference import WORDS
@@ -35,6 +36,9 @@ REFERENCE = re.compile(
 )
 
 
+NEGATIVE = re.compile(r"[-\u2212]\s*\d")
+
+
 @dataclass(frozen=True)
 class Reply:
     kind: str
@@ -50,7 +54,8 @@ def reference_key(reference: str) -> str:
 
 
 def parse(text: str) -> Reply:
-    upper = (text or "").upper()
+    # Full-width and other compatibility forms ("Ｙ ２０") read as what they look like.
+    upper = unicodedata.normalize("NFKC", text or "").upper()
     whole = re.sub(r"[^A-Z0-9]", "", upper)
     if whole in OPT_OUT_WORDS:
         return Reply(OPT_OUT)
@@ -67,6 +72,9 @@ def parse(text: str) -> Reply:
         # What looked like a force code may be the answer itself ("Y TANGO 27", "20 TANGO 27").
         start = match.start(2) if code and (code in KEYWORDS or code.isdigit()) else match.start()
         upper = upper[:start] + " " + upper[match.end() :]
+    if NEGATIVE.search(upper):
+        # "Y -5" or "ETA -5": the minus is not noise, and no ETA is negative.
+        return Reply(UNKNOWN, None, reference)
     # "Y20" is "Y 20"; punctuation is noise.
     spaced = re.sub(r"([A-Z])(\d)|(\d)([A-Z])", r"\1\3 \2\4", upper)
     tokens = re.sub(r"[^A-Z0-9]+", " ", spaced).split()
@@ -87,7 +95,7 @@ def _meaning(tokens: list[str]) -> tuple[str, int | None]:
         return DECLINE, None
     if head == "ETA":
         eta = _eta(rest)
-        if eta in (None, False):
+        if eta is None or eta is False:  # not `in (None, False)`: 0 == False
             return UNKNOWN, None
         return ETA, eta
     if head in ARRIVED_WORDS and not rest:
