@@ -438,3 +438,16 @@ class ProviderHealth(models.Model):
 
     def __str__(self):
         return f"{self.name}: failing since {self.failing_since}" if self.failing_since else "ok"
+
+
+class Heartbeat(models.Model):
+    """When a background process last showed it was alive, and whether anyone was told it
+    was not. The escalator beats; the queue workers watch it, and it watches them."""
+
+    name = models.CharField(max_length=40, unique=True)
+    at = models.DateTimeField()
+    # When coordinators were last told that what this row watches had stopped.
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} at {self.at}"

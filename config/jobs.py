@@ -30,6 +30,11 @@ CLOCK = (
         "callouts.engine.clock.tick",
         every=0.25,
     ),
+    Job(
+        "beat; text coordinators if the queue has stopped draining",
+        "callouts.engine.watch.watch_queue",
+        every=5,
+    ),
     Job("queue the delivery of due rota reminders", "callouts.tasks.deliver_reminders_now", 30),
     Job("queue filling the rota's reminder outbox", "roster.tasks.queue_reminders_now", 15 * 60),
     # Only this machine's spool (settings.SPOOL_DIR): a web server on another machine
@@ -45,6 +50,10 @@ ON_WORKER_START = (
     Job(
         "start the sending threads and their provider clients",
         "callouts.messaging.sending.warm_up",
+    ),
+    Job(
+        "watch the escalator clock's beat; text coordinators if it stops",
+        "callouts.engine.watch.start_watching_escalator",
     ),
 )
 

@@ -8,6 +8,7 @@ from config import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("healthz/", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", ThrottledPasswordChangeView.as_view(), name="password_change"),

@@ -1,8 +1,13 @@
 """Pages that draw on every app. Each app supplies its own part of the dashboard."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
+from callouts.engine import watch
 from callouts.web.panels import dashboard_context as callouts_context
 from roster.views.dashboard import dashboard_context as roster_context
 
@@ -13,3 +18,26 @@ def dashboard(request):
     context.update(roster_context(request))
     context.update(callouts_context(request))
     return render(request, "dashboard.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For a monitor or a load balancer: no login, no personal data. 503 when anything
+    that callouts depend on has stopped; `live` is the web process and its database only."""
+    now = timezone.now()
+    state = watch.check(now)
+    found = watch.problems(state, now)
+    if request.GET.get("scope") == "live":
+        found = {k: v for k, v in found.items() if k == "database"}
+    age = (now - state.escalator_seen).total_seconds() if state.escalator_seen else None
+    lag = (now - state.oldest_waiting).total_seconds() if state.oldest_waiting else 0
+    body = {
+        "status": "fail" if found else "ok",
+        "problems": found,
+        "database": "ok" if state.database else "fail",
+        "escalator_last_tick_seconds_ago": round(age, 1) if age is not None else None,
+        "queue_oldest_waiting_seconds": round(lag, 1),
+        "provider": "failing" if state.provider_failing_since else "ok",
+    }
+    return JsonResponse(body, status=503 if found else 200)

@@ -20,6 +20,7 @@ MACHINE = {
     "/twilio/": {403, 405},  # Twilio webhooks: signature checked first
     "/api/": {401, 405},  # bearer token checked first
     "/rota/feed/": {403, 404, 405},  # calendar feed: secret token in the path
+    "/healthz/": {200, 503, 405},  # for monitors: no personal data, nothing to change
 }
 # Not 404: a page must turn a stranger away before it looks anything up, or a
 # view that forgot its login check would pass here on a sample id that does not
