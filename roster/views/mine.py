@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cadre.access import is_coordinator
+from cadre import access
+from cadre.access import Can
 from cadre.models import Negotiator
 from cadre.queries import negotiator_for
 from roster import services
@@ -37,7 +38,7 @@ def render_my_shifts(request, unavailability_form):
     context = {
         "negotiator": negotiator,
         "feed": feed,
-        "is_coordinator": is_coordinator(request.user),
+        "is_coordinator": access.may(request.user, Can.EDIT_ROTA),
     }
     if negotiator:
         mine = Shift.objects.live().filter(negotiator=negotiator)
