@@ -100,11 +100,11 @@ def known_register(allowed_force_ids=None) -> Known:
         allowed = {code for code, pk in forces.items() if pk in allowed_force_ids}
     logins = {}
     for username, staff, superuser, code, linked in User.objects.filter(
-        Q(is_staff=True) | Q(is_superuser=True) | Q(memberships__isnull=False)
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Q(memberships__isnull=False)
         | Q(negotiator__isnull=False)
-    ).values_list(
-        "username", "is_staff", "is_superuser", "memberships__force__code", "negotiator"
-    ):
+    ).values_list("username", "is_staff", "is_superuser", "memberships__force__code", "negotiator"):
         tie = logins.setdefault(
             username, {"staff": False, "superuser": False, "has_record": False, "forces": set()}
         )

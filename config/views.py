@@ -1,6 +1,5 @@
 """Pages that draw on every app. Each app supplies its own part of the dashboard."""
 
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render

@@ -6,27 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cadre', '0002_groups'),
+        ("cadre", "0002_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_coordinator', models.BooleanField(default=False, verbose_name='coordinator')),
-                ('is_supervisor', models.BooleanField(default=False, verbose_name='supervisor')),
-                ('is_negotiator', models.BooleanField(default=False, verbose_name='negotiator')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('force', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='cadre.force')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_coordinator", models.BooleanField(default=False, verbose_name="coordinator")),
+                ("is_supervisor", models.BooleanField(default=False, verbose_name="supervisor")),
+                ("is_negotiator", models.BooleanField(default=False, verbose_name="negotiator")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "force",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="cadre.force",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['force__name'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'force'), name='one_membership_per_force'), models.CheckConstraint(condition=models.Q(('is_coordinator', True), ('is_supervisor', True), ('is_negotiator', True), _connector='OR'), name='membership_has_a_role')],
+                "ordering": ["force__name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "force"), name="one_membership_per_force"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("is_coordinator", True),
+                            ("is_supervisor", True),
+                            ("is_negotiator", True),
+                            _connector="OR",
+                        ),
+                        name="membership_has_a_role",
+                    ),
+                ],
             },
         ),
     ]

@@ -11,7 +11,11 @@ groups from the memberships.
 from django.db import migrations
 
 GROUP_ROLES = {"Coordinator": "coordinator", "Supervisor": "supervisor", "Negotiator": "negotiator"}
-FIELDS = {"coordinator": "is_coordinator", "supervisor": "is_supervisor", "negotiator": "is_negotiator"}
+FIELDS = {
+    "coordinator": "is_coordinator",
+    "supervisor": "is_supervisor",
+    "negotiator": "is_negotiator",
+}
 
 
 def forward(apps, schema_editor):

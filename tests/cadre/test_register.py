@@ -51,7 +51,9 @@ def test_it_hides_names_and_mobiles_from_supervisors(supervisor_client, force):
         assert "900777" not in page
 
 
-def test_it_filters_by_role_force_deployable_and_lapsing(coordinator_client, coordinator_user, force):
+def test_it_filters_by_role_force_deployable_and_lapsing(
+    coordinator_client, coordinator_user, force
+):
     other = make_force("Other Police", "OTH")
     make_membership(coordinator_user, other, COORDINATOR)  # a regional coordinator
     make_negotiator(force=force, callsign="NEG-1")

@@ -71,7 +71,8 @@ def test_it_creates_a_login_for_each_role_in_its_forces():
     assert memberships("avm-coordinator") == {"AVM": ["coordinator"]}
     assert memberships("avm-negotiator") == {"AVM": ["negotiator"]}
     assert memberships("regional-supervisor") == {"WSX": ["supervisor"], "AVM": ["supervisor"]}
-    records = dict(Negotiator.objects.filter(user__isnull=False).values_list("user__username", "callsign"))
+    linked = Negotiator.objects.filter(user__isnull=False)
+    records = dict(linked.values_list("user__username", "callsign"))
     assert Negotiator.objects.get(user__username="coordinator").has_role("coordinator")
     assert records["negotiator"] == "ALPHA-01"
     assert records["avm-coordinator"] == "KESTREL-06"
