@@ -11,8 +11,9 @@ from cadre.phones import InvalidMobile, normalise_mobile
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def clean_mobile_for(value: str, negotiator: Negotiator | None) -> str:
-    """Normalise a mobile and refuse one that already belongs to someone else."""
+def clean_mobile_for(value: str, negotiator: Negotiator | None, names_of=None) -> str:
+    """Normalise a mobile and refuse one that already belongs to someone else, saying who
+    only when the holder's force is in `names_of` (force ids; None: every force)."""
     try:
         mobile = normalise_mobile(value)
     except InvalidMobile as error:
@@ -21,10 +22,12 @@ def clean_mobile_for(value: str, negotiator: Negotiator | None) -> str:
     if negotiator is not None and negotiator.pk:
         others = others.exclude(pk=negotiator.pk)
     holder = others.select_related("force").first()
-    if holder is not None:
+    if holder is not None and (names_of is None or holder.force_id in names_of):
         raise forms.ValidationError(
             f"{mobile} is already the mobile of {holder.callsign} ({holder.force.code})."
         )
+    if holder is not None:
+        raise forms.ValidationError("That number is already registered to someone else.")
     return mobile
 
 
@@ -68,6 +71,7 @@ class NegotiatorForm(forms.ModelForm):
         """`forces`: those the editing login may add people to (cadre.access)."""
         super().__init__(*args, **kwargs)
         self.fields["force"].queryset = forces
+        self.names_of = {f.pk for f in forces}
         if self.instance.pk:
             self.initial["roles"] = self.instance.roles
             self.initial["mobile"] = self.instance.mobile_display()
@@ -80,7 +84,7 @@ class NegotiatorForm(forms.ModelForm):
         return self.cleaned_data["callsign"].strip().upper()
 
     def clean_mobile(self):
-        return clean_mobile_for(self.cleaned_data["mobile"], self.instance)
+        return clean_mobile_for(self.cleaned_data["mobile"], self.instance, self.names_of)
 
     def clean_username(self):
         return self.cleaned_data.get("username", "").strip()
@@ -156,7 +160,7 @@ class OwnMobileForm(forms.Form):
         self.negotiator = negotiator
 
     def clean_mobile(self):
-        return clean_mobile_for(self.cleaned_data["mobile"], self.negotiator)
+        return clean_mobile_for(self.cleaned_data["mobile"], self.negotiator, names_of=())
 
 
 class CadreFilterForm(forms.Form):

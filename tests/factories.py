@@ -73,9 +73,11 @@ def make_negotiator(
     user=None,
     mobile=None,
     valid_until=None,
+    pk=None,
 ):
     n = next(_seq)
     negotiator = Negotiator(
+        pk=pk,
         force=force or Force.objects.first() or make_force(),
         callsign=callsign or f"CALL-{n:03d}",
         full_name=f"Person {n}",

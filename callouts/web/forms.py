@@ -169,7 +169,7 @@ class BaseStepFormSet(forms.BaseFormSet):
         form.fields["ORDER"].label = "Order"
 
     def clean(self):
-        if any(self.errors):
+        if any(self.errors) or not self.management_form.is_valid():
             return
         if not self.ordered_forms:
             raise ValidationError("A policy needs at least one step.")

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -82,7 +83,7 @@ def mark_unavailable(request):
 def request_swap(request, pk):
     negotiator = me(request)
     if negotiator is None:
-        return redirect("my_shifts")
+        raise Http404("No cadre record is linked to your login.")
     shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
     form = SwapForm(request.POST, negotiators=swap_partners(negotiator))
     if not form.is_valid():
