@@ -121,8 +121,8 @@ class Other:
         self.policy = policy
         self.incident = make_incident(self.force, brief="Secret brief of FOR")
         callout = make_callout(self.incident, cadre["n1"], status="delivered")
-        call = make_message(callout, channel="voice", status="ringing", provider_sid="CA" + "1" * 32)
-        self.call = call
+        sid = "CA" + "1" * 32
+        self.call = make_message(callout, channel="voice", status="ringing", provider_sid=sid)
         make_message(
             direction=Message.Direction.IN,
             negotiator=cadre["n2"],
@@ -293,7 +293,7 @@ def test_it_keeps_every_page_of_another_force_from_a_user_of_one_force(
         urls = [pattern.format(id=i) for i in ids] if ID in pattern else [pattern]
         for url in urls:
             with_id = ID in pattern
-            for query in ([""] if with_id else ["", "?force=FOR"]):
+            for query in [""] if with_id else ["", "?force=FOR"]:
                 response = client.get(url + query, follow=True)
                 check(failures, f"{who} GET {url}{query}", response, secrets, with_id)
             form = other.form()
@@ -320,16 +320,14 @@ def test_it_keeps_every_api_endpoint_of_another_force_from_a_token_of_one_force(
         for url in urls:
             response = client.get(url + "?force=FOR", **headers)
             check(failures, f"{who} GET {url}?force=FOR", response, secrets, with_id)
-            if not with_id and url.endswith("/oncall/"):
-                if response.status_code not in ALLOWED_WITH_ID:
-                    failures.append(f"{who} GET {url}?force=FOR: {response.status_code}")
-            response = client.post(
-                url, other.json(), content_type="application/json", **headers
-            )
+            refused = response.status_code in ALLOWED_WITH_ID
+            if not with_id and url.endswith("/oncall/") and not refused:
+                failures.append(f"{who} GET {url}?force=FOR: {response.status_code}")
+            response = client.post(url, other.json(), content_type="application/json", **headers)
             check(failures, f"{who} POST {url}", response, secrets, with_id)
-            if not with_id and url.endswith("/incidents/"):
-                if response.status_code not in ALLOWED_WITH_ID:
-                    failures.append(f"{who} POST {url} for FOR: {response.status_code}")
+            refused = response.status_code in ALLOWED_WITH_ID
+            if not with_id and url.endswith("/incidents/") and not refused:
+                failures.append(f"{who} POST {url} for FOR: {response.status_code}")
         if other.state() != before:
             failures.append(f"{who}: {pattern} changed the other force's data")
             before = other.state()
@@ -349,4 +347,4 @@ def test_it_really_tries_the_other_forces_objects(client, other):
         assert response.status_code == 200, url
     page = client.get("/cadre/").content.decode()
     assert other.people[0].full_name in page
-    assert any(f"/incidents/{other.incident.pk}/" == p.format(id=other.incident.pk) for p in every_route())
+    assert "/incidents/{id}/" in every_route()

@@ -154,7 +154,7 @@ def test_it_shows_a_negotiator_their_own_profile_and_lets_them_change_their_mobi
 def test_it_refuses_a_bad_or_taken_mobile_on_the_profile(negotiator_client, negotiator_user, force):
     make_negotiator(force=force, mobile="+447700900444")
     before = Negotiator.objects.get(user=negotiator_user).mobile
-    for mobile, message in (("12", "not a"), ("07700900444", "already the mobile of")):
+    for mobile, message in (("12", "not a"), ("07700900444", "already registered to someone else")):
         response = negotiator_client.post(reverse("my_profile"), {"mobile": mobile})
         assert message in response.text
     assert Negotiator.objects.get(user=negotiator_user).mobile == before
