@@ -40,7 +40,8 @@ def forward(apps, schema_editor):
             force_id = only_force.pk
         if force_id is None or not roles:
             continue
-        membership, _ = Membership.objects.get_or_create(user=user, force_id=force_id)
+        membership = Membership.objects.filter(user=user, force_id=force_id).first()
+        membership = membership or Membership(user=user, force_id=force_id)
         for role in roles:
             setattr(membership, FIELDS[role], True)
         membership.save()
