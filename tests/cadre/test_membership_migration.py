@@ -22,7 +22,8 @@ def test_it_gives_each_login_a_membership_from_its_record_and_groups():
     Group = apps.get_model("auth", "Group")
     Force = apps.get_model("cadre", "Force")
     Negotiator = apps.get_model("cadre", "Negotiator")
-    group = {name: Group.objects.get_or_create(name=name)[0] for name in ("Coordinator", "Supervisor", "Negotiator")}
+    names = ("Coordinator", "Supervisor", "Negotiator")
+    group = {name: Group.objects.get_or_create(name=name)[0] for name in names}
     wessex = Force.objects.create(name="Wessex", code="WSX")
     Force.objects.create(name="Avonmoor", code="AVM")
     coordinator = User.objects.create(username="coordinator")
@@ -32,7 +33,9 @@ def test_it_gives_each_login_a_membership_from_its_record_and_groups():
         is_coordinator=True, user=coordinator,
     )
     plain = User.objects.create(username="plain")  # a record, no group
-    Negotiator.objects.create(force=wessex, callsign="A-1", full_name="A", mobile="+447700900002", user=plain)
+    Negotiator.objects.create(
+        force=wessex, callsign="A-1", full_name="A", mobile="+447700900002", user=plain
+    )
     floating = User.objects.create(username="floating")  # a group, no record, two forces
     floating.groups.add(group["Supervisor"])
 
