@@ -55,11 +55,10 @@ def bearer(user):
     return {"HTTP_AUTHORIZATION": f"Bearer {tokens.create(user)[1]}"}
 
 
-def test_it_refuses_a_coordinator_editing_another_forces_negotiator(
-    client, avm_coordinator, alpha
-):
-    data = {"force": alpha.force_id, "callsign": "ALPHA-01", "full_name": "X", "roles": "negotiator"}
-    data |= {"mobile": "07700 900666", "active": "on", "acc-TOTAL_FORMS": "0"}
+def test_it_refuses_a_coordinator_editing_another_forces_negotiator(client, avm_coordinator, alpha):
+    data = {"force": alpha.force_id, "callsign": "ALPHA-01", "full_name": "X"}
+    data |= {"roles": "negotiator", "mobile": "07700 900666", "active": "on"}
+    data |= {"acc-TOTAL_FORMS": "0"}
     data |= {"acc-INITIAL_FORMS": "0"}
     assert client.post(reverse("negotiator_edit", args=[alpha.pk]), data).status_code == 404
     assert client.get(reverse("negotiator_detail", args=[alpha.pk])).status_code == 404

@@ -29,8 +29,12 @@ def test_it_gives_each_login_a_membership_from_its_record_and_groups():
     coordinator = User.objects.create(username="coordinator")
     coordinator.groups.add(group["Coordinator"], group["Negotiator"])
     Negotiator.objects.create(
-        force=wessex, callsign="ZULU-1", full_name="Z", mobile="+447700900001",
-        is_coordinator=True, user=coordinator,
+        force=wessex,
+        callsign="ZULU-1",
+        full_name="Z",
+        mobile="+447700900001",
+        is_coordinator=True,
+        user=coordinator,
     )
     plain = User.objects.create(username="plain")  # a record, no group
     Negotiator.objects.create(
