@@ -72,6 +72,9 @@ ID = "{id}"
 # Converters that name an object: each is tried with every id of the other force.
 ID_CONVERTERS = (converters.IntConverter, converters.PathConverter)
 ALLOWED_WITH_ID = {403, 404}
+# The admin refuses anyone but a superuser before it looks an object up, and it has ~150
+# patterns: two of the other force's ids are enough there.
+SAMPLED = ("/admin/",)
 OWN_RECORD_PK = 1_000_000  # far from the other force's ids, so no id is ambiguous
 
 
@@ -290,7 +293,8 @@ def test_it_keeps_every_page_of_another_force_from_a_user_of_one_force(
     for pattern in every_route():
         if pattern.startswith("/api/"):
             continue
-        urls = [pattern.format(id=i) for i in ids] if ID in pattern else [pattern]
+        tried = ids[:1] + ids[-1:] if pattern.startswith(SAMPLED) else ids
+        urls = [pattern.format(id=i) for i in tried] if ID in pattern else [pattern]
         for url in urls:
             with_id = ID in pattern
             for query in [""] if with_id else ["", "?force=FOR"]:
