@@ -1,26 +1,84 @@
-"""Who may see and do what. Groups are the roles of the people using Standby."""
+"""Who may read and change what: the one module every view, form, API endpoint, feed and
+export asks. The decisions are pure (cadre/scope.py); this loads a login's memberships,
+scopes querysets at the source and picks the force a page is about.
+
+    scope_of(user)                  the login's Scope (cached on the user object)
+    may(user, Can.X, force=None)    may do X in that force (any force without one)
+    force_ids(user, Can.X)          the forces (ids) where it may; forces(user, Can.X) as Forces
+    negotiators(user, Can.X)        cadre records of those forces (an id elsewhere: a 404)
+    require(Can.X)                  view decorator: login, then 403 unless X in some force
+    chosen_force(request, Can.X)    the force a page is about: ?force=CODE (remembered in the
+                                    session), the remembered one, or the only one; else raises
+                                    ChooseForce and the middleware shows a force picker
+    incident_view(user, ...)        how much of an incident the login sees (mutual aid)
+    link_problem(username, force)   why a login may not be tied to a negotiator in `force`
+"""
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
-COORDINATOR = "Coordinator"
-SUPERVISOR = "Supervisor"
-NEGOTIATOR = "Negotiator"
-GROUPS = (COORDINATOR, SUPERVISOR, NEGOTIATOR)
+from cadre import scope
+from cadre.models import LOGIN_ROLE_FIELDS, Force, Membership, Negotiator
+from cadre.scope import COORDINATOR, NEGOTIATOR, SUPERVISOR, Can
+
+__all__ = ["COORDINATOR", "NEGOTIATOR", "SUPERVISOR", "Can"]
+
+SESSION_FORCE = "standby_force"
 
 
-def in_group(user, *names) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    cached = getattr(user, "_standby_groups", None)
+def scope_of(user) -> scope.Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return scope.Scope()
+    cached = getattr(user, "_standby_scope", None)
     if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._standby_groups = cached
-    return bool(cached.intersection(names))
+        flags = LOGIN_ROLE_FIELDS.values()
+        rows = Membership.objects.filter(user=user).values_list("force_id", *flags)
+        memberships = [
+            (force_id, [role for role, held in zip(LOGIN_ROLE_FIELDS, flags, strict=True) if held])
+            for force_id, *flags in rows
+        ]
+        record = Negotiator.objects.filter(user=user).values_list("pk", flat=True).first()
+        cached = scope.scope(
+            memberships,
+            superuser=user.is_superuser,
+            every_force=Force.objects.values_list("pk", flat=True) if user.is_superuser else (),
+            negotiator_id=record,
+        )
+        user._standby_scope = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached scope after the login's memberships changed."""
+    if hasattr(user, "_standby_scope"):
+        del user._standby_scope
+
+
+def may(user, action: Can, force=None) -> bool:
+    force_id = getattr(force, "pk", force)
+    return scope_of(user).may(action, force_id)
+
+
+def force_ids(user, action: Can) -> frozenset[int]:
+    return scope_of(user).forces(action)
+
+
+def forces(user, action: Can):
+    return Force.objects.filter(pk__in=force_ids(user, action)).order_by("name")
+
+
+def negotiators(user, action: Can = Can.READ_CADRE):
+    return Negotiator.objects.filter(force__in=force_ids(user, action))
+
+
+def in_group(user, *roles) -> bool:
+    """Carries any of the login roles `roles` (COORDINATOR, SUPERVISOR, NEGOTIATOR) in a force."""
+    s = scope_of(user)
+    return s.superuser or s.has_role(*roles)
 
 
 def is_coordinator(user) -> bool:
@@ -32,17 +90,17 @@ def is_supervisor(user) -> bool:
 
 
 def can_view_cadre(user) -> bool:
-    return in_group(user, COORDINATOR, SUPERVISOR)
+    return may(user, Can.READ_CADRE)
 
 
-def require_group(*names):
-    """Login required, then 403 unless the user is in one of the groups."""
+def require(action: Can):
+    """Login required, then 403 unless the user may do `action` in at least one force."""
 
     def decorator(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            if not in_group(request.user, *names):
+            if not may(request.user, action):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -51,5 +109,66 @@ def require_group(*names):
     return decorator
 
 
-coordinator_required = require_group(COORDINATOR)
-cadre_viewer_required = require_group(COORDINATOR, SUPERVISOR)
+coordinator_required = require(Can.EDIT_CADRE)
+cadre_viewer_required = require(Can.READ_CADRE)
+
+
+class ChooseForce(Exception):
+    """The page is about one force and the login holds several: ask which
+    (cadre.middleware shows the picker)."""
+
+    def __init__(self, choices):
+        super().__init__("Choose a force")
+        self.choices = list(choices)
+
+
+def chosen_force(request, action: Can, required=True) -> Force | None:
+    """The force this request is about, among those where the user may do `action`.
+
+    `?force=CODE` chooses (and is remembered in the session); else the remembered
+    force; else the only one. With several and no choice: ChooseForce (or None when not
+    `required`). A code the user holds no role for is never chosen: a 404.
+    """
+    choices = list(forces(request.user, action))
+    code = request.GET.get("force", "").strip()
+    if code:
+        found = next((f for f in choices if f.code.lower() == code.lower()), None)
+        if found is None:
+            raise Http404("No such force of yours.")
+        request.session[SESSION_FORCE] = found.pk
+        return found
+    remembered = request.session.get(SESSION_FORCE)
+    found = next((f for f in choices if f.pk == remembered), None)
+    if found is not None:
+        return found
+    if len(choices) == 1:
+        return choices[0]
+    if not required:
+        return None
+    if not choices:
+        raise PermissionDenied
+    raise ChooseForce(choices)
+
+
+def incident_view(user, incident_force_id, called_forces, called_me) -> scope.IncidentView:
+    return scope.incident_view(scope_of(user), incident_force_id, called_forces, called_me)
+
+
+def link_problem(username: str, force) -> str | None:
+    """Why `username` may not be tied to a negotiator of `force` (None: it may)."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return scope.link_problem(username, exists=False)
+    others = (
+        Membership.objects.filter(user=user)
+        .exclude(force=getattr(force, "pk", force))
+        .values_list("force__code", flat=True)
+    )
+    return scope.link_problem(
+        username,
+        exists=True,
+        staff=user.is_staff,
+        superuser=user.is_superuser,
+        has_record=Negotiator.objects.filter(user=user).exists(),
+        other_forces=list(others),
+    )

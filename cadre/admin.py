@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from cadre.forms import AccreditationForm, clean_mobile_for
-from cadre.models import Accreditation, Force, Negotiator
+from cadre.models import Accreditation, Force, Membership, Negotiator
 
 
 @admin.register(Force)
@@ -56,3 +56,13 @@ class AccreditationAdmin(admin.ModelAdmin):
     date_hierarchy = "valid_until"
     raw_id_fields = ["negotiator"]
     fields = ["negotiator", "kind", "passed_on", "valid_until", "note"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Which forces a login belongs to, and its roles there (the admin is superusers' only)."""
+
+    list_display = ["user", "force", "is_coordinator", "is_supervisor", "is_negotiator"]
+    list_filter = ["force", "is_coordinator", "is_supervisor", "is_negotiator"]
+    search_fields = ["user__username", "force__code"]
+    raw_id_fields = ["user"]

@@ -6,10 +6,10 @@ lapsing within 60 days and one lapsed, whenever it is run.
 
 from datetime import date, timedelta
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.utils import timezone
 
-from cadre import access
+from cadre import access, services
 from cadre.models import Accreditation, Force, Negotiator
 
 DEMO_PASSWORD = "standby-demo"
@@ -112,6 +112,14 @@ ADVISERS = {22, 27}
 NON_NEGOTIATORS = {25, 26, 27}
 LAPSING_SOON = {5: 12, 12: 33, 19: 54}  # person -> days left
 LAPSED = {9: 20}  # person -> days since it lapsed
+DEMO_LOGINS = (
+    "coordinator",
+    "supervisor",
+    "negotiator",
+    "avm-coordinator",
+    "avm-negotiator",
+    "regional-supervisor",
+)
 COORDINATOR_PERSON = 25  # the `coordinator` login
 NEGOTIATOR_PERSON = 1  # the `negotiator` login (ALPHA-01)
 
@@ -170,11 +178,13 @@ def upsert_negotiator(force, callsign, full_name, roles, mobile, today, n):
     return negotiator
 
 
-def demo_login(username, group, negotiator=None):
+def demo_login(username, memberships, negotiator=None):
+    """A demo login with exactly `memberships` ({force: [login roles]}) and, optionally,
+    its cadre record."""
     user, _ = User.objects.get_or_create(username=username)
     user.set_password(DEMO_PASSWORD)
     user.save()
-    user.groups.set([Group.objects.get_or_create(name=group)[0]])
+    services.set_memberships(user, memberships)
     if negotiator is not None:
         Negotiator.objects.filter(user=user).exclude(pk=negotiator.pk).update(user=None)
         negotiator.user = user
@@ -192,18 +202,26 @@ def seed_cadre(today: date, stdout=None) -> dict:
     people = {}
     for n, callsign, name, roles in home_people():
         people[n] = upsert_negotiator(home, callsign, name, roles, demo_mobile(n), today, n)
+    neighbours = {}
     for i, (name, code, prefix) in enumerate(NEIGHBOURS, start=1):
         force, _ = Force.objects.update_or_create(code=code, defaults={"name": name})
         home.neighbours.add(force)
+        neighbours[code] = force
         for n, callsign, full_name, roles in neighbour_people(prefix, i * 5):
             mobile = demo_mobile(100 * i + n)
-            upsert_negotiator(force, callsign, full_name, roles, mobile, today, n + 2)
-    demo_login("coordinator", access.COORDINATOR, people[COORDINATOR_PERSON])
-    demo_login("supervisor", access.SUPERVISOR)
-    demo_login("negotiator", access.NEGOTIATOR, people[NEGOTIATOR_PERSON])
+            person = upsert_negotiator(force, callsign, full_name, roles, mobile, today, n + 2)
+            neighbours[callsign] = person
+    avm = neighbours["AVM"]
+    coordinator, supervisor, negotiator = access.COORDINATOR, access.SUPERVISOR, access.NEGOTIATOR
+    demo_login("coordinator", {home: [coordinator]}, people[COORDINATOR_PERSON])
+    demo_login("supervisor", {home: [supervisor]})
+    demo_login("negotiator", {home: [negotiator]}, people[NEGOTIATOR_PERSON])
+    demo_login("avm-coordinator", {avm: [coordinator]}, neighbours["KESTREL-06"])
+    demo_login("avm-negotiator", {avm: [negotiator]}, neighbours["KESTREL-01"])
+    demo_login("regional-supervisor", {home: [supervisor], avm: [supervisor]})
     if stdout is not None:
         stdout.write(
             f"Demo cadre: {home.name} ({len(people)} people) and "
-            f"{len(NEIGHBOURS)} neighbouring forces; logins coordinator, supervisor, negotiator"
+            f"{len(NEIGHBOURS)} neighbouring forces; logins {', '.join(DEMO_LOGINS)}"
         )
     return {"home": home, "people": people}

@@ -4,15 +4,16 @@ from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
-from cadre.models import Accreditation, Force, Negotiator, Role
+from cadre import access
+from cadre.models import Accreditation, Negotiator, Role
 from cadre.phones import InvalidMobile, normalise_mobile
-from cadre.queries import negotiator_for
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def clean_mobile_for(value: str, negotiator: Negotiator | None) -> str:
-    """Normalise a mobile and refuse one that already belongs to someone else."""
+def clean_mobile_for(value: str, negotiator: Negotiator | None, names_of=None) -> str:
+    """Normalise a mobile and refuse one that already belongs to someone else, saying who
+    only when the holder's force is in `names_of` (force ids; None: every force)."""
     try:
         mobile = normalise_mobile(value)
     except InvalidMobile as error:
@@ -21,10 +22,12 @@ def clean_mobile_for(value: str, negotiator: Negotiator | None) -> str:
     if negotiator is not None and negotiator.pk:
         others = others.exclude(pk=negotiator.pk)
     holder = others.select_related("force").first()
-    if holder is not None:
+    if holder is not None and (names_of is None or holder.force_id in names_of):
         raise forms.ValidationError(
             f"{mobile} is already the mobile of {holder.callsign} ({holder.force.code})."
         )
+    if holder is not None:
+        raise forms.ValidationError("That number is already registered to someone else.")
     return mobile
 
 
@@ -38,8 +41,8 @@ class NegotiatorForm(forms.ModelForm):
         label="Login username",
         required=False,
         max_length=150,
-        help_text="Optional. Gives this person a login in the Negotiator group "
-        "(an existing login with this name is linked instead).",
+        help_text="Optional. Gives this person a login as a negotiator of their force (an "
+        "existing login is linked only if it has no other tie and is not an administrator's).",
     )
     password = forms.CharField(
         label="Initial password",
@@ -64,9 +67,11 @@ class NegotiatorForm(forms.ModelForm):
         "password",
     ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, forces, **kwargs):
+        """`forces`: those the editing login may add people to (cadre.access)."""
         super().__init__(*args, **kwargs)
-        self.fields["force"].queryset = Force.objects.order_by("name")
+        self.fields["force"].queryset = forces
+        self.names_of = {f.pk for f in forces}
         if self.instance.pk:
             self.initial["roles"] = self.instance.roles
             self.initial["mobile"] = self.instance.mobile_display()
@@ -79,16 +84,10 @@ class NegotiatorForm(forms.ModelForm):
         return self.cleaned_data["callsign"].strip().upper()
 
     def clean_mobile(self):
-        return clean_mobile_for(self.cleaned_data["mobile"], self.instance)
+        return clean_mobile_for(self.cleaned_data["mobile"], self.instance, self.names_of)
 
     def clean_username(self):
-        username = self.cleaned_data.get("username", "").strip()
-        if not username:
-            return ""
-        user = User.objects.filter(username=username).first()
-        if user is not None and negotiator_for(user) is not None:
-            raise forms.ValidationError(f"The login “{username}” already belongs to someone.")
-        return username
+        return self.cleaned_data.get("username", "").strip()
 
     def clean(self):
         cleaned = super().clean()
@@ -104,7 +103,10 @@ class NegotiatorForm(forms.ModelForm):
             if taken.exists():
                 self.add_error("callsign", f"{callsign} is already a callsign in {force.name}.")
         username = cleaned.get("username")
-        if username and not User.objects.filter(username=username).exists():
+        problem = access.link_problem(username, force) if username and force else None
+        if problem:
+            self.add_error("username", problem)
+        elif username and not User.objects.filter(username=username).exists():
             password = cleaned.get("password")
             if not password:
                 self.add_error("password", "Give an initial password for the new login.")
@@ -158,13 +160,17 @@ class OwnMobileForm(forms.Form):
         self.negotiator = negotiator
 
     def clean_mobile(self):
-        return clean_mobile_for(self.cleaned_data["mobile"], self.negotiator)
+        return clean_mobile_for(self.cleaned_data["mobile"], self.negotiator, names_of=())
 
 
 class CadreFilterForm(forms.Form):
     role = forms.ChoiceField(choices=[("", "Any role"), *Role.choices], required=False)
-    force = forms.ModelChoiceField(
-        queryset=Force.objects.order_by("name"), required=False, empty_label="Any force"
-    )
+    force = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any force")
     deployable = forms.BooleanField(label="Deployable now", required=False)
     lapsing = forms.BooleanField(label="Lapsing within 60 days", required=False)
+
+    def __init__(self, *args, forces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["force"].queryset = forces
+        if len(forces) < 2:
+            del self.fields["force"]

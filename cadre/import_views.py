@@ -9,8 +9,8 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from cadre import queries, services
-from cadre.access import coordinator_required
+from cadre import access, queries, services
+from cadre.access import Can, coordinator_required
 from cadre.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_cadre_csv
 
 MAX_BYTES = 1_000_000
@@ -38,13 +38,18 @@ class ConfirmForm(forms.Form):
     )
 
 
+def allowed(request):
+    """The forces this login may import people into."""
+    return access.force_ids(request.user, Can.EDIT_CADRE)
+
+
 def confirm(request, text):
     """Save the checked CSV: the list page on success, else what is wrong with it now."""
     try:
-        saved, result = services.import_cadre(text)
-    except services.Taken:
+        saved, result = services.import_cadre(text, allowed(request))
+    except (services.Taken, services.LoginRefused):
         messages.error(request, "The register changed while importing; nothing was saved.")
-        return None, read_cadre_csv(text, queries.known_register())
+        return None, read_cadre_csv(text, queries.known_register(allowed(request)))
     if result.ok:
         messages.success(request, f"Imported {saved} negotiator(s).")
         return redirect("cadre_list"), None
@@ -67,7 +72,7 @@ def cadre_import(request):
         upload = UploadForm(request.POST, request.FILES)
         if upload.is_valid():
             text = upload.cleaned_data["file"]
-            result = read_cadre_csv(text, queries.known_register())
+            result = read_cadre_csv(text, queries.known_register(allowed(request)))
     return render(
         request,
         "cadre/import.html",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from cadre.phones import InvalidMobile, normalise_mobile
+from cadre.scope import link_problem
 
 REQUIRED_COLUMNS = ("callsign", "full_name", "mobile", "roles", "force", "passed_on", "valid_until")
 OPTIONAL_COLUMNS = ("username", "kind")
@@ -22,13 +23,41 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 
 @dataclass(frozen=True)
+class LoginTie:
+    """What an existing login is already tied to (cadre.scope.link_problem decides)."""
+
+    staff: bool = False
+    superuser: bool = False
+    has_record: bool = False
+    forces: frozenset[str] = frozenset()  # codes of the forces it has memberships in
+
+
+@dataclass(frozen=True)
 class Known:
-    """What the register already holds, as far as duplicates are concerned."""
+    """What the register already holds, and what the importing login may add to."""
 
     force_codes: frozenset[str] = frozenset()
+    allowed_force_codes: frozenset[str] | None = None  # None: every force in force_codes
     callsigns: frozenset[tuple[str, str]] = frozenset()  # (force code, callsign)
     mobiles: dict[str, str] = field(default_factory=dict)  # mobile -> who has it
-    linked_usernames: frozenset[str] = frozenset()  # logins already tied to a negotiator
+    logins: dict[str, LoginTie] = field(default_factory=dict)  # existing logins with a tie
+
+    def may_add_to(self, code: str) -> bool:
+        allowed = self.force_codes if self.allowed_force_codes is None else self.allowed_force_codes
+        return code in allowed
+
+    def login_problem(self, username: str, force_code: str) -> str | None:
+        tie = self.logins.get(username)
+        if tie is None:
+            return None
+        return link_problem(
+            username,
+            exists=True,
+            staff=tie.staff,
+            superuser=tie.superuser,
+            has_record=tie.has_record,
+            other_forces=tie.forces - {force_code},
+        )
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,8 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
             problem(f"{column} is empty.")
     if force_code and force_code not in known.force_codes:
         problem(f"Unknown force code “{value['force']}”.")
+    elif force_code and not known.may_add_to(force_code):
+        problem(f"You are not a coordinator of {force_code}: you cannot add people to it.")
 
     if callsign and force_code:
         key = (force_code, callsign)
@@ -148,9 +179,11 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
 
     username = value["username"]
     if username:
-        taken = "already belongs to someone in the register"
-        taken = taken if username in known.linked_usernames else None
-        duplicate(f"Login “{username}”", username, taken, seen.usernames)
+        refused = known.login_problem(username, force_code)
+        if refused:
+            problem(refused)
+        else:
+            duplicate(f"Login “{username}”", username, None, seen.usernames)
 
     if problems:
         return None, problems

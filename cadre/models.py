@@ -142,3 +142,61 @@ class Accreditation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.passed_on}–{self.valid_until}"
+
+
+class LoginRole(models.TextChoices):
+    """What a login may do in a force (not a callout role: see Role for those)."""
+
+    COORDINATOR = "coordinator", "Coordinator"
+    SUPERVISOR = "supervisor", "Supervisor"
+    NEGOTIATOR = "negotiator", "Negotiator"
+
+
+LOGIN_ROLE_FIELDS = {
+    LoginRole.COORDINATOR: "is_coordinator",
+    LoginRole.SUPERVISOR: "is_supervisor",
+    LoginRole.NEGOTIATOR: "is_negotiator",
+}
+
+
+class Membership(models.Model):
+    """A login's place in one force and the roles it carries there.
+
+    Every login belongs to its forces through these and nothing else; a regional
+    coordinator or supervisor holds one per force. Superusers need none.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="memberships")
+    is_coordinator = models.BooleanField("coordinator", default=False)
+    is_supervisor = models.BooleanField("supervisor", default=False)
+    is_negotiator = models.BooleanField("negotiator", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["force__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "force"], name="one_membership_per_force"),
+            models.CheckConstraint(
+                condition=Q(is_coordinator=True) | Q(is_supervisor=True) | Q(is_negotiator=True),
+                name="membership_has_a_role",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.force.code}: {self.role_labels()}"
+
+    @property
+    def roles(self) -> list[str]:
+        return [role for role, field in LOGIN_ROLE_FIELDS.items() if getattr(self, field)]
+
+    @roles.setter
+    def roles(self, values):
+        wanted = {LoginRole(v) for v in values}
+        for role, field in LOGIN_ROLE_FIELDS.items():
+            setattr(self, field, role in wanted)
+
+    def role_labels(self) -> str:
+        return ", ".join(LoginRole(r).label for r in self.roles)

@@ -1,18 +1,20 @@
 """Reads of the cadre register: whose record a login is, which force a user works in,
 the register's rows as pages show them, and what the CSV import checks against.
 
-"Which force is this user in?" is answered here and nowhere else.
+Which forces a login belongs to, and with which roles, is its memberships
+(memberships_of); what it may do with them is cadre.access.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count
+from django.db.models import Q
 
 from cadre import rules
-from cadre.importing import Known
-from cadre.models import Force, Negotiator
+from cadre.importing import Known, LoginTie
+from cadre.models import LOGIN_ROLE_FIELDS, Force, LoginRole, Membership, Negotiator
 
 
 def negotiator_for(user) -> Negotiator | None:
@@ -25,22 +27,21 @@ def negotiator_for(user) -> Negotiator | None:
         return None
 
 
-def forces_for(user):
-    """The forces a user works on: their own, or every force when they have no cadre record
-    or are a superuser."""
-    negotiator = negotiator_for(user)
-    if negotiator is not None and not user.is_superuser:
-        return Force.objects.filter(pk=negotiator.force_id)
-    return Force.objects.all()
+def memberships_of(user):
+    """The forces a login belongs to, with its roles there (its own page shows them)."""
+    if user is None or not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user).select_related("force").order_by("force__name")
 
 
-def home_force(user=None) -> Force | None:
-    """The user's own force; without one (or without a user), the force with the most
-    negotiators, where staff without a cadre record work."""
-    negotiator = negotiator_for(user)
-    if negotiator is not None:
-        return negotiator.force
-    return Force.objects.annotate(size=Count("negotiators")).order_by("-size", "pk").first()
+def users_with_roles(force, *roles):
+    """Active logins carrying any of the login `roles` in `force` (superusers not included)."""
+    holds = Q()
+    for role in roles:
+        holds |= Q(**{f"memberships__{LOGIN_ROLE_FIELDS[LoginRole(role)]}": True})
+    return User.objects.filter(
+        holds, is_active=True, memberships__force=getattr(force, "pk", force)
+    ).distinct()
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,12 @@ def cadre_row(negotiator: Negotiator, now: datetime) -> CadreRow:
     )
 
 
-def cadre_rows(filters: dict, now: datetime) -> list[CadreRow]:
-    """The register by force and callsign, narrowed by the list page's filters (cleaned data)."""
-    negotiators = Negotiator.objects.select_related("force").prefetch_related("accreditations")
+def cadre_rows(negotiators, filters: dict, now: datetime) -> list[CadreRow]:
+    """The register by force and callsign, narrowed by the list page's filters (cleaned data).
+
+    `negotiators`: the part of the register the login may read (cadre.access.negotiators).
+    """
+    negotiators = negotiators.select_related("force").prefetch_related("accreditations")
     if filters.get("role"):
         negotiators = negotiators.with_role(filters["role"])
     if filters.get("force"):
@@ -87,10 +91,31 @@ def cadre_rows(filters: dict, now: datetime) -> list[CadreRow]:
     return rows
 
 
-def known_register() -> Known:
-    """What the CSV import checks new rows against."""
+def known_register(allowed_force_ids=None) -> Known:
+    """What the CSV import checks new rows against; `allowed_force_ids`: the forces the
+    importing login may add people to (every force when None)."""
+    forces = dict(Force.objects.values_list("code", "pk"))
+    allowed = forces.keys() if allowed_force_ids is None else None
+    if allowed is None:
+        allowed = {code for code, pk in forces.items() if pk in allowed_force_ids}
+    logins = {}
+    for username, staff, superuser, code, linked in User.objects.filter(
+        Q(is_staff=True)
+        | Q(is_superuser=True)
+        | Q(memberships__isnull=False)
+        | Q(negotiator__isnull=False)
+    ).values_list("username", "is_staff", "is_superuser", "memberships__force__code", "negotiator"):
+        tie = logins.setdefault(
+            username, {"staff": False, "superuser": False, "has_record": False, "forces": set()}
+        )
+        tie["staff"] |= staff
+        tie["superuser"] |= superuser
+        tie["has_record"] |= linked is not None
+        if code:
+            tie["forces"].add(code)
     return Known(
-        force_codes=frozenset(Force.objects.values_list("code", flat=True)),
+        force_codes=frozenset(forces),
+        allowed_force_codes=frozenset(allowed),
         callsigns=frozenset(Negotiator.objects.values_list("force__code", "callsign").iterator()),
         mobiles={
             mobile: f"{callsign} ({code})"
@@ -98,7 +123,8 @@ def known_register() -> Known:
                 "mobile", "callsign", "force__code"
             )
         },
-        linked_usernames=frozenset(
-            Negotiator.objects.filter(user__isnull=False).values_list("user__username", flat=True)
-        ),
+        logins={
+            name: LoginTie(t["staff"], t["superuser"], t["has_record"], frozenset(t["forces"]))
+            for name, t in logins.items()
+        },
     )

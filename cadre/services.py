@@ -6,35 +6,66 @@ valid; this saves it. A unique callsign, mobile or login taken by someone else
 between the check and the save raises `Taken`, with nothing saved.
 """
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from cadre import access, queries
 from cadre.importing import ImportResult, read_cadre_csv
-from cadre.models import Accreditation, Force, Negotiator
+from cadre.models import Accreditation, Force, Membership, Negotiator
 
 
 class Taken(Exception):
     """A callsign, mobile or login was taken by someone else a moment ago; nothing was saved."""
 
 
-def negotiator_login(username: str, password: str | None = None, group: Group | None = None):
-    """The login `username`, created when missing, in the Negotiator group.
+class LoginRefused(Exception):
+    """The login named may not be tied to this negotiator (cadre.scope.link_problem)."""
+
+
+def grant(user, force, *roles) -> Membership:
+    """Add login `roles` to the user's membership in `force` (creating it)."""
+    membership = Membership.objects.filter(user=user, force=force).first()
+    if membership is None:
+        membership = Membership(user=user, force=force)
+    membership.roles = {*membership.roles, *roles}
+    membership.save()
+    access.forget(user)
+    return membership
+
+
+def set_memberships(user, roles_by_force: dict) -> None:
+    """Exactly these memberships for `user`: {force: [login roles]}; others removed."""
+    with transaction.atomic():
+        Membership.objects.filter(user=user).exclude(force__in=list(roles_by_force)).delete()
+        for force, roles in roles_by_force.items():
+            membership = Membership.objects.filter(user=user, force=force).first()
+            membership = membership or Membership(user=user, force=force)
+            membership.roles = roles
+            membership.save()
+    access.forget(user)
+
+
+def negotiator_login(username: str, force, password: str | None = None):
+    """The login `username` for a negotiator of `force`: created when missing, or an existing
+    login with no other tie (access.link_problem); given the negotiator role in `force`.
 
     A new login gets `password`, or no usable password when there is none (an
     imported person sets theirs through a password reset).
     """
+    problem = access.link_problem(username, force)
+    if problem:
+        raise LoginRefused(problem)
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User.objects.create_user(username, password=password)
-    user.groups.add(group or Group.objects.get(name=access.NEGOTIATOR))
+    grant(user, force, access.NEGOTIATOR)
     return user
 
 
 def link_login(negotiator: Negotiator, username: str, password: str | None = None) -> None:
-    """Attach (or create) the login `username` to the negotiator."""
+    """Attach (or create) the login `username` to the negotiator; LoginRefused if it may not."""
     with transaction.atomic():
-        negotiator.user = negotiator_login(username, password)
+        negotiator.user = negotiator_login(username, negotiator.force, password)
         negotiator.save(update_fields=["user", "updated_at"])
 
 
@@ -52,14 +83,15 @@ def save_negotiator(form, formset) -> Negotiator:
     return negotiator
 
 
-def import_cadre(text: str) -> tuple[int, ImportResult]:
+def import_cadre(text: str, allowed_force_ids=None) -> tuple[int, ImportResult]:
     """Check a CSV against the register as it is now and, when every row is good, save them all.
 
+    `allowed_force_ids`: the forces the importing login may add people to.
     Returns how many were saved (0 when there were problems) and what was read.
     """
     try:
         with transaction.atomic():
-            result = read_cadre_csv(text, queries.known_register())
+            result = read_cadre_csv(text, queries.known_register(allowed_force_ids))
             saved = save_rows(result.rows) if result.ok else 0
     except IntegrityError as error:
         raise Taken from error
@@ -69,11 +101,11 @@ def import_cadre(text: str) -> tuple[int, ImportResult]:
 def save_rows(rows) -> int:
     """Imported rows (cadre.importing.CadreRow) as negotiators, each with one accreditation."""
     forces = {f.code: f for f in Force.objects.all()}
-    negotiator_group = Group.objects.get(name=access.NEGOTIATOR)
     for row in rows:
-        user = negotiator_login(row.username, group=negotiator_group) if row.username else None
+        force = forces[row.force_code]
+        user = negotiator_login(row.username, force) if row.username else None
         negotiator = Negotiator(
-            force=forces[row.force_code],
+            force=force,
             callsign=row.callsign,
             full_name=row.full_name,
             mobile=row.mobile,

@@ -2,46 +2,62 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from cadre import queries, rules, services
-from cadre.access import cadre_viewer_required, coordinator_required
+from cadre import access, queries, rules, services
+from cadre.access import Can, cadre_viewer_required, coordinator_required
 from cadre.forms import AccreditationFormSet, CadreFilterForm, NegotiatorForm, OwnMobileForm
 from cadre.models import Negotiator
 
 
 @cadre_viewer_required
 def cadre_list(request):
-    filters = CadreFilterForm(request.GET or None)
-    rows = queries.cadre_rows(filters.cleaned_data if filters.is_valid() else {}, timezone.now())
+    forces = access.forces(request.user, Can.READ_CADRE)
+    filters = CadreFilterForm(request.GET or None, forces=forces)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    rows = queries.cadre_rows(
+        access.negotiators(request.user, Can.READ_CADRE), cleaned, timezone.now()
+    )
     return render(
         request,
         "cadre/list.html",
-        {"rows": rows, "filters": filters, "lapsing_days": rules.LAPSING_WINDOW_DAYS},
+        {
+            "rows": rows,
+            "filters": filters,
+            "lapsing_days": rules.LAPSING_WINDOW_DAYS,
+            "names_of": access.force_ids(request.user, Can.SEE_NAMES),
+            "several_forces": len(forces) > 1,
+        },
     )
 
 
 @cadre_viewer_required
 def negotiator_detail(request, pk):
     negotiator = get_object_or_404(
-        Negotiator.objects.select_related("force", "user").prefetch_related("accreditations"),
+        access.negotiators(request.user, Can.READ_CADRE)
+        .select_related("force", "user")
+        .prefetch_related("accreditations"),
         pk=pk,
     )
     return render(
         request,
         "cadre/detail.html",
-        {"row": queries.cadre_row(negotiator, timezone.now()), "negotiator": negotiator},
+        {
+            "row": queries.cadre_row(negotiator, timezone.now()),
+            "negotiator": negotiator,
+            "show_names": access.may(request.user, Can.SEE_NAMES, negotiator.force_id),
+        },
     )
 
 
 def edit_negotiator(request, negotiator: Negotiator | None):
     instance = negotiator or Negotiator()
-    own = queries.negotiator_for(request.user)
-    # A new person is most likely in the coordinator's own force.
-    initial = {"force": own.force_id} if negotiator is None and own else {}
-    form = NegotiatorForm(request.POST or None, instance=instance, initial=initial)
+    forces = access.forces(request.user, Can.EDIT_CADRE)
+    # A new person is most likely in the force the coordinator chose last (or their only one).
+    chosen = access.chosen_force(request, Can.EDIT_CADRE, required=False)
+    initial = {"force": chosen.pk} if negotiator is None and chosen else {}
+    form = NegotiatorForm(request.POST or None, instance=instance, initial=initial, forces=forces)
     formset = AccreditationFormSet(request.POST or None, instance=instance, prefix="acc")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
@@ -50,6 +66,8 @@ def edit_negotiator(request, negotiator: Negotiator | None):
             form.add_error(
                 None, "That callsign or mobile was just taken by someone else. Check it."
             )
+        except services.LoginRefused as refused:
+            form.add_error("username", str(refused))
         else:
             messages.success(request, f"Saved {saved.callsign}.")
             return redirect("negotiator_detail", pk=saved.pk)
@@ -67,14 +85,19 @@ def negotiator_create(request):
 
 @coordinator_required
 def negotiator_edit(request, pk):
-    return edit_negotiator(request, get_object_or_404(Negotiator, pk=pk))
+    return edit_negotiator(
+        request, get_object_or_404(access.negotiators(request.user, Can.EDIT_CADRE), pk=pk)
+    )
 
 
 @login_required
 def my_profile(request):
+    """One's own page: the forces the login belongs to and, with a cadre record, its
+    accreditation and mobile."""
+    memberships = list(queries.memberships_of(request.user))
     negotiator = queries.negotiator_for(request.user)
     if negotiator is None:
-        raise Http404("No cadre record is linked to your login.")
+        return render(request, "cadre/me.html", {"memberships": memberships})
     form = OwnMobileForm(
         request.POST or None,
         negotiator=negotiator,
@@ -95,5 +118,6 @@ def my_profile(request):
             "negotiator": negotiator,
             "row": queries.cadre_row(negotiator, timezone.now()),
             "form": form,
+            "memberships": memberships,
         },
     )

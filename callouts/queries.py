@@ -2,28 +2,60 @@
 
 from datetime import datetime, time, timedelta
 
+from django.db.models import Q
+
 from cadre import access
-from cadre.queries import forces_for, negotiator_for
+from cadre.access import Can
+from cadre.queries import negotiator_for
 from cadre.rules import local_tz
 from callouts import board, timeline
 from callouts.models import Callout, Deployment, Event, Incident, Message
 
 
-def can_manage(user) -> bool:
-    """Raise incidents, raise needs, stand down and close."""
-    return access.in_group(user, access.COORDINATOR, access.SUPERVISOR)
+def can_manage(user, force=None) -> bool:
+    """Raise incidents, raise needs, stand down and close (in `force`, or in any force)."""
+    return access.may(user, Can.MANAGE_INCIDENTS, force)
+
+
+def managed_incidents(user):
+    """Incidents of the forces where the user raises and manages them: an id from anywhere
+    else is a 404."""
+    forces = access.force_ids(user, Can.MANAGE_INCIDENTS)
+    return Incident.objects.select_related("force").filter(force__in=forces)
 
 
 def visible_incidents(user):
-    """Coordinators and supervisors see their forces' incidents; others only those they were
-    called to."""
-    incidents = Incident.objects.select_related("force")
-    if can_manage(user):
-        return incidents.filter(force__in=forces_for(user))
+    """Managers see their forces' incidents and, through mutual aid, a neighbour's incidents
+    that called their people; a negotiator sees those they were called to."""
+    forces = access.force_ids(user, Can.MANAGE_INCIDENTS)
+    seen = Q(force__in=forces) | Q(callouts__negotiator__force__in=forces)
     negotiator = negotiator_for(user)
-    if negotiator is None:
-        return incidents.none()
-    return incidents.filter(callouts__negotiator=negotiator)
+    if negotiator is not None:
+        seen |= Q(callouts__negotiator=negotiator)
+    if not forces and negotiator is None:
+        return Incident.objects.none()
+    return Incident.objects.select_related("force").filter(seen)
+
+
+def view_of(user, incident) -> access.scope.IncidentView:
+    """How much of `incident` the user sees (cadre.scope.incident_view)."""
+    called = Callout.objects.filter(incident=incident).values_list(
+        "negotiator__force_id", flat=True
+    )
+    negotiator = negotiator_for(user)
+    called_me = negotiator is not None and (
+        Callout.objects.filter(incident=incident, negotiator=negotiator).exists()
+    )
+    return access.incident_view(user, incident.force_id, set(called), called_me)
+
+
+def seen_callouts(view, user, callouts):
+    """The callouts of an incident the view allows (all, the lent forces' or one's own)."""
+    if view.manage:
+        return callouts
+    if view.row_forces:
+        return callouts.filter(negotiator__force__in=view.row_forces)
+    return callouts.filter(negotiator=negotiator_for(user)) if view.own_only else callouts.none()
 
 
 def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
@@ -51,9 +83,15 @@ def deployment_of(callout):
         return None
 
 
-def facts_for(callouts) -> list[board.CalloutFacts]:
-    """Board facts for callouts loaded with select_related("negotiator", "deployment")."""
+def facts_for(callouts, names_of=None) -> list[board.CalloutFacts]:
+    """Board facts for callouts loaded with select_related("negotiator", "deployment");
+    names and mobiles only of people from the forces in `names_of` (force ids; None:
+    everyone's, for the engine and tests), blank for the rest."""
     callouts = list(callouts)
+
+    def named(c):
+        return names_of is None or c.negotiator.force_id in names_of
+
     statuses = latest_statuses([c.pk for c in callouts])
     facts = []
     for c in callouts:
@@ -75,8 +113,8 @@ def facts_for(callouts) -> list[board.CalloutFacts]:
                 voice_unreachable=c.voice_unreachable,
                 channels={ch: s for ch, (s, _) in statuses.get(c.pk, {}).items()},
                 errors={ch: e for ch, (_, e) in statuses.get(c.pk, {}).items()},
-                full_name=c.negotiator.full_name,
-                mobile=c.negotiator.mobile,
+                full_name=c.negotiator.full_name if named(c) else "",
+                mobile=c.negotiator.mobile if named(c) else "",
                 callout_id=c.pk,
                 keyword=c.keyword,
                 went=went,
@@ -91,19 +129,33 @@ def _callouts():
     return Callout.objects.select_related("negotiator", "deployment")
 
 
-def board_for(incident, only_negotiator=None) -> board.Board:
+def board_for(incident, only_negotiator=None, user=None) -> board.Board:
+    """The incident's board; for `user`, only the rows and names they may see."""
     callouts = _callouts().filter(incident=incident)
     if only_negotiator is not None:
         callouts = callouts.filter(negotiator=only_negotiator)
-    return board.build(incident.needs or {}, facts_for(callouts))
+    names_of = None
+    if user is not None:
+        view = view_of(user, incident)
+        callouts, names_of = seen_callouts(view, user, callouts), view.names_of
+    return board.build(incident.needs or {}, facts_for(callouts, names_of))
 
 
-def boards_for(incidents) -> dict[int, board.Board]:
-    """Boards for a page of incidents in two queries, for the history list."""
+def boards_for(incidents, user=None) -> dict[int, board.Board]:
+    """Boards for a page of incidents in two queries, for the history list; for `user`
+    (a manager), only the rows and names they may see."""
     incidents = list(incidents)
     by_incident: dict[int, list] = {i.pk: [] for i in incidents}
-    callouts = list(_callouts().filter(incident__in=incidents))
-    for callout, facts in zip(callouts, facts_for(callouts), strict=True):
+    callouts = _callouts().filter(incident__in=incidents)
+    names_of = None
+    if user is not None:
+        managed = access.force_ids(user, Can.MANAGE_INCIDENTS)
+        callouts = callouts.filter(
+            Q(incident__force__in=managed) | Q(negotiator__force__in=managed)
+        )
+        names_of = access.force_ids(user, Can.SEE_NAMES)
+    callouts = list(callouts)
+    for callout, facts in zip(callouts, facts_for(callouts, names_of), strict=True):
         by_incident[callout.incident_id].append(facts)
     return {i.pk: board.build(i.needs or {}, by_incident[i.pk]) for i in incidents}
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.keys import installation_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STANDBY_VAR_DIR", BASE_DIR / "var"))
 
@@ -84,7 +86,7 @@ if not DEBUG and not PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("PUBLIC_BASE_URL must use https when DEBUG is off")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -109,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "cadre.middleware.ChooseForceMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -318,9 +321,10 @@ CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 # Hours a stand-down, answer or alert is retried through a provider outage.
 CALLOUTS_GIVE_UP_AFTER_HOURS = env_int("CALLOUTS_GIVE_UP_AFTER_HOURS", 6)
 
-# The simulator signs its webhooks as Twilio would, with this token.
+# The simulator signs its webhooks as Twilio would, with this token: unless one is set, a
+# random key made on first start and kept in VAR_DIR (config/keys.py), never a constant.
 if not TWILIO_AUTH_TOKEN and SMS_GATEWAY == "simulator":
-    TWILIO_AUTH_TOKEN = "simulator-auth-token"
+    TWILIO_AUTH_TOKEN = installation_key(VAR_DIR, "simulator-signing-key")
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from cadre.auth_views import ThrottledLoginView, ThrottledPasswordChangeView
 from config import views
@@ -21,7 +20,8 @@ urlpatterns = [
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
     path("twilio/", include("callouts.web.webhook_urls")),
-    # The admin's own login page is not throttled: send it to ours (keeping ?next=).
-    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    # The admin's own login page is not throttled: send strangers to ours (keeping ?next=);
+    # anyone signed in who is not a superuser is refused with a 403 page.
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,10 @@
 """Pages that draw on every app. Each app supplies its own part of the dashboard."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -41,3 +43,12 @@ def healthz(request):
         "provider": "failing" if state.provider_failing_since else "ok",
     }
     return JsonResponse(body, status=503 if found else 200)
+
+
+def admin_login(request):
+    """Where the admin sends whoever it does not let in: strangers to our (throttled) login
+    page, anyone signed in who is not a superuser to a 403 page that says why."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("The admin is for Standby's administrators (superusers) only.")
+    query = f"?{request.GET.urlencode(safe='/')}" if request.GET else ""
+    return redirect(reverse("login") + query)

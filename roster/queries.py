@@ -6,8 +6,7 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from cadre import queries as cadre_queries
 from cadre.access import COORDINATOR
@@ -128,10 +127,6 @@ def on_call(force, at) -> dict[str, list[Negotiator]]:
 
 
 def coordinators_of(rota) -> list[int]:
-    """Coordinator logins for this force (or, with no negotiator record, the home force)."""
-    users = User.objects.filter(is_active=True, groups__name=COORDINATOR)
-    mine = Q(negotiator__force=rota.force_id)
-    home = cadre_queries.home_force()
-    if home is not None and home.pk == rota.force_id:
-        mine |= Q(negotiator__isnull=True)
-    return list(users.filter(mine).distinct().values_list("pk", flat=True))
+    """The logins that coordinate this rota's force (their memberships say so)."""
+    users = cadre_queries.users_with_roles(rota.force_id, COORDINATOR)
+    return list(users.values_list("pk", flat=True))

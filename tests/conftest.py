@@ -27,18 +27,21 @@ def cadre(force):
 
 
 @pytest.fixture
-def coordinator_user(db):
-    return make_user("coord", [COORDINATOR])
+def coordinator_user(db, force):
+    """A coordinator of the home force (no cadre record)."""
+    return make_user("coord", [COORDINATOR], force=force)
 
 
 @pytest.fixture
-def supervisor_user(db):
-    return make_user("super", [SUPERVISOR])
+def supervisor_user(db, force):
+    """A supervisor of the home force (no cadre record)."""
+    return make_user("super", [SUPERVISOR], force=force)
 
 
 @pytest.fixture
 def negotiator_user(db, force):
-    user = make_user("neg", [NEGOTIATOR])
+    """A negotiator of the home force, ALPHA-01."""
+    user = make_user("neg", [NEGOTIATOR], force=force)
     make_negotiator(force=force, callsign="ALPHA-01", user=user)
     return user
 

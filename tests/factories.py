@@ -4,7 +4,8 @@ Fixtures (in the conftest files) call these; tests import them from here and
 nowhere else.
 
     make_force          a force
-    make_user           a login, in groups (password "pw")
+    make_user           a login (password "pw") with login roles in a force (a membership)
+    make_membership     a login's roles in one more force
     make_negotiator     a cadre member with a current accreditation
     make_cadre          six members of one force: n1..n4, c1, c2
     put_on              a shift on the force's rota
@@ -22,10 +23,10 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from twilio.request_validator import RequestValidator
 
-from cadre.models import Accreditation, Force, Negotiator
+from cadre.models import Accreditation, Force, Membership, Negotiator
 from callouts import services
 from callouts.models import Callout, Incident, Message
 from roster.models import Shift, Unavailability
@@ -42,11 +43,25 @@ def make_force(name=None, code=None):
     return Force.objects.create(name=name or f"Force {n}", code=code or f"F{n}")
 
 
-def make_user(username=None, groups=(), password="pw"):
+def make_user(username=None, groups=(), password="pw", *, force=None, forces=()):
+    """A login with the login roles `groups` (COORDINATOR, SUPERVISOR, NEGOTIATOR) in `force`
+    (or in each of `forces`): roles always belong to a force, so one must be named."""
     user = User.objects.create_user(username or f"user{next(_seq)}", password=password)
-    for name in groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    forces = [force] if force is not None else list(forces)
+    if groups and not forces:
+        raise TypeError("make_user: say which force the roles are in (force=… or forces=…)")
+    for each in forces:
+        make_membership(user, each, *groups)
     return user
+
+
+def make_membership(user, force, *roles):
+    """Add login `roles` to the user's membership in `force`."""
+    membership = Membership.objects.filter(user=user, force=force).first()
+    membership = membership or Membership(user=user, force=force)
+    membership.roles = {*membership.roles, *(str(r).lower() for r in roles)}
+    membership.save()
+    return membership
 
 
 def make_negotiator(
@@ -58,9 +73,11 @@ def make_negotiator(
     user=None,
     mobile=None,
     valid_until=None,
+    pk=None,
 ):
     n = next(_seq)
     negotiator = Negotiator(
+        pk=pk,
         force=force or Force.objects.first() or make_force(),
         callsign=callsign or f"CALL-{n:03d}",
         full_name=f"Person {n}",

@@ -116,3 +116,26 @@ def test_the_spool_lives_under_the_var_dir_unless_told():
     assert out.strip() == str(ROOT / "var" / "settings-test" / "spool")
     code, out = load_settings(show, SPOOL_DIR="/srv/standby/spool")
     assert out.strip() == "/srv/standby/spool"
+
+
+def simulator_key(var_dir):
+    env = {k: v for k, v in os.environ.items() if k not in {"TWILIO_AUTH_TOKEN", "SMS_GATEWAY"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", STANDBY_VAR_DIR=str(var_dir))
+    code = "from django.conf import settings; print(settings.TWILIO_AUTH_TOKEN)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_it_signs_simulator_webhooks_with_a_random_key_per_installation(tmp_path):
+    first = simulator_key(tmp_path / "one")
+    assert simulator_key(tmp_path / "one") == first  # every process of one installation
+    assert simulator_key(tmp_path / "two") != first  # another installation has its own
+    assert len(first) >= 40
+    stored = tmp_path / "one" / "simulator-signing-key"
+    assert stored.read_text().strip() == first
+    assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
+    sources = "".join(p.read_text() for p in (ROOT / "config").glob("*.py"))
+    assert first not in sources

@@ -1,10 +1,9 @@
 """Who a step's audience reaches, loaded as plain candidates for escalation.decide."""
 
-from django.contrib.auth.models import User
 from django.db.models import Count, Q
 
-from cadre.access import COORDINATOR, SUPERVISOR
-from cadre.models import ROLE_FIELDS, Negotiator, Role
+from cadre.models import ROLE_FIELDS, LoginRole, Negotiator, Role
+from cadre.queries import users_with_roles
 from callouts.engine import escalation
 from callouts.models import Callout, Incident
 from roster import queries as roster
@@ -71,15 +70,15 @@ def candidates(incident, step: dict, at) -> list[escalation.Candidate]:
 def managers(incident) -> list[Negotiator]:
     """Who hears that an incident is short, by SMS to their negotiator record's mobile.
 
-    Coordinators of the force (negotiators holding the coordinator role, and users
-    in the Coordinator group), supervisors (users in the Supervisor group) who have
-    a negotiator record in the force, and whoever raised the incident. A supervisor
-    without a negotiator record has no mobile here: they see it on the board.
+    Coordinators of the force (its negotiators holding the coordinator role), logins
+    that coordinate or supervise the force (their memberships) and have a negotiator
+    record, and whoever raised the incident. A supervisor without a negotiator record
+    has no mobile here: they see it on the board.
     """
-    users = User.objects.filter(groups__name__in=[COORDINATOR, SUPERVISOR], is_active=True)
-    condition = Q(force=incident.force) & (
-        Q(is_coordinator=True) | Q(user__in=users) | Q(user_id=incident.raised_by_id)
-    )
+    users = users_with_roles(incident.force_id, LoginRole.COORDINATOR, LoginRole.SUPERVISOR)
+    condition = Q(force=incident.force, is_coordinator=True) | Q(user__in=users)
+    if incident.raised_by_id:
+        condition |= Q(user_id=incident.raised_by_id)
     return list(Negotiator.objects.filter(condition, active=True).distinct().order_by("callsign"))
 
 

@@ -12,11 +12,12 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from cadre.models import Role
-from cadre.queries import forces_for, home_force
+from cadre import access
+from cadre.access import Can
+from cadre.models import Force, Role
 from cadre.rules import local_tz
 from callouts import queries, rules, services
-from callouts.models import EscalationPolicy, Incident
+from callouts.models import EscalationPolicy
 from callouts.web import tokens
 from roster.queries import on_call
 
@@ -33,7 +34,8 @@ def invalid(errors: dict):
 
 
 def api_view(methods, manager=False):
-    """Bearer token required (401 otherwise); `manager`: Coordinator or Supervisor (403)."""
+    """Bearer token required (401 otherwise); `manager`: a coordinator or supervisor of some
+    force (403); what they may touch there is scoped per endpoint (cadre.access)."""
 
     def decorator(view):
         @csrf_exempt
@@ -61,17 +63,25 @@ def iso(moment):
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def pick_force(user, code):
-    """The force the request is about: `code` if given, else the user's own."""
-    forces = list(forces_for(user))
+class NotYourForce(Exception):
+    """The request names a force the token's user holds no role in for it: 403."""
+
+
+def pick_force(user, code, action=Can.MANAGE_INCIDENTS):
+    """The force the request is about, among the token user's for `action`: `code` if given,
+    else their only one. Returns (force, problem); a force that is not theirs raises
+    NotYourForce."""
+    forces = list(access.forces(user, action))
     if code:
         found = [f for f in forces if f.code.lower() == str(code).lower()]
-        return (found[0], None) if found else (None, f"Unknown force {code!r}")
+        if found:
+            return found[0], None
+        if Force.objects.filter(code__iexact=str(code)).exists():
+            raise NotYourForce(str(code))
+        return None, f"Unknown force {code!r}"
     if len(forces) == 1:
         return forces[0], None
-    # Not tied to one force: the home force, as on the rota pages.
-    home = home_force(user)
-    return (home, None) if home in forces else (None, "Say which force, by code")
+    return None, "Say which force, by code (you work for several)"
 
 
 def incident_arguments(request, data):
@@ -118,7 +128,10 @@ def incidents(request):
         return invalid({"body": "Send a JSON object"})
     if not isinstance(data, dict):
         return invalid({"body": "Send a JSON object"})
-    arguments, errors = incident_arguments(request, data)
+    try:
+        arguments, errors = incident_arguments(request, data)
+    except NotYourForce as e:
+        return error(403, f"You hold no role in {e} for this")
     if errors:
         return invalid(errors)
     try:
@@ -131,7 +144,7 @@ def incidents(request):
 
 
 def managed_incident(request, pk):
-    return Incident.objects.filter(force__in=forces_for(request.user), pk=pk).first()
+    return queries.managed_incidents(request.user).filter(pk=pk).first()
 
 
 @api_view(["GET"], manager=True)
@@ -139,7 +152,7 @@ def incident_detail(request, pk):
     incident = managed_incident(request, pk)
     if incident is None:
         return error(404, "No such incident")
-    summary = queries.board_for(incident)
+    summary = queries.board_for(incident, user=request.user)
     return JsonResponse(
         {
             **incident_summary(incident),
@@ -211,7 +224,10 @@ def oncall(request):
     at = parse_at(request.GET.get("at", ""))
     if at is None:
         return invalid({"at": "Give an ISO-8601 date and time, e.g. 2026-03-29T01:30:00+00:00"})
-    force, problem = pick_force(request.user, request.GET.get("force"))
+    try:
+        force, problem = pick_force(request.user, request.GET.get("force"), Can.READ_ON_CALL)
+    except NotYourForce as e:
+        return error(403, f"You hold no role in {e}")
     if problem:
         return invalid({"force": problem})
     people = on_call(force, at)

@@ -4,7 +4,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from cadre.models import Negotiator, Role
-from cadre.queries import home_force
 from callouts import rules
 from callouts.models import Audience, Channel, EscalationPolicy, Incident, IncidentKind
 
@@ -60,15 +59,25 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
         queryset=None, required=False, empty_label="The force's default policy"
     )
 
-    def __init__(self, *args, forces, **kwargs):
+    def __init__(self, *args, forces, chosen=None, **kwargs):
+        """`forces`: where the login may raise (cadre.access); `chosen`: the force it chose
+        last, if any. With several forces and no choice, the force must be picked."""
         super().__init__(*args, **kwargs)
         self.fields["force"].queryset = forces
         if len(forces) == 1:
             self.fields["force"].widget = forms.HiddenInput()
-        home = forces[0] if len(forces) == 1 else home_force()
-        self.fields["force"].initial = home.pk if home else None
-        self.fields["policy"].queryset = EscalationPolicy.objects.filter(force__in=forces)
-        default = EscalationPolicy.objects.filter(force__in=forces, is_default=True).first()
+            chosen = forces[0]
+        else:
+            self.fields["force"].empty_label = "Choose the force"
+        self.fields["force"].initial = chosen.pk if chosen else None
+        self.fields["policy"].queryset = EscalationPolicy.objects.filter(
+            force__in=forces
+        ).select_related("force")
+        default = (
+            EscalationPolicy.objects.filter(force=chosen, is_default=True).first()
+            if chosen
+            else None
+        )
         add_need_fields(self, default.default_needs if default else {"negotiator": 2})
 
     def clean(self):
@@ -160,7 +169,7 @@ class BaseStepFormSet(forms.BaseFormSet):
         form.fields["ORDER"].label = "Order"
 
     def clean(self):
-        if any(self.errors):
+        if any(self.errors) or not self.management_form.is_valid():
             return
         if not self.ordered_forms:
             raise ValidationError("A policy needs at least one step.")

@@ -13,7 +13,7 @@ def responses(ok_code, ok_schema, *codes):
     described = {
         "400": "Invalid input: `errors` has a message per field",
         "401": "Missing, unknown or revoked token",
-        "403": "The token's user is not a coordinator or supervisor",
+        "403": "The token's user holds no role for this in that force (or any force)",
         "404": "No such incident (or not your force's)",
     }
     result = {ok_code: {"description": "OK", "content": json_of(ok_schema)}}
@@ -95,12 +95,13 @@ DOCUMENT = {
                     {
                         "name": "force",
                         "in": "query",
-                        "description": "Force code, when the token's user sees several",
+                        "description": "Force code; required when the token's user belongs to "
+                        "several (never guessed)",
                         "schema": {"type": "string"},
                     },
                 ],
                 "responses": responses(
-                    "200", {"$ref": "#/components/schemas/OnCall"}, "400", "401"
+                    "200", {"$ref": "#/components/schemas/OnCall"}, "400", "401", "403"
                 ),
             }
         },
@@ -148,7 +149,11 @@ DOCUMENT = {
                     },
                     "needs": NEEDS,
                     "policy": {"type": "string", "description": "Policy name; default if absent"},
-                    "force": {"type": "string", "description": "Force code, if several"},
+                    "force": {
+                        "type": "string",
+                        "description": "Force code; required when the token's user belongs to "
+                        "several (never guessed)",
+                    },
                 },
             },
             "IncidentSummary": {

@@ -13,7 +13,7 @@ def dashboard_context(request) -> dict:
         .order_by("-raised_at")[:20]
     )
     if manager:
-        boards = queries.boards_for(live)
+        boards = queries.boards_for(live, user=request.user)
     else:
         own = negotiator_for(request.user)
         boards = {i.pk: queries.board_for(i, only_negotiator=own) for i in live}

@@ -3,21 +3,30 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from cadre.access import coordinator_required
-from cadre.queries import forces_for
+from cadre import access
+from cadre.access import Can
 from callouts import services
 from callouts.models import EscalationPolicy
 from callouts.web.forms import PolicyForm, StepFormSet, needs_from
 
+policy_editor_required = access.require(Can.EDIT_POLICIES)
+
 
 def my_policies(request):
-    return EscalationPolicy.objects.filter(force__in=forces_for(request.user))
+    forces = access.force_ids(request.user, Can.EDIT_POLICIES)
+    return EscalationPolicy.objects.filter(force__in=forces)
 
 
-@coordinator_required
+@policy_editor_required
 def policy_list(request):
-    policies = my_policies(request).select_related("force").prefetch_related("steps__named")
-    return render(request, "callouts/policy_list.html", {"policies": policies})
+    policies = (
+        my_policies(request)
+        .select_related("force")
+        .prefetch_related("steps__named")
+        .order_by("force__name", "name")
+    )
+    forces = access.forces(request.user, Can.EDIT_POLICIES)
+    return render(request, "callouts/policy_list.html", {"policies": policies, "forces": forces})
 
 
 def step_initial(policy):
@@ -33,10 +42,10 @@ def step_initial(policy):
     ]
 
 
-@coordinator_required
+@policy_editor_required
 def policy_edit(request, pk=None):
     if pk is None:
-        force = forces_for(request.user).first()
+        force = access.chosen_force(request, Can.EDIT_POLICIES)
         policy = EscalationPolicy(force=force)
     else:
         policy = get_object_or_404(my_policies(request), pk=pk)

@@ -1,20 +1,23 @@
-"""The phone simulator page: every negotiator's handset, for demos and tests.
+"""The phone simulator page: the handsets of the negotiators of the forces the login
+coordinates, for demos and tests.
 
-Only when SMS_GATEWAY is "simulator" (404 otherwise). Any logged-in user may
-use it: it is a demo tool, and a demo server holds no real people's messages.
+Only when SMS_GATEWAY is "simulator" (404 otherwise), and only for coordinators
+(403 otherwise): handsets show numbers and messages, so another force's are a 404.
 """
 
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cadre.models import Negotiator
+from cadre import access
+from cadre.access import Can
 from callouts.models import Message
 from callouts.web import simulator
 
@@ -30,6 +33,8 @@ def simulator_only(view):
     def wrapped(request, *args, **kwargs):
         if settings.SMS_GATEWAY != "simulator":
             raise Http404("The phone simulator is off")
+        if not access.may(request.user, Can.USE_SIMULATOR):
+            raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -66,8 +71,13 @@ def handsets(negotiators, session=None):
     return [handset(n, by_number[n.mobile], said.get(str(n.pk))) for n in negotiators]
 
 
-def all_negotiators():
-    return Negotiator.objects.select_related("force").order_by("force__code", "callsign")
+def my_negotiators(request):
+    """The handsets this login may hold: its coordinated forces' negotiators."""
+    return (
+        access.negotiators(request.user, Can.USE_SIMULATOR)
+        .select_related("force")
+        .order_by("force__code", "callsign")
+    )
 
 
 def busiest_first(phones):
@@ -83,7 +93,7 @@ def phones(request):
         request,
         "callouts/phones.html",
         {
-            "phones": busiest_first(handsets(all_negotiators(), request.session)),
+            "phones": busiest_first(handsets(my_negotiators(request), request.session)),
             "poll_seconds": POLL_SECONDS,
         },
     )
@@ -92,7 +102,7 @@ def phones(request):
 @simulator_only
 def phones_live(request):
     """Every handset's log, swapped in place (out of band) by one poll."""
-    phones = handsets(all_negotiators(), request.session)
+    phones = handsets(my_negotiators(request), request.session)
     return render(request, "callouts/phones_live.html", {"phones": phones})
 
 
@@ -111,7 +121,7 @@ def log_answer(request, negotiator):
 @simulator_only
 def phone_reply(request, pk):
     """The handset sends an SMS: Twilio would POST it to our inbound webhook."""
-    negotiator = get_object_or_404(Negotiator, pk=pk)
+    negotiator = get_object_or_404(my_negotiators(request), pk=pk)
     body = request.POST.get("body", "").strip()[:320]
     if body:
         simulator.post(
@@ -158,7 +168,7 @@ def phone_keypress(request, pk):
     (the second try after a wrong key) is kept in the session.
     """
     call = get_object_or_404(Message, pk=pk, channel="voice", direction="out")
-    negotiator = get_object_or_404(Negotiator, mobile=call.to_number)
+    negotiator = get_object_or_404(my_negotiators(request), mobile=call.to_number)
     digit = request.POST.get("digit", "")[:1]
     if call.status in CALL_OVER or not call.provider_sid:
         return log_answer(request, negotiator)

@@ -8,21 +8,23 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from cadre.access import COORDINATOR, SUPERVISOR, require_group
+from cadre import access
+from cadre.access import Can
 from cadre.models import Role
-from cadre.queries import forces_for, negotiator_for
+from cadre.queries import negotiator_for
 from callouts import board, queries, services
 from callouts.models import Incident
 from callouts.web.forms import IncidentFilterForm, RaiseIncidentForm, RaiseNeedsForm
 
-manager_required = require_group(COORDINATOR, SUPERVISOR)
+manager_required = access.require(Can.MANAGE_INCIDENTS)
 POLL_SECONDS = 2
 
 
 @manager_required
 def incident_raise(request):
-    forces = forces_for(request.user)
-    form = RaiseIncidentForm(request.POST or None, forces=forces)
+    forces = access.forces(request.user, Can.MANAGE_INCIDENTS)
+    chosen = access.chosen_force(request, Can.MANAGE_INCIDENTS, required=False)
+    form = RaiseIncidentForm(request.POST or None, forces=forces, chosen=chosen)
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.raise_incident(**form.service_arguments(), raised_by=request.user)
@@ -47,18 +49,22 @@ def attach_service_errors(form, error):
 
 
 def board_context(request, incident):
-    """What the board shows; negotiators see only their own callout."""
-    manager = queries.can_manage(request.user)
-    own = None if manager else negotiator_for(request.user)
-    summary = queries.board_for(incident, only_negotiator=own)
+    """What the board shows: all of it to its force's managers; to a force that lent people
+    (mutual aid) their rows; to a negotiator their own callout. Names only of people from
+    forces the viewer coordinates."""
+    view = queries.view_of(request.user, incident)
+    summary = queries.board_for(incident, user=request.user)
     return {
         "incident": incident,
         "board": summary,
         "progress": board.progress(incident.steps or [], incident.step_index, incident.status),
         "is_live": incident.status in Incident.LIVE,
-        "can_manage": manager,
-        "own_row": summary.rows[0] if own and summary.rows else None,
-        "alerts": queries.board_alerts(incident) if manager else [],
+        "can_manage": view.manage,
+        "sees_rows": view.manage or bool(view.row_forces),
+        "show_names": bool(view.names_of),
+        "lent": not view.manage and bool(view.row_forces),
+        "own_row": summary.rows[0] if view.own_only and summary.rows else None,
+        "alerts": queries.board_alerts(incident) if view.manage else [],
         "poll_seconds": POLL_SECONDS,
     }
 
@@ -83,7 +89,7 @@ def incident_board_live(request, pk):
 
 
 def managed_incident(request, pk):
-    return get_object_or_404(Incident.objects.filter(force__in=forces_for(request.user)), pk=pk)
+    return get_object_or_404(queries.managed_incidents(request.user), pk=pk)
 
 
 @require_POST
@@ -153,12 +159,14 @@ def incident_list(request):
     """Live incidents and the history: who was asked, who answered, who went, how fast."""
     manager = queries.can_manage(request.user)
     incidents = queries.visible_incidents(request.user).distinct().order_by("-raised_at")
-    filters = IncidentFilterForm(request.GET or None, forces=forces_for(request.user))
+    filters = IncidentFilterForm(
+        request.GET or None, forces=access.forces(request.user, Can.MANAGE_INCIDENTS)
+    )
     incidents = queries.filter_incidents(incidents, **filters.filters())
     page = Paginator(incidents, 50).get_page(request.GET.get("page"))
     own = None if manager else negotiator_for(request.user)
     if own is None:
-        boards = queries.boards_for(page.object_list)
+        boards = queries.boards_for(page.object_list, user=request.user)
     else:
         boards = {i.pk: queries.board_for(i, only_negotiator=own) for i in page.object_list}
     rows = []

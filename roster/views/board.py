@@ -4,20 +4,14 @@ import calendar
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cadre.access import (
-    cadre_viewer_required,
-    can_view_cadre,
-    coordinator_required,
-    is_coordinator,
-)
+from cadre import access
+from cadre.access import Can, can_view_cadre
 from cadre.models import Negotiator
-from cadre.queries import home_force
 from cadre.rules import local_date
 from roster import queries, rules, services
 from roster.forms import (
@@ -29,13 +23,14 @@ from roster.forms import (
 from roster.models import RotaChange, Shift, SwapRequest
 from roster.views import grid
 
+rota_reader_required = access.require(Can.READ_ROTA)
+rota_editor_required = access.require(Can.EDIT_ROTA)
 
-def current_rota(request):
-    """The rota of the user's own force, or the home force's for staff without a record."""
-    force = home_force(request.user)
-    if force is None:
-        raise Http404("No force has been set up yet.")
-    return queries.rota_for(force)
+
+def current_rota(request, action=Can.EDIT_ROTA):
+    """The rota of the force the page is about: the login's only one, or the one it chose
+    (?force=CODE, remembered); a login with several forces and no choice gets a picker."""
+    return queries.rota_for(access.chosen_force(request, action))
 
 
 def view_state(params):
@@ -69,7 +64,9 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "first": first,
         "previous": first - timedelta(days=1 if kind == "month" else 7),
         "next": last + timedelta(days=1),
-        "can_edit": is_coordinator(request.user),
+        "can_edit": access.may(request.user, Can.EDIT_ROTA, rota.force_id),
+        "force": rota.force,
+        "force_choices": access.forces(request.user, Can.READ_ROTA),
         "swaps": SwapRequest.objects.filter(
             shift__rota=rota, status=SwapRequest.Status.PENDING
         ).select_related("shift__negotiator", "taker"),
@@ -121,12 +118,12 @@ def submit(request, rota, template, context, form, change):
     return attempt(request, rota, template, context, lambda: change(form.cleaned_data))
 
 
-@cadre_viewer_required
+@rota_reader_required
 def rota_board(request):
-    return render_board(request, current_rota(request))
+    return render_board(request, current_rota(request, Can.READ_ROTA))
 
 
-@coordinator_required
+@rota_editor_required
 def shift_new(request):
     rota = current_rota(request)
     negotiators = cadre_of(rota)
@@ -171,7 +168,7 @@ def live_shift(rota, pk):
     )
 
 
-@coordinator_required
+@rota_editor_required
 def shift_detail(request, pk):
     rota = current_rota(request)
     shift = live_shift(rota, pk)
@@ -217,19 +214,19 @@ def edit_shift(request, pk, acting, form_class, change):
     )
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def shift_move(request, pk):
     return edit_shift(request, pk, "move", ShiftForm, services.move)
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def shift_cover(request, pk):
     return edit_shift(request, pk, "cover", CoverForm, services.cover)
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def shift_remove(request, pk):
     rota = current_rota(request)
@@ -243,7 +240,7 @@ def shift_remove(request, pk):
     )
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def undo(request):
     rota = current_rota(request)
@@ -252,7 +249,7 @@ def undo(request):
     )
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def swap_decide(request, pk):
     rota = current_rota(request)

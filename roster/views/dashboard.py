@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from cadre import access
+from cadre.access import Can
 from cadre.models import Role
-from cadre.queries import home_force
+from cadre.queries import negotiator_for
 from roster import queries, rules
 
 LOOKAHEAD_DAYS = 14
@@ -13,7 +15,10 @@ LOOKAHEAD_DAYS = 14
 
 def dashboard_context(request) -> dict:
     """What the dashboard shows about the rota (templates/roster/_dashboard.html)."""
-    force = home_force(request.user)
+    force = access.chosen_force(request, Can.READ_ROTA, required=False)
+    if force is None:
+        negotiator = negotiator_for(request.user)
+        force = negotiator.force if negotiator else None
     if force is None:
         return {}
     now = timezone.now()

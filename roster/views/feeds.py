@@ -10,8 +10,9 @@ from django.http import Http404, HttpResponse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from cadre.access import is_coordinator
-from cadre.queries import home_force, negotiator_for
+from cadre import access
+from cadre.access import Can
+from cadre.queries import negotiator_for
 from cadre.rules import local_tz
 from roster.models import FeedToken, Shift
 
@@ -64,11 +65,10 @@ def mine(request, token):
 
 
 def whole_rota(request, token):
+    """The whole rota of every force the token's owner coordinates (one calendar)."""
     user = token_owner(token)
-    if not is_coordinator(user):
+    forces = list(access.forces(user, Can.EDIT_ROTA))
+    if not forces:
         raise Http404
-    force = home_force(user)
-    if force is None:
-        raise Http404
-    shifts = recent(Shift.objects.filter(rota__force=force))
-    return respond(calendar(f"Standby rota: {force.code}", shifts))
+    shifts = recent(Shift.objects.filter(rota__force__in=forces))
+    return respond(calendar(f"Standby rota: {', '.join(f.code for f in forces)}", shifts))

@@ -2,11 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cadre.access import is_coordinator
+from cadre import access
+from cadre.access import Can
 from cadre.models import Negotiator
 from cadre.queries import negotiator_for
 from roster import services
@@ -37,7 +39,7 @@ def render_my_shifts(request, unavailability_form):
     context = {
         "negotiator": negotiator,
         "feed": feed,
-        "is_coordinator": is_coordinator(request.user),
+        "is_coordinator": access.may(request.user, Can.EDIT_ROTA),
     }
     if negotiator:
         mine = Shift.objects.live().filter(negotiator=negotiator)
@@ -81,7 +83,7 @@ def mark_unavailable(request):
 def request_swap(request, pk):
     negotiator = me(request)
     if negotiator is None:
-        return redirect("my_shifts")
+        raise Http404("No cadre record is linked to your login.")
     shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
     form = SwapForm(request.POST, negotiators=swap_partners(negotiator))
     if not form.is_valid():

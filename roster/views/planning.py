@@ -7,15 +7,24 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cadre.access import cadre_viewer_required, coordinator_required
+from cadre.access import Can
 from cadre.models import Negotiator
 from roster import rules, services
 from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
 from roster.models import RotaChange, RotationPattern
-from roster.views.board import cadre_of, current_rota, render_board, show_editor, submit, view_state
+from roster.views.board import (
+    cadre_of,
+    current_rota,
+    render_board,
+    rota_editor_required,
+    rota_reader_required,
+    show_editor,
+    submit,
+    view_state,
+)
 
 
-@coordinator_required
+@rota_editor_required
 def generate(request):
     rota = current_rota(request)
     patterns = RotationPattern.objects.filter(rota=rota)
@@ -45,7 +54,7 @@ def generate(request):
     )
 
 
-@coordinator_required
+@rota_editor_required
 def unavailable_for(request):
     """A coordinator marks someone unavailable (negotiators do it for themselves on 'my shifts')."""
     rota = current_rota(request)
@@ -74,14 +83,14 @@ def unavailable_for(request):
     return render_board(request, rota, done=done, params=request.POST)
 
 
-@cadre_viewer_required
+@rota_reader_required
 def audit(request):
-    rota = current_rota(request)
+    rota = current_rota(request, Can.READ_ROTA)
     entries = RotaChange.objects.filter(rota=rota).select_related("by")[:200]
     return render(request, "roster/audit.html", {"entries": entries, "rota": rota})
 
 
-@coordinator_required
+@rota_editor_required
 def patterns(request):
     rota = current_rota(request)
     everyone = list(Negotiator.objects.filter(force=rota.force_id))
@@ -105,11 +114,11 @@ def render_patterns(request, rota, everyone, form, rules_form):
     rules_form = rules_form or CoverRulesForm(
         initial={**rota.minimums(), "max_consecutive_days": rota.max_consecutive_days}
     )
-    context = {"form": form, "rows": rows, "rules_form": rules_form}
+    context = {"form": form, "rows": rows, "rules_form": rules_form, "rota": rota}
     return render(request, "roster/patterns.html", context)
 
 
-@coordinator_required
+@rota_editor_required
 @require_POST
 def cover_rules(request):
     rota = current_rota(request)

@@ -14,12 +14,8 @@ def log_in(client, username, password, address="10.0.0.1"):
     )
 
 
-def test_it_creates_the_three_role_groups_when_migrating():
-    assert set(Group.objects.values_list("name", flat=True)) >= {
-        "Coordinator",
-        "Supervisor",
-        "Negotiator",
-    }
+def test_it_keeps_roles_in_memberships_not_global_groups():
+    assert not Group.objects.filter(name__in=["Coordinator", "Supervisor", "Negotiator"]).exists()
 
 
 def test_it_logs_in_and_lands_on_the_dashboard(client):

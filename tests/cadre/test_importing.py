@@ -1,13 +1,13 @@
 from datetime import date
 
-from cadre.importing import Known, read_cadre_csv
+from cadre.importing import Known, LoginTie, read_cadre_csv
 
 HEADER = "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
 KNOWN = Known(
     force_codes=frozenset({"WSX", "AVM"}),
     callsigns=frozenset({("WSX", "ALPHA-01")}),
     mobiles={"+447700900001": "ALPHA-01 (WSX)"},
-    linked_usernames=frozenset({"taken"}),
+    logins={"taken": LoginTie(has_record=True, forces=frozenset({"WSX"}))},
 )
 
 

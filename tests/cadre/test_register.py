@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cadre.access import COORDINATOR
 from cadre.models import Negotiator
-from tests.factories import make_force, make_negotiator
+from tests.factories import make_force, make_membership, make_negotiator
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +51,11 @@ def test_it_hides_names_and_mobiles_from_supervisors(supervisor_client, force):
         assert "900777" not in page
 
 
-def test_it_filters_by_role_force_deployable_and_lapsing(coordinator_client, force):
+def test_it_filters_by_role_force_deployable_and_lapsing(
+    coordinator_client, coordinator_user, force
+):
     other = make_force("Other Police", "OTH")
+    make_membership(coordinator_user, other, COORDINATOR)  # a regional coordinator
     make_negotiator(force=force, callsign="NEG-1")
     make_negotiator(force=force, callsign="COORD-1", roles=["coordinator"])
     make_negotiator(force=other, callsign="AWAY-1")
@@ -76,7 +80,8 @@ def test_it_adds_a_negotiator_with_accreditation_and_a_login(coordinator_client,
     assert person.mobile == "+447700900123"
     assert person.accreditations.get().valid_until == date(2028, 1, 9)
     assert person.user.username == "grace"
-    assert person.user.groups.filter(name="Negotiator").exists()
+    membership = person.user.memberships.get()
+    assert (membership.force, membership.roles) == (force, ["negotiator"])
     assert User.objects.get(username="grace").check_password("a-good-long-password")
 
 
@@ -149,14 +154,18 @@ def test_it_shows_a_negotiator_their_own_profile_and_lets_them_change_their_mobi
 def test_it_refuses_a_bad_or_taken_mobile_on_the_profile(negotiator_client, negotiator_user, force):
     make_negotiator(force=force, mobile="+447700900444")
     before = Negotiator.objects.get(user=negotiator_user).mobile
-    for mobile, message in (("12", "not a"), ("07700900444", "already the mobile of")):
+    for mobile, message in (("12", "not a"), ("07700900444", "already registered to someone else")):
         response = negotiator_client.post(reverse("my_profile"), {"mobile": mobile})
         assert message in response.text
     assert Negotiator.objects.get(user=negotiator_user).mobile == before
 
 
-def test_it_gives_a_login_without_a_cadre_record_a_404_for_the_profile(supervisor_client):
-    assert supervisor_client.get(reverse("my_profile")).status_code == 404
+def test_it_shows_a_login_without_a_cadre_record_its_forces_on_its_page(supervisor_client):
+    response = supervisor_client.get(reverse("my_profile"))
+    assert response.status_code == 200
+    assert "Home Constabulary (HOME)" in response.text
+    assert "Supervisor" in response.text
+    assert "My mobile number" not in response.text
 
 
 def test_it_lists_the_cadre_in_the_same_number_of_queries_however_large(
@@ -173,11 +182,23 @@ def test_it_lists_the_cadre_in_the_same_number_of_queries_however_large(
         coordinator_client.get(reverse("cadre_list"))
 
 
-def test_it_offers_the_coordinators_own_force_for_a_new_negotiator(
-    coordinator_client, coordinator_user
+def test_it_offers_the_coordinators_only_force_for_a_new_negotiator(
+    coordinator_client, coordinator_user, force
 ):
     make_force("Another Police", "ANO")
-    home = make_force("Wessex Constabulary", "WSX")
-    make_negotiator(force=home, user=coordinator_user, roles=["coordinator"])
     form = coordinator_client.get(reverse("negotiator_create")).context["form"]
-    assert form["force"].value() == home.pk
+    assert form["force"].value() == force.pk
+    assert list(form.fields["force"].queryset) == [force]
+
+
+def test_it_offers_a_regional_coordinator_the_force_they_chose(
+    coordinator_client, coordinator_user, force
+):
+    wessex = make_force("Wessex Constabulary", "WSX")
+    make_membership(coordinator_user, wessex, COORDINATOR)
+    form = coordinator_client.get(reverse("negotiator_create")).context["form"]
+    assert form["force"].value() is None  # nothing guessed
+    form = coordinator_client.get(reverse("negotiator_create"), {"force": "WSX"}).context["form"]
+    assert form["force"].value() == wessex.pk
+    form = coordinator_client.get(reverse("negotiator_create")).context["form"]
+    assert form["force"].value() == wessex.pk  # remembered

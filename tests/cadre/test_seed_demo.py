@@ -56,15 +56,28 @@ def test_it_warns_of_a_few_lapsing_accreditations():
     assert 2 <= len(soon) <= 5
 
 
-def test_it_creates_a_login_for_each_role():
+def memberships(username):
+    user = authenticate(username=username, password="standby-demo")
+    assert user is not None, username
+    return {m.force.code: m.roles for m in user.memberships.all()}
+
+
+def test_it_creates_a_login_for_each_role_in_its_forces():
     seed()
-    coordinator = authenticate(username="coordinator", password="standby-demo")
-    supervisor = authenticate(username="supervisor", password="standby-demo")
-    negotiator = authenticate(username="negotiator", password="standby-demo")
-    assert coordinator.groups.filter(name="Coordinator").exists()
-    assert coordinator.negotiator.has_role("coordinator")
-    assert supervisor.groups.filter(name="Supervisor").exists()
-    assert negotiator.negotiator.callsign == "ALPHA-01"
+    seed()
+    assert memberships("coordinator") == {"WSX": ["coordinator"]}
+    assert memberships("supervisor") == {"WSX": ["supervisor"]}
+    assert memberships("negotiator") == {"WSX": ["negotiator"]}
+    assert memberships("avm-coordinator") == {"AVM": ["coordinator"]}
+    assert memberships("avm-negotiator") == {"AVM": ["negotiator"]}
+    assert memberships("regional-supervisor") == {"WSX": ["supervisor"], "AVM": ["supervisor"]}
+    linked = Negotiator.objects.filter(user__isnull=False)
+    records = dict(linked.values_list("user__username", "callsign"))
+    assert Negotiator.objects.get(user__username="coordinator").has_role("coordinator")
+    assert records["negotiator"] == "ALPHA-01"
+    assert records["avm-coordinator"] == "KESTREL-06"
+    assert records["avm-negotiator"] == "KESTREL-01"
+    assert "supervisor" not in records and "regional-supervisor" not in records
 
 
 def test_it_calls_each_apps_demo_seeder(monkeypatch):

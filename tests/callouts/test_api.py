@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def coordinator_token(force):
-    user = make_user("control", [COORDINATOR])
+    user = make_user("control", [COORDINATOR], force=force)
     make_negotiator(force, "CTRL-1", roles=("coordinator",), user=user)
     return tokens.create(user, "Control room")[1]
 
@@ -39,7 +39,7 @@ def post_json(client, url, data, token):
 
 
 def test_it_prints_a_token_once_and_keeps_only_its_hash(force):
-    make_user("control", [COORDINATOR])
+    make_user("control", [COORDINATOR], force=force)
     out = StringIO()
     call_command("create_api_token", "control", "--name", "Control room", stdout=out)
     token = out.getvalue().strip()
@@ -149,28 +149,30 @@ def test_it_answers_400_to_a_body_that_is_not_a_json_object(client, coordinator_
 
 
 def test_it_lets_only_coordinators_and_supervisors_raise(client, force):
-    negotiator = make_user("n1", [NEGOTIATOR])
+    negotiator = make_user("n1", [NEGOTIATOR], force=force)
     token = tokens.create(negotiator)[1]
     body = {"kind": "hostage", "location": "Dover"}
     response = post_json(client, reverse("api_incidents"), body, token)
     assert response.status_code == 403
-    supervisor = make_user("s1", [SUPERVISOR])
+    supervisor = make_user("s1", [SUPERVISOR], force=force)
     make_negotiator(force, "SUP-1", user=supervisor)
     response = post_json(client, reverse("api_incidents"), body, tokens.create(supervisor)[1])
     assert response.status_code == 201
 
 
-def test_it_takes_a_force_by_code_from_a_user_who_sees_several(client, force):
+def test_it_takes_a_force_by_code_from_a_user_of_several_and_never_guesses(client, force):
     other = make_force("Other", "OTH")
     make_negotiator(force, "HOME-1")
-    token = tokens.create(make_user("boss", [COORDINATOR]))[1]
+    token = tokens.create(make_user("boss", [COORDINATOR], forces=[force, other]))[1]
     body = {"kind": "hostage", "location": "Dover"}
     response = post_json(client, reverse("api_incidents"), {**body, "force": "oth"}, token)
     assert response.status_code == 201
     assert Incident.objects.get().force == other
-    # Without a code: the home force (the one with the cadre).
+    # Without a code: no force is guessed (not the largest, not the first by name).
     response = post_json(client, reverse("api_incidents"), body, token)
-    assert Incident.objects.get(pk=response.json()["id"]).force == force
+    assert response.status_code == 400
+    assert "Say which force" in response.json()["errors"]["force"]
+    assert Incident.objects.count() == 1
 
 
 def test_it_refuses_other_methods(client, coordinator_token):
@@ -234,7 +236,7 @@ def test_it_stands_an_incident_down(client, force, coordinator_token):
 
 def test_it_refuses_stand_down_to_a_negotiator(client, force):
     incident = make_incident(force)
-    token = tokens.create(make_user("n1", [NEGOTIATOR]))[1]
+    token = tokens.create(make_user("n1", [NEGOTIATOR], force=force))[1]
     assert (
         client.post(reverse("api_stand_down", args=[incident.pk]), **bearer(token)).status_code
         == 403

@@ -188,8 +188,9 @@ def test_it_hides_incidents_from_negotiators_not_called(client, negotiator_user,
 def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, incident):
     from cadre.access import COORDINATOR
 
-    other_coordinator = make_user("other", [COORDINATOR])
-    make_negotiator(make_force("Other Police", "OTH"), "OSCAR-1", user=other_coordinator)
+    other = make_force("Other Police", "OTH")
+    other_coordinator = make_user("other", [COORDINATOR], force=other)
+    make_negotiator(other, "OSCAR-1", user=other_coordinator)
     client.force_login(other_coordinator)
     assert client.get(reverse("incident_board", args=[incident.pk])).status_code == 404
     assert client.post(reverse("incident_stand_down", args=[incident.pk])).status_code == 404

@@ -27,6 +27,7 @@ from tests.factories import (
     make_callout,
     make_force,
     make_incident,
+    make_membership,
     make_message,
     make_negotiator,
     make_user,
@@ -352,8 +353,9 @@ def test_it_refuses_to_change_or_delete_an_event_or_a_message_in_the_admin(clien
         event.save()
 
 
-def test_it_filters_the_incident_list(coordinator_client, force):
+def test_it_filters_the_incident_list(coordinator_client, coordinator_user, force):
     other = make_force("Avonmoor", "AVM")
+    make_membership(coordinator_user, other, "coordinator")  # a regional coordinator
     old = make_incident(force, kind="hostage", status="closed")
     Incident.objects.filter(pk=old.pk).update(raised_at=timezone.now() - timedelta(days=400))
     live = make_incident(force, kind="barricade", mutual_aid=True)
@@ -422,7 +424,7 @@ def queries_for(client, url):
 
 
 def test_it_reads_the_list_board_and_timeline_in_queries_that_do_not_grow(client, force):
-    user = make_user("sup", [SUPERVISOR])
+    user = make_user("sup", [SUPERVISOR], force=force)
     client.force_login(user)
     small = history(force, 2, 2)[0]
     counts = [

@@ -33,9 +33,9 @@ def called(force):
     return incident, kilo, make_callout(incident, kilo, status="delivered")
 
 
-def test_it_shows_each_handset_with_the_messages_it_received(negotiator_client, called):
+def test_it_shows_each_handset_with_the_messages_it_received(coordinator_client, called):
     incident, kilo, _ = called
-    response = negotiator_client.get(reverse("simulator_phones"))
+    response = coordinator_client.get(reverse("simulator_phones"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "KILO-1" in html and kilo.mobile in html

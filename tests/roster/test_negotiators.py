@@ -32,7 +32,7 @@ def test_it_requests_a_swap_a_coordinator_approves_in_place(
     swap = SwapRequest.objects.get()
     assert swap.status == "pending"
 
-    coordinator = make_user("coordinator2", ["Coordinator"])
+    coordinator = make_user("coordinator2", ["Coordinator"], force=force)
     negotiator_client.force_login(coordinator)
     board = negotiator_client.get("/rota/board/").content.decode()
     assert "Swaps waiting" in board

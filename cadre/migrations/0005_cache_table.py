@@ -10,6 +10,6 @@ def create_cache_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cadre", "0002_groups")]
+    dependencies = [("cadre", "0004_memberships_from_groups")]
 
     operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]

@@ -1,0 +1,149 @@
+"""Who may read and change what: the pure decisions (no database).
+
+A login's `Scope` is the roles it carries in each force (its memberships; a
+superuser carries every role in every force) and its own cadre record, if any.
+`cadre.access` builds it from the database and is the module every view, form,
+API endpoint, feed and export asks; the decisions themselves are here.
+
+What each role may do in a force it belongs to:
+
+    coordinator  the cadre register with names and mobiles, edit and import; the rota,
+                 edited; incidents, raised and managed; escalation policies; the
+                 phone simulator's handsets
+    supervisor   the register without names or mobiles; the rota, read; incidents,
+                 raised and managed (callsigns only)
+    negotiator   their own record, shifts and callouts; who is on call (API)
+
+Mutual aid is the one crossing between forces: on a neighbour's incident, a force's
+coordinators and supervisors see the callouts of their own people (coordinators with
+names), and the neighbour sees only the callsigns of the people it called.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+COORDINATOR = "coordinator"
+SUPERVISOR = "supervisor"
+NEGOTIATOR = "negotiator"
+LOGIN_ROLES = (COORDINATOR, SUPERVISOR, NEGOTIATOR)
+
+
+class Can(StrEnum):
+    READ_CADRE = "read the cadre register"
+    EDIT_CADRE = "edit the cadre register"
+    SEE_NAMES = "see names and mobiles"
+    READ_ROTA = "read the rota"
+    EDIT_ROTA = "edit the rota"
+    MANAGE_INCIDENTS = "raise and manage incidents"
+    EDIT_POLICIES = "edit escalation policies"
+    USE_SIMULATOR = "use the phone simulator"
+    READ_ON_CALL = "read who is on call"
+
+
+# Which login roles, held in a force, allow each action in that force.
+ALLOWED = {
+    Can.READ_CADRE: {COORDINATOR, SUPERVISOR},
+    Can.EDIT_CADRE: {COORDINATOR},
+    Can.SEE_NAMES: {COORDINATOR},
+    Can.READ_ROTA: {COORDINATOR, SUPERVISOR},
+    Can.EDIT_ROTA: {COORDINATOR},
+    Can.MANAGE_INCIDENTS: {COORDINATOR, SUPERVISOR},
+    Can.EDIT_POLICIES: {COORDINATOR},
+    Can.USE_SIMULATOR: {COORDINATOR},
+    Can.READ_ON_CALL: {COORDINATOR, SUPERVISOR, NEGOTIATOR},
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    roles: Mapping[int, frozenset[str]] = field(default_factory=dict)  # force id -> roles
+    superuser: bool = False
+    negotiator_id: int | None = None  # the login's own cadre record
+
+    def forces(self, action: Can) -> frozenset[int]:
+        """The forces (ids) where this login may do `action`."""
+        allowed = ALLOWED[action]
+        return frozenset(f for f, roles in self.roles.items() if roles & allowed)
+
+    def may(self, action: Can, force_id: int | None = None) -> bool:
+        """May do `action` in that force; without one, in any force."""
+        forces = self.forces(action)
+        return bool(forces) if force_id is None else force_id in forces
+
+    def has_role(self, *roles: str) -> bool:
+        """Carries any of `roles` in some force."""
+        return any(set(roles) & held for held in self.roles.values())
+
+
+def scope(
+    memberships: Iterable[tuple[int, Iterable[str]]],
+    *,
+    superuser: bool = False,
+    every_force: Iterable[int] = (),
+    negotiator_id: int | None = None,
+) -> Scope:
+    """A Scope from (force id, roles) pairs; a superuser holds every role in every force."""
+    roles: dict[int, frozenset[str]] = {}
+    for force_id, held in memberships:
+        roles[force_id] = roles.get(force_id, frozenset()) | frozenset(held)
+    if superuser:
+        roles = dict.fromkeys(every_force, frozenset(LOGIN_ROLES))
+    return Scope(roles=roles, superuser=superuser, negotiator_id=negotiator_id)
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """How much of one incident a login sees."""
+
+    manage: bool  # the incident's own force: every row, the buttons, the brief
+    row_forces: frozenset[int]  # rows of people from these forces (empty with manage: all)
+    names_of: frozenset[int]  # names and mobiles of people from these forces
+    own_only: bool  # a negotiator called to it: their own row only
+
+    @property
+    def visible(self) -> bool:
+        return self.manage or bool(self.row_forces) or self.own_only
+
+
+def incident_view(
+    s: Scope, incident_force: int, called_forces: Iterable[int], called_me: bool
+) -> IncidentView:
+    """What `s` sees of an incident of `incident_force` that called people of `called_forces`.
+
+    Its own force's managers see it all; managers of a force whose people were called
+    (mutual aid) see those people's rows; a negotiator called to it sees their own row.
+    Names and mobiles only ever of people from forces where the viewer is coordinator.
+    """
+    managed = s.forces(Can.MANAGE_INCIDENTS)
+    names = s.forces(Can.SEE_NAMES)
+    if incident_force in managed:
+        return IncidentView(True, frozenset(), names, False)
+    lent = frozenset(called_forces) & managed
+    return IncidentView(False, lent, names & lent, called_me and not lent)
+
+
+def link_problem(
+    username: str,
+    *,
+    exists: bool,
+    staff: bool = False,
+    superuser: bool = False,
+    has_record: bool = False,
+    other_forces: Iterable[str] = (),
+) -> str | None:
+    """Why the login `username` may not be tied to a negotiator, or None when it may.
+
+    Only a new login, or an existing one with no other tie (no cadre record, no
+    membership in another force) that is neither staff nor superuser, may be linked.
+    """
+    if not exists:
+        return None
+    if staff or superuser:
+        return f"Login “{username}” is an administrator's and cannot be linked."
+    if has_record:
+        return f"Login “{username}” already belongs to someone in the register."
+    others = sorted(other_forces)
+    if others:
+        return f"Login “{username}” belongs to another force ({', '.join(others)})."
+    return None
