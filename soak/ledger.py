@@ -1,0 +1,143 @@
+"""What was due, what the provider took, what was doubled and what was lost.
+
+"Delivered" means taken by the stand-in (it sends no status callbacks). Each
+message the stand-in takes carries our Message id (from the status-callback URL),
+so a duplicate is one Message taken more than once; two messages with the same
+text (two "ETA noted" answers, a callout on two incidents) are not duplicates.
+
+Due, per kind of outgoing SMS:
+- callout: every callout Message the engine saved (one per incident, round, step,
+  channel and person: a unique constraint) unless the app cancelled it before it
+  was handed over (the person answered, or the incident filled or was stood down
+  first). One that ends failed, pending or sending without reaching the provider
+  is lost;
+- stand-down: one for every callout stood down (everyone asked or accepted when the
+  incident filled or was stood down; not a late acceptance, which is answered
+  instead). A stood-down callout with no stand-down Message is lost too;
+- answer: one for every reply taken in, counted per phone (an answer is not linked
+  to its reply): fewer answer Messages than replies is a loss, more a duplicate;
+- other (alerts): every one saved and not cancelled.
+And in: every reply the harness POSTed (each MessageSid once, whatever the webhook
+answered: Twilio does not retry a 500) must be taken in as one inbound Message.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+KINDS = ("callout", "stand-down", "answer", "other", "reply in")
+PURPOSE = {"callout": "callout", "stand_down": "stand-down", "reply": "answer"}
+
+
+@dataclass
+class Tally:
+    due: int = 0
+    delivered: int = 0
+    duplicates: int = 0
+    lost: int = 0
+
+
+@dataclass
+class Figures:
+    tallies: dict = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    unsettled: int = 0  # outgoing pending/sending, replies not yet handled, replies in flight
+    failed: int = 0  # outgoing Messages the app gave up on
+    stray: int = 0  # messages the stand-in took that match no Message of ours
+    last_arrival: float | None = None  # time.monotonic() of the last message taken
+
+    @property
+    def due(self):
+        return sum(t.due for t in self.tallies.values())
+
+    @property
+    def delivered(self):
+        return sum(t.delivered for t in self.tallies.values())
+
+    @property
+    def duplicates(self):
+        return sum(t.duplicates for t in self.tallies.values())
+
+    @property
+    def lost(self):
+        return sum(t.lost for t in self.tallies.values())
+
+
+def measure(stack, since=0.0) -> Figures:
+    """The figures now; `since` (monotonic) bounds `last_arrival` to what came after it."""
+    figures = Figures()
+    arrivals = stack.standin.accepted()
+    taken = Counter(m["message_id"] for m in arrivals)
+    after = [m["received_at"] for m in arrivals if m["received_at"] >= since]
+    figures.last_arrival = max(after, default=None)
+    out = stack.sql(
+        "SELECT id, purpose, status, to_number, callout_id FROM callouts_message "
+        "WHERE direction = 'out' AND channel = 'sms' AND to_number <> ''"
+    )
+    known = {row[0] for row in out}
+    figures.stray = sum(n for pk, n in taken.items() if pk not in known)
+    answers_to = Counter()
+    stand_downs_for = set()
+    for pk, purpose, status, to_number, callout_id in out:
+        tally = figures.tallies[PURPOSE.get(purpose, "other")]
+        if purpose == "reply":
+            answers_to[to_number] += 1
+        if purpose == "stand_down":
+            stand_downs_for.add(callout_id)
+        count = taken.get(pk, 0)
+        tally.duplicates += max(0, count - 1)
+        if status in ("pending", "sending"):
+            figures.unsettled += 1
+        figures.failed += status == "failed"
+        if status == "cancelled":
+            continue
+        tally.due += 1
+        if count:
+            tally.delivered += 1
+        else:
+            tally.lost += 1
+    _expected_stand_downs(stack, figures, stand_downs_for)
+    _replies(stack, figures, answers_to)
+    return figures
+
+
+def _expected_stand_downs(stack, figures, stand_downs_for):
+    stood_down = stack.sql(
+        "SELECT id FROM callouts_callout WHERE state = 'stood_down' AND NOT late "
+        "AND NOT sms_unreachable"
+    )
+    missing = sum(1 for (pk,) in stood_down if pk not in stand_downs_for)
+    tally = figures.tallies["stand-down"]
+    tally.due += missing
+    tally.lost += missing
+
+
+def _replies(stack, figures, answers_to):
+    with stack.web.lock:
+        posted = list(stack.web.replies)
+        in_flight = stack.web.submitted - len(posted)
+    figures.unsettled += max(0, in_flight)
+    inbound = stack.sql(
+        "SELECT provider_sid, status, from_number FROM callouts_message "
+        "WHERE direction = 'in' AND channel = 'sms'"
+    )
+    by_sid = {sid: (status, number) for sid, status, number in inbound}
+    tally = figures.tallies["reply in"]
+    expected_answers = defaultdict(int)
+    for reply in posted:
+        tally.due += 1
+        found = by_sid.get(reply.sid)
+        if found is None:
+            tally.lost += 1
+            continue
+        tally.delivered += 1
+        status, number = found
+        if status == "received":
+            figures.unsettled += 1
+        expected_answers[number] += 1
+    answers = figures.tallies["answer"]
+    for number in set(expected_answers) | set(answers_to):
+        missing = expected_answers[number] - answers_to[number]
+        if missing > 0:
+            answers.due += missing
+            answers.lost += missing
+        else:
+            answers.duplicates += -missing
