@@ -21,8 +21,10 @@ And in: every reply the harness POSTed (each MessageSid once, whatever the webho
 answered: Twilio does not retry a 500) must be taken in as one inbound Message.
 """
 
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 KINDS = ("callout", "stand-down", "answer", "other", "reply in")
 PURPOSE = {"callout": "callout", "stand_down": "stand-down", "reply": "answer"}
@@ -42,7 +44,9 @@ class Figures:
     unsettled: int = 0  # outgoing pending/sending, replies not yet handled, replies in flight
     failed: int = 0  # outgoing Messages the app gave up on
     stray: int = 0  # messages the stand-in took that match no Message of ours
-    last_arrival: float | None = None  # time.monotonic() of the last message taken
+    # time.monotonic() of the last message taken after `since` that was saved before it:
+    # the backlog a recovery had to clear
+    last_arrival: float | None = None
 
     @property
     def due(self):
@@ -62,21 +66,29 @@ class Figures:
 
 
 def measure(stack, since=0.0) -> Figures:
-    """The figures now; `since` (monotonic) bounds `last_arrival` to what came after it."""
+    """The figures now; `since` (monotonic): the recovery whose backlog `last_arrival` times."""
     figures = Figures()
     arrivals = stack.standin.accepted()
     taken = Counter(m["message_id"] for m in arrivals)
-    after = [m["received_at"] for m in arrivals if m["received_at"] >= since]
-    figures.last_arrival = max(after, default=None)
     out = stack.sql(
-        "SELECT id, purpose, status, to_number, callout_id FROM callouts_message "
+        "SELECT id, purpose, status, to_number, callout_id, created_at FROM callouts_message "
         "WHERE direction = 'out' AND channel = 'sms' AND to_number <> ''"
+    )
+    cutoff = datetime.now(UTC) - timedelta(seconds=time.monotonic() - since)
+    backlog = {row[0] for row in out if row[5] < cutoff}
+    figures.last_arrival = max(
+        (
+            m["received_at"]
+            for m in arrivals
+            if m["received_at"] >= since and m["message_id"] in backlog
+        ),
+        default=None,
     )
     known = {row[0] for row in out}
     figures.stray = sum(n for pk, n in taken.items() if pk not in known)
     answers_to = Counter()
     stand_downs_for = set()
-    for pk, purpose, status, to_number, callout_id in out:
+    for pk, purpose, status, to_number, callout_id, _ in out:
         tally = figures.tallies[PURPOSE.get(purpose, "other")]
         if purpose == "reply":
             answers_to[to_number] += 1

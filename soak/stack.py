@@ -149,7 +149,8 @@ class Stack:
 
     def sql(self, query, params=()):
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
-            return conn.execute(query, params).fetchall()
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
 
     def step_due_in(self, incident_id, seconds, wait=True):
         """Bring a calling incident's next step forward (its 1-minute wait would take a minute).
