@@ -9,8 +9,8 @@ Due, per kind of outgoing SMS:
 - callout: every callout Message the engine saved (one per incident, round, step,
   channel and person: a unique constraint) unless the app cancelled it before it
   was handed over (the person answered, or the incident filled or was stood down
-  first). One that ends failed, pending or sending without reaching the provider
-  is lost;
+  first) and it had not reached the provider anyway. One that ends failed, pending
+  or sending without reaching the provider is lost;
 - stand-down: one for every callout stood down (everyone asked or accepted when the
   incident filled or was stood down; not a late acceptance, which is answered
   instead). A stood-down callout with no stand-down Message is lost too;
@@ -47,6 +47,8 @@ class Figures:
     # time.monotonic() of the last message taken after `since` that was saved before it:
     # the backlog a recovery had to clear
     last_arrival: float | None = None
+    examples: list = field(default_factory=list)  # a few doubled or lost, to start looking
+    suspects: list = field(default_factory=list)  # ids of Messages doubled or lost
 
     @property
     def due(self):
@@ -70,8 +72,13 @@ def measure(stack, since=0.0) -> Figures:
     figures = Figures()
     arrivals = stack.standin.accepted()
     taken = Counter(m["message_id"] for m in arrivals)
+    first_taken = {}
+    for m in arrivals:
+        first_taken.setdefault(m["message_id"], m["received_at"])
+    last_taken = {m["message_id"]: m["received_at"] for m in arrivals}
     out = stack.sql(
-        "SELECT id, purpose, status, to_number, callout_id, created_at FROM callouts_message "
+        "SELECT id, purpose, status, to_number, callout_id, created_at, attempts, error_code "
+        "FROM callouts_message "
         "WHERE direction = 'out' AND channel = 'sms' AND to_number <> ''"
     )
     cutoff = datetime.now(UTC) - timedelta(seconds=time.monotonic() - since)
@@ -88,7 +95,7 @@ def measure(stack, since=0.0) -> Figures:
     figures.stray = sum(n for pk, n in taken.items() if pk not in known)
     answers_to = Counter()
     stand_downs_for = set()
-    for pk, purpose, status, to_number, callout_id, _ in out:
+    for pk, purpose, status, to_number, callout_id, _, attempts, error in out:
         tally = figures.tallies[PURPOSE.get(purpose, "other")]
         if purpose == "reply":
             answers_to[to_number] += 1
@@ -99,8 +106,20 @@ def measure(stack, since=0.0) -> Figures:
         if status in ("pending", "sending"):
             figures.unsettled += 1
         figures.failed += status == "failed"
-        if status == "cancelled":
-            continue
+        if count > 1 or (not count and status != "cancelled"):
+            figures.suspects.append(pk)
+            figures.examples.append(
+                f"message {pk} ({purpose} to {to_number}): {status} after {attempts} attempt(s)"
+                + (f", error {error}" if error else "")
+                + f"; taken by the provider {count} time(s)"
+                + (
+                    f", the last {last_taken[pk] - first_taken[pk]:.1f}s after the first"
+                    if count > 1
+                    else ""
+                )
+            )
+        if status == "cancelled" and not count:
+            continue  # the app decided, before handing it over, that it was not needed
         tally.due += 1
         if count:
             tally.delivered += 1
@@ -116,7 +135,9 @@ def _expected_stand_downs(stack, figures, stand_downs_for):
         "SELECT id FROM callouts_callout WHERE state = 'stood_down' AND NOT late "
         "AND NOT sms_unreachable"
     )
-    missing = sum(1 for (pk,) in stood_down if pk not in stand_downs_for)
+    missing = [pk for (pk,) in stood_down if pk not in stand_downs_for]
+    figures.examples += [f"callout {pk} stood down, but no stand-down saved" for pk in missing]
+    missing = len(missing)
     tally = figures.tallies["stand-down"]
     tally.due += missing
     tally.lost += missing
@@ -153,3 +174,29 @@ def _replies(stack, figures, answers_to):
             answers.lost += missing
         else:
             answers.duplicates += -missing
+
+
+def evidence(stack, figures, path):
+    """Every doubled or lost Message's row and what the stand-in took for it, as JSON."""
+    import json
+
+    if not figures.suspects:
+        return None
+    rows = stack.sql(
+        "SELECT row_to_json(m) FROM callouts_message m WHERE id = ANY(%s) ORDER BY id",
+        (figures.suspects,),
+    )
+    wanted = set(figures.suspects)
+    accepted = stack.standin.accepted()
+    taken = [
+        {k: v for k, v in m.items() if k != "url"} for m in accepted if m["message_id"] in wanted
+    ]
+    for record in taken:
+        # Twilio lists a number's messages newest first: how many came after this one.
+        record["newer_to_same_number"] = sum(
+            1
+            for m in accepted
+            if m["to"] == record["to"] and m["received_at"] > record["received_at"]
+        )
+    path.write_text(json.dumps({"messages": [r[0] for r in rows], "taken": taken}, indent=1))
+    return path

@@ -94,6 +94,10 @@ def block(result: Result) -> str:
         f"given up (failed) {f.failed}; taken but not ours {f.stray}"
     )
     lines += [f"   {note}" for note in result.notes]
+    shown = f.examples[:6]
+    lines += [f"   e.g. {example}" for example in shown]
+    if len(f.examples) > len(shown):
+        lines.append(f"   ... and {len(f.examples) - len(shown)} more doubled or lost")
     reasons = []
     if f.lost:
         reasons.append(f"{f.lost} lost")

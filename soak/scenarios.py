@@ -9,10 +9,11 @@ Timings are in seconds from the scenario's start; env vars shorten them.
 import random
 import time
 
+from soak import ledger
 from soak.phones import Phones, usual_answer
 from soak.processes import wait_for
 from soak.report import env_float, settle
-from soak.stack import Stack
+from soak.stack import LOGS, Stack
 
 NEEDS = {"negotiator": 3, "coordinator": 1}
 
@@ -32,6 +33,9 @@ def finish(stack, clock, result, incidents, recovered, settle_s):
     result.figures = figures
     result.recovery_to_last = recovery_to_last(figures, recovered)
     result.notes.append(f"tracebacks in the app's logs: {stack.tracebacks()}")
+    saved = ledger.evidence(stack, figures, LOGS / f"{stack.name}-evidence.json")
+    if saved:
+        result.notes.append(f"doubled and lost messages, rows and provider records: {saved}")
 
 
 def slow_provider(ctx):
