@@ -86,7 +86,7 @@ def outage(ctx):
         clock.at(5 + down_s * 0.3)
         c = stack.web.raise_incident(NEEDS)
         clock.log(f"raised {c['reference']} during the outage (left calling)")
-        clock.at(5 + down_s * 0.65)
+        clock.at(5 + down_s * 0.5)
         stack.web.stand_down(b["id"])
         clock.log(f"stood {b['reference']} down during the outage")
         clock.at(5 + down_s)
