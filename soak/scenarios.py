@@ -40,8 +40,10 @@ def finish(stack, clock, result, incidents, recovered, settle_s):
 
 def slow_provider(ctx):
     """Twilio takes every message at once but answers after 20 s (past the SDK's 10 s
-    timeout) for 45 s. Callouts, answers and stand-downs must each arrive once."""
+    timeout) for 45 s, then for 10 s drops the connection after taking each message.
+    Callouts, answers and stand-downs must each arrive once."""
     slow_s, delay = env_float("SOAK_SLOW_S", 45), env_float("SOAK_SLOW_DELAY", 20)
+    drop_s = env_float("SOAK_DROP_S", 10)
     clock, result = ctx.clock, ctx.result
     with Stack("s1", ctx.server, ctx.token) as stack:
         phones = Phones(stack, usual_answer(), seed=11)
@@ -53,10 +55,15 @@ def slow_provider(ctx):
         clock.at(slow_s / 3)
         incidents.append(stack.web.raise_incident(NEEDS))
         clock.at(slow_s)
+        if drop_s:
+            stack.standin.faults(drop=True)
+            clock.log(f"provider takes each message and drops the connection for {drop_s:.0f}s")
+            incidents.append(stack.web.raise_incident({"negotiator": 2}))
+            clock.at(slow_s + drop_s)
         stack.standin.clear_faults()
         recovered = time.monotonic()
         clock.log("provider answering at once again")
-        clock.at(slow_s + 5)
+        clock.at(slow_s + drop_s + 5)
         phones.stop()
         finish(stack, clock, result, incidents, recovered, ctx.settle_s)
         result.notes.append(f"creates reaching the stand-in: {stack.standin.received}")
