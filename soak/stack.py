@@ -9,6 +9,7 @@ var/soak/logs/<scenario>-<process>.log.
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -25,9 +26,11 @@ LOGS = VAR / "logs"
 TEMPLATE = "soak_template"
 # Stacks running now, so that an interrupted run stops every process it started.
 LIVE: set = set()
+STOPPING = threading.Event()
 
 
 def stop_all():
+    STOPPING.set()  # a scenario starting in another thread must not launch anything more
     for stack in list(LIVE):
         stack.stop()
 
@@ -125,6 +128,8 @@ class Stack:
         return processes.wait_for(lambda: processes.queue_workers(cluster), timeout)
 
     def launch(self, process):
+        if STOPPING.is_set():
+            raise RuntimeError("the soak is stopping")
         self.procs[process] = processes.start(self.command(process), self.env, self.log(process))
 
     def kill(self, process):
