@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run prod test e2e unit lint format bench browser clean
+.PHONY: run prod test e2e unit lint format bench soak browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { PYTHON_BIN=$$(bin/find-python) && echo "Using $$PYTHON_BIN" && $$PYTHON_BIN -m venv $(VENV); }
@@ -57,6 +57,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Fault scenarios against real processes and a PostgreSQL of its own (under 10 minutes);
+# fails on any lost or doubled message. SOAK_ONLY=2,5 runs some. README: "Faults".
+soak: $(STAMP)
+	$(PY) -m soak
 
 clean:
 	rm -rf $(VENV) var

@@ -29,13 +29,12 @@ def csv_check():
 
 
 def cadre_list():
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from cadre.access import COORDINATOR
-    from cadre.models import Accreditation, Force, Negotiator
+    from cadre.models import Accreditation, Force, Membership, Negotiator
 
     forces = [Force.objects.create(name=f"Bench Force {f}", code=f"BF{f}") for f in range(10)]
     people = []
@@ -61,7 +60,10 @@ def cadre_list():
         for kind in ("initial", "refresher")
     )
     user = User.objects.create_user("bench-cadre")
-    user.groups.add(Group.objects.get_or_create(name=COORDINATOR)[0])
+    # A coordinator of all ten forces (a regional one), so the list shows all 300.
+    Membership.objects.bulk_create(
+        Membership(user=user, force=f, is_coordinator=True) for f in Force.objects.all()
+    )
     client = Client()
     client.force_login(user)
     url = "/cadre/?lapsing=on"

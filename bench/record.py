@@ -23,12 +23,11 @@ DATABASE_URL = "postgres://postgres@127.0.0.1:5432/standby_bench_record"
 
 
 def seed():
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
     from django.db import connection
     from django.utils import timezone
 
-    from cadre.access import SUPERVISOR
-    from cadre.models import Force, Negotiator
+    from cadre.models import Force, Membership, Negotiator
     from callouts.models import Callout, Deployment, Event, Incident, Message
 
     force = Force.objects.create(name="Bench Constabulary", code="BRC")
@@ -152,7 +151,7 @@ def seed():
         )
         cursor.execute("ANALYZE")
     user = User.objects.create_user("bench-record")
-    user.groups.add(Group.objects.get_or_create(name=SUPERVISOR)[0])
+    Membership.objects.create(user=user, force=force, is_supervisor=True)
     return user, incidents[0], incidents[-1]
 
 

@@ -93,10 +93,9 @@ def month_view():
 
 def month_view_data():
     """60 negotiators of one force with weekly rotations, covers and absences, Feb–Apr 2026."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
-    from cadre.access import COORDINATOR
-    from cadre.models import Accreditation, Force, Negotiator
+    from cadre.models import Accreditation, Force, Membership, Negotiator
     from roster import queries, services
     from roster.models import RotationPattern, Shift, Unavailability
 
@@ -120,7 +119,7 @@ def month_view_data():
     )
     rota = queries.rota_for(force)
     user = User.objects.create_user("bench-coordinator")
-    user.groups.add(Group.objects.get_or_create(name=COORDINATOR)[0])
+    Membership.objects.create(user=user, force=force, is_coordinator=True)
     for role, at_once in (("negotiator", 2), ("coordinator", 1)):
         pattern = RotationPattern.objects.create(
             rota=rota,

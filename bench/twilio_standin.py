@@ -7,6 +7,16 @@ to fail for a number (a permanent error code, or a temporary 5xx/429 a few times
 
     with StandIn(delay=0.2) as standin:
         ... standin.base_url ... standin.messages ...
+
+Faults for `make soak`, switched at run time (`standin.faults(...)`, `clear_faults()`):
+- `answer_after=20`: every create is taken (recorded) at once, answered 20 s later,
+  past the SDK's 10 s timeout: the client cannot know Twilio has it;
+- `drop=True`: every create is taken, then the connection is closed without an answer;
+- `status=500` (503, 429): every create is refused with that status, nothing taken;
+- `list_status=500`: GET Messages.json / Calls.json (the lost-sid lookup) fail.
+"Accepted" (what the soak calls delivered) is a record in `messages`; each carries
+`message_id`, our Message's id from the status-callback URL (`?m=`), so one Message
+accepted twice is a duplicate while two different messages with the same text are not.
 """
 
 import json
@@ -18,6 +28,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+TWILIO_CODES = {429: 20429, 500: 20500, 503: 20503}
+
 
 class StandIn:
     def __init__(self, delay: float = 0.2, host: str = "127.0.0.1", port: int = 0):
@@ -27,6 +39,9 @@ class StandIn:
         self.calls: list[dict] = []
         # to number -> [(http status, twilio code, how many times)]
         self.failures: dict[str, list] = {}
+        self.fault: dict = {}
+        # Creates that reached us, taken or not (a client may be killed waiting for one).
+        self.received = 0
         self.server = _QuietServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(
@@ -65,6 +80,31 @@ class StandIn:
 
     def sent_to(self, to: str) -> list[dict]:
         return [m for m in self.messages if m["to"] == to]
+
+    def faults(self, *, answer_after=0.0, drop=False, status=None, list_status=None):
+        """Switch the global fault mode (replacing the previous one); see the module doc."""
+        self.fault = {
+            "answer_after": answer_after,
+            "drop": drop,
+            "status": status,
+            "list_status": list_status,
+        }
+
+    def clear_faults(self):
+        self.fault = {}
+
+    def accepted(self) -> list[dict]:
+        """A snapshot of the messages taken so far."""
+        with self.lock:
+            return list(self.messages)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """How many messages were taken per (To, Body)."""
+        counted: dict[tuple[str, str], int] = {}
+        for m in self.accepted():
+            key = (m["to"], m["body"] or "")
+            counted[key] = counted.get(key, 0) + 1
+        return counted
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -113,12 +153,19 @@ def _handler(standin: StandIn):
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             if kind is None:
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            with standin.lock:
+                standin.received += 1
+            fault = standin.fault
             time.sleep(standin.delay)
             failure = standin._failure(form.get("To", ""))
+            if fault.get("status"):
+                failure = (fault["status"], TWILIO_CODES.get(fault["status"], 20500))
             if failure:
                 status, code = failure
                 failed = {"code": code, "message": "Stand-in failure", "status": status}
                 return self._reply(status, failed)
+            callback = form.get("StatusCallback") or ""
+            message_id = parse_qs(urlparse(callback).query).get("m", [None])[0]
             record = {
                 "sid": ("SM" if kind == "messages" else "CA") + uuid.uuid4().hex,
                 "to": form.get("To", ""),
@@ -131,9 +178,15 @@ def _handler(standin: StandIn):
                 "date_sent": None,
                 "direction": "outbound-api",
                 "received_at": time.monotonic(),
+                "message_id": int(message_id) if message_id and message_id.isdigit() else None,
             }
             with standin.lock:
                 getattr(standin, kind).append(record)
+            if fault.get("drop"):
+                self.close_connection = True
+                return None
+            if fault.get("answer_after"):
+                time.sleep(fault["answer_after"])
             return self._reply(201, record)
 
         def _update_call(self, sid):
@@ -151,6 +204,10 @@ def _handler(standin: StandIn):
             kind = self._kind()
             if kind is None:
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
+            list_status = standin.fault.get("list_status")
+            if list_status:
+                failed = {"code": 20500, "message": "Stand-in list failure", "status": list_status}
+                return self._reply(list_status, failed)
             query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
             with standin.lock:
                 rows = [

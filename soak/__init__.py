@@ -1,0 +1,14 @@
+"""`make soak`: fault scenarios against real processes, judged on loss and doubling.
+
+__main__    the run: a PostgreSQL of its own, the template database, the scenarios, the verdict
+postgres    initdb / pg_ctl in a temporary directory on a free port (as `postgres` when root)
+stack       one scenario's app: its database (a template copy), stand-in, gunicorn, qcluster,
+            escalator; kills and restarts
+seed        the cadre, policy and API token in the template database (runs under Django)
+traffic     the control room's API calls and Twilio's signed replies, each timed and kept
+phones      phones answering callouts, and a steady stream of replies
+ledger      due, delivered, doubled and lost, from the database and the stand-in
+report      a scenario's clock, waiting for it to settle, printed figures
+scenarios   1 slow provider, 2 provider outage, 3 queue workers killed
+scenarios_app  4 escalator killed, 5 PostgreSQL restarted, 6 storm
+"""
