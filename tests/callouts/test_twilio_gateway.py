@@ -10,7 +10,7 @@ from bench.twilio_standin import StandIn
 from callouts.messaging import sending
 from callouts.messaging.gateways import get_gateway
 from callouts.models import Callout, Message
-from tests.factories import post_sms, raise_incident
+from tests.factories import make_message, post_sms, raise_incident
 
 
 @pytest.fixture
@@ -199,3 +199,17 @@ def test_only_a_callback_about_the_number_marks_a_person_unreachable(
     status.apply(message.provider_sid, "undelivered", error_code=code)
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert callout.sms_unreachable is person
+
+
+def test_it_finds_a_lost_message_behind_many_newer_ones_to_that_number(
+    cadre, on_call, force, standin, run_tasks
+):
+    run_tasks(raise_incident, force)
+    message = Message.objects.get(negotiator=cadre["n1"], purpose="callout")
+    sid = message.provider_sid
+    gateway = get_gateway()
+    for n in range(30):  # a busy on-call phone: answers and other callouts since
+        other = make_message(to_number=cadre["n1"].mobile, body=f"answer {n}")
+        gateway.send_sms(other)
+    Message.objects.filter(pk=message.pk).update(status="sending", provider_sid=None)
+    assert gateway.find_sent(Message.objects.get(pk=message.pk)) == sid

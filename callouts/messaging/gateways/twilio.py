@@ -30,6 +30,8 @@ from callouts.messaging.gateways.base import (
 # is over no request of ours can still reach Twilio.
 HTTP_TIMEOUT = 10
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
+# How far back a lost outcome is looked for: messages to one number since ours was saved.
+LOOKUP_LIMIT = 1000
 
 
 def classify(error: Exception) -> GatewayError:
@@ -119,20 +121,26 @@ class TwilioGateway(Gateway):
             raise classify(e) from e
 
     def find_sent(self, message, exclude=frozenset()) -> str | None:
-        """A message (or call) of ours to that number since it was saved, if Twilio has one."""
+        """A message (or call) of ours to that number since it was saved, if Twilio has one.
+
+        Twilio lists newest first: we read back page by page until we pass the moment our
+        message was saved, so however many messages that number has had since (an on-call
+        phone during a storm has dozens), ours is among those read.
+        """
+        listing = self.calls if message.channel == "voice" else self.messages
+        matches = []
         try:
-            if message.channel == "voice":
-                found = self.calls.list(to=message.to_number, from_=self.from_number, limit=20)
-                matches = [c for c in found if _after(c.date_created, message)]
-            else:
-                found = self.messages.list(to=message.to_number, from_=self.from_number, limit=20)
-                matches = [
-                    m for m in found if m.body == message.body and _after(m.date_created, message)
-                ]
+            for sent in listing.stream(
+                to=message.to_number, from_=self.from_number, page_size=100, limit=LOOKUP_LIMIT
+            ):
+                if not _after(sent.date_created, message):
+                    break
+                same = message.channel == "voice" or sent.body == message.body
+                if same and sent.sid not in exclude:
+                    matches.append(sent.sid)
         except (TwilioRestException, requests.RequestException) as e:
             raise classify(e) from e
-        matches = [m for m in matches if m.sid not in exclude]
-        return matches[-1].sid if matches else None
+        return matches[-1] if matches else None  # the oldest since ours was saved
 
 
 def _after(created, message) -> bool:
