@@ -193,6 +193,9 @@ SPOOL_DIR = Path(os.environ.get("SPOOL_DIR") or VAR_DIR / "spool")
 # While this web process has spooled messages, it tries to take them in this often
 # (seconds; 0: leave it to the next webhook request and the escalator's clock).
 SPOOL_RETRY_SECONDS = env_int("SPOOL_RETRY_SECONDS", 1)
+# Seconds after a database failure during which the SMS webhook spools without trying
+# the database (each try waits DB_POOL_TIMEOUT; a whole outage of them would queue).
+SPOOL_DIRECT_SECONDS = env_int("SPOOL_DIRECT_SECONDS", 2)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

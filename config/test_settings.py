@@ -26,3 +26,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # No background thread retrying the spool: a test takes it in when it means to. Each
 # test gets a spool of its own (tests/conftest.py).
 SPOOL_RETRY_SECONDS = 0
+# Straight to the spool after a database failure only where a test asks for it.
+SPOOL_DIRECT_SECONDS = 0

@@ -63,6 +63,11 @@ def take_in_sms(sid: str, from_number: str, to_number: str, body: str) -> str:
     TAKEN, DUPLICATE (this MessageSid was taken in before) or SPOOLED.
     """
     received_at = timezone.now()
+    if time.monotonic() < _database_down_until:
+        # It was down a moment ago: spool at once rather than make every request of an
+        # outage wait out the pool's timeout (gunicorn's threads would queue past Twilio's
+        # 15 s). The spool's own retry takes everything in once it answers again.
+        return _spool(sid, from_number, to_number, body, received_at)
     if spool.may_hold_messages():
         # Messages spooled earlier go in first, so that replies keep their order.
         try:
@@ -71,14 +76,27 @@ def take_in_sms(sid: str, from_number: str, to_number: str, body: str) -> str:
             # This message must not be lost to a fault in the spool's folder.
             log.exception("taking in the spool failed")
             drained = Drained()
+        if drained.database_down:
+            _note_database_down()
         if drained.database_down or drained.left:
             return _spool(sid, from_number, to_number, body, received_at)
     try:
         new = receive_sms(sid, from_number, to_number, body)
     except DATABASE_DOWN as error:
         log.warning("database unavailable (%s)", error)
+        _note_database_down()
         return _spool(sid, from_number, to_number, body, received_at)
     return TAKEN if new else DUPLICATE
+
+
+# Until when (time.monotonic()) this process goes straight to the spool.
+_database_down_until = 0.0
+
+
+def _note_database_down():
+    global _database_down_until
+    pause = getattr(settings, "SPOOL_DIRECT_SECONDS", 2)
+    _database_down_until = time.monotonic() + pause
 
 
 def _spool(sid, from_number, to_number, body, received_at) -> str:

@@ -281,3 +281,14 @@ def test_it_survives_a_database_restart_without_a_failed_request(client, transac
     assert time.monotonic() - started < 1
     assert Message.objects.filter(provider_sid="SMafter").exists()  # stored, not spooled
     assert spooled() == []
+
+
+def test_right_after_a_failure_it_spools_without_waiting_for_the_database(client, db, settings):
+    settings.SPOOL_DIRECT_SECONDS = 60
+    with database_down() as insert:
+        post_sms(client, STRANGER, "Y", sid="SMfirst")
+        assert insert.call_count == 1
+        response = post_sms(client, STRANGER, "Y", sid="SMsecond")
+        assert insert.call_count == 1  # not tried again: it was down a moment ago
+    assert response.status_code == 200
+    assert [m["sid"] for m in spooled()] == ["SMfirst", "SMsecond"]
