@@ -57,6 +57,8 @@ class CalloutFacts:
     accepted_at: datetime | None = None
     # Their ETA as a moment, counted from the message that gave it.
     eta_at: datetime | None = None
+    # What they last said, as they said it ("maybe", "Y 20", "pressed 1"): "" when nothing.
+    last_reply: str = ""
 
 
 KEYWORD_LABELS = {
@@ -90,6 +92,7 @@ class Row:
     went: bool = False
     accepted_at: datetime | None = None
     stood_down_at: datetime | None = None
+    last_reply: str = ""
 
     @property
     def keyword_label(self) -> str:
@@ -107,10 +110,38 @@ class RoleCount:
         return max(self.needed - self.filled, 0)
 
 
+# Everyone who is not coming, in the groups a coordinator reads at 3 a.m., in this order.
+GROUPS = (
+    ("waiting", "Still to answer"),
+    ("declined", "Declined"),
+    ("unreachable", "Unreachable"),
+    ("not_needed", "Not needed"),
+)
+GROUP_OF_STATE = {
+    "asked": "waiting",
+    "delivered": "waiting",
+    "no_answer": "waiting",
+    "not_reached": "waiting",
+    "unknown": "waiting",
+    "declined": "declined",
+    "unreachable": "unreachable",
+    "stood_down": "not_needed",
+    "accepted": "not_needed",  # accepted without a place (late): they are not coming
+}
+
+
+def counts(row: Row, live: bool) -> bool:
+    """Whether the row fills a place: they went; while live, not if they were stood down
+    before the incident was called again."""
+    return row.went and not (live and row.stood_down_at is not None)
+
+
 @dataclass(frozen=True)
 class Board:
     rows: tuple[Row, ...]
     roles: tuple[RoleCount, ...]
+    # Live incidents count only people still out (see `counts`).
+    live: bool = False
 
     @property
     def filled(self) -> bool:
@@ -119,7 +150,18 @@ class Board:
     @property
     def going(self) -> tuple[Row, ...]:
         """Who went (or is going): from the deployments, whatever happened after."""
-        return tuple(r for r in self.rows if r.went)
+        return tuple(r for r in self.rows if counts(r, self.live))
+
+    @property
+    def groups(self) -> tuple[tuple[str, str, tuple[Row, ...]], ...]:
+        """Everyone else, grouped (key, label, rows), empty groups left out; within a group
+        in the order they were asked."""
+        going = {id(r) for r in self.going}
+        grouped: dict[str, list[Row]] = {key: [] for key, _ in GROUPS}
+        for row in self.rows:
+            if id(row) not in going:
+                grouped[GROUP_OF_STATE.get(row.state, "waiting")].append(row)
+        return tuple((key, label, tuple(grouped[key])) for key, label in GROUPS if grouped[key])
 
     @property
     def by_role(self) -> tuple[tuple[RoleCount, tuple[Row, ...]], ...]:
@@ -234,17 +276,21 @@ def row_for(facts: CalloutFacts) -> Row:
         went=has_gone,
         accepted_at=facts.accepted_at or (answered if has_gone else None),
         stood_down_at=facts.stood_down_at,
+        last_reply=facts.last_reply,
     )
 
 
-def filled_counts(needs: Mapping[str, int], rows: Iterable[Row]) -> tuple[RoleCount, ...]:
+def filled_counts(
+    needs: Mapping[str, int], rows: Iterable[Row], live: bool = False
+) -> tuple[RoleCount, ...]:
     """Places filled per needed role: those who went, counted in the role they filled.
 
-    From the deployments, so standing down or closing never empties the count.
+    From the deployments, so standing down or closing never empties the count (while live,
+    see `counts`).
     """
     filled: dict[str, int] = {}
     for row in rows:
-        if row.went and row.role:
+        if counts(row, live) and row.role:
             filled[row.role] = filled.get(row.role, 0) + 1
     return tuple(
         RoleCount(role=role, needed=int(count), filled=filled.get(role, 0))
@@ -252,9 +298,9 @@ def filled_counts(needs: Mapping[str, int], rows: Iterable[Row]) -> tuple[RoleCo
     )
 
 
-def build(needs: Mapping[str, int], callouts: Iterable[CalloutFacts]) -> Board:
+def build(needs: Mapping[str, int], callouts: Iterable[CalloutFacts], live=False) -> Board:
     rows = tuple(row_for(f) for f in callouts)
-    return Board(rows=rows, roles=filled_counts(needs, rows))
+    return Board(rows=rows, roles=filled_counts(needs, rows, live), live=live)
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,8 @@ class Response(models.Model):
     message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices[:2])
+    # "web": answered on the incident's page instead of by SMS or keypress.
+    channel = models.CharField(max_length=10, choices=[*Channel.choices[:2], ("web", "Web page")])
     kind = models.CharField(max_length=10, choices=Kind.choices)
     eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     late = models.BooleanField(default=False)
@@ -365,6 +366,7 @@ class Event(models.Model):
         ARRIVED = "arrived", "Arrived"
         WITHDRAWN = "withdrawn", "Withdrew"
         NEEDS_RAISED = "needs_raised", "Needs raised"
+        CALLED_AGAIN = "called_again", "Called again"
         FILLED = "filled", "Filled"
         EXHAUSTED = "exhausted", "Exhausted"
         ALERT = "alert", "Alert"

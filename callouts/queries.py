@@ -83,7 +83,27 @@ def deployment_of(callout):
         return None
 
 
-def facts_for(callouts, names_of=None) -> list[board.CalloutFacts]:
+def last_replies(incident) -> dict[int, str]:
+    """What each person last said about the incident, as they said it (negotiator id → text):
+    an SMS reply's words, a keypress, an answer on the web page. One query."""
+    said: dict[int, str] = {}
+    lines = (
+        Event.objects.filter(
+            incident=incident, kind__in=[Event.Kind.REPLY_RECEIVED, Event.Kind.KEY_PRESSED]
+        )
+        .exclude(negotiator=None)
+        .order_by("at", "pk")
+        .values_list("negotiator_id", "kind", "data")
+    )
+    for negotiator_id, kind, data in lines:
+        if kind == Event.Kind.KEY_PRESSED:
+            said[negotiator_id] = f"pressed {data.get('key', '?')} on the call"
+        else:
+            said[negotiator_id] = str(data.get("text", ""))
+    return said
+
+
+def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
     """Board facts for callouts loaded with select_related("negotiator", "deployment");
     names and mobiles only of people from the forces in `names_of` (force ids; None:
     everyone's, for the engine and tests), blank for the rest."""
@@ -120,6 +140,7 @@ def facts_for(callouts, names_of=None) -> list[board.CalloutFacts]:
                 went=went,
                 accepted_at=deployed.accepted_at if went else None,
                 eta_at=deployed.eta_at if went else None,
+                last_reply=(said or {}).get(c.negotiator_id, ""),
             )
         )
     return facts
@@ -138,7 +159,11 @@ def board_for(incident, only_negotiator=None, user=None) -> board.Board:
     if user is not None:
         view = view_of(user, incident)
         callouts, names_of = seen_callouts(view, user, callouts), view.names_of
-    return board.build(incident.needs or {}, facts_for(callouts, names_of))
+    return board.build(
+        incident.needs or {},
+        facts_for(callouts, names_of, last_replies(incident)),
+        live=incident.status in Incident.LIVE,
+    )
 
 
 def boards_for(incidents, user=None) -> dict[int, board.Board]:
@@ -157,7 +182,10 @@ def boards_for(incidents, user=None) -> dict[int, board.Board]:
     callouts = list(callouts)
     for callout, facts in zip(callouts, facts_for(callouts, names_of), strict=True):
         by_incident[callout.incident_id].append(facts)
-    return {i.pk: board.build(i.needs or {}, by_incident[i.pk]) for i in incidents}
+    return {
+        i.pk: board.build(i.needs or {}, by_incident[i.pk], live=i.status in Incident.LIVE)
+        for i in incidents
+    }
 
 
 def board_alerts(incident) -> list[Message]:

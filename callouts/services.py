@@ -16,7 +16,7 @@ from cadre.models import Role
 from callouts import events, rules, tasks
 from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
-from callouts.messaging import outbox, reference
+from callouts.messaging import outbox, reference, replies
 from callouts.models import (
     Callout,
     EscalationPolicy,
@@ -138,6 +138,62 @@ def raise_needs(incident, role, count=1, by=None) -> Incident:
         answers.restart_escalation(locked)
         locked.save()
         events.log(locked, events.K.NEEDS_RAISED, actor=by, role=role, count=count, needs=needs)
+        tasks.enqueue_step(locked.pk, 0)
+    return locked
+
+
+WEB_ANSWERS = {
+    "accept": replies.ACCEPT,
+    "decline": replies.DECLINE,
+    "eta": replies.ETA,
+    "arrived": replies.ARRIVED,
+}
+
+
+def answer_from_web(incident, negotiator, answer, eta=None) -> answers.Outcome:
+    """A negotiator answers their callout on the web page instead of by SMS: recorded by the
+    same engine function as an SMS reply (answers.record), on the channel "web". The outcome's
+    text is what the SMS answer would have said; the page shows it."""
+    if answer not in WEB_ANSWERS:
+        raise ValidationError("Choose to attend or to decline.")
+    if eta is not None and not 0 <= eta <= replies.MAX_ETA_MINUTES:
+        raise ValidationError(f"An ETA is a number of minutes up to {replies.MAX_ETA_MINUTES}.")
+    callout = Callout.objects.filter(incident=incident, negotiator=negotiator).first()
+    if callout is None:
+        raise ValidationError("You were not called to this incident.")
+    events.log(
+        incident,
+        events.K.REPLY_RECEIVED,
+        negotiator=negotiator,
+        channel=WEB,
+        text=f"(web page) {answer}" + (f" {eta}" if eta is not None else ""),
+        understood=WEB_ANSWERS[answer],
+        eta=eta,
+    )
+    return answers.record(callout.pk, WEB_ANSWERS[answer], eta, WEB, None, incident.pk)
+
+
+WEB = "web"
+CALL_AGAIN_FROM = (Incident.Status.EXHAUSTED, Incident.Status.STOOD_DOWN)
+
+
+def call_again(incident, by=None) -> Incident:
+    """Start calling again for the places still open, needs unchanged: an exhausted incident
+    (the steps ran out), or one stood down too soon. A new round from the first step, as
+    raise_needs does; those stood down who did not decline are asked again first."""
+    with transaction.atomic():
+        locked = _locked(incident)
+        if locked.status not in CALL_AGAIN_FROM:
+            raise ValidationError("Only an exhausted or stood-down incident can be called again.")
+        missing = answers.missing(locked)
+        if not missing:
+            raise ValidationError("Every place is filled: there is nobody to call.")
+        was = locked.status
+        answers.restart_escalation(locked)
+        locked.stood_down_at = None
+        locked.stood_down_by = None
+        locked.save()
+        events.log(locked, events.K.CALLED_AGAIN, actor=by, was=was, missing=missing)
         tasks.enqueue_step(locked.pk, 0)
     return locked
 

@@ -170,6 +170,8 @@ def describe(e: EventFacts) -> str:
         return f"Withdrew from the {_role(e.role)} place: open again"
     if k == "needs_raised":
         return f"Needs raised{_by(e)}: {d.get('count')} more {_role(e.role)}"
+    if k == "called_again":
+        return f"Called again{_by(e)}: still short of {_needs(d.get('missing', {}))}"
     if k == "filled":
         going = ", ".join(f"{c} ({_role(r)})" for c, r in d.get("going", {}).items())
         return "Filled" + (f": {going}" if going else "")

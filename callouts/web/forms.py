@@ -106,6 +106,26 @@ class RaiseNeedsForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=rules.MAX_PER_ROLE, initial=1)
 
 
+class WebAnswerForm(forms.Form):
+    """A negotiator's answer on the web page: the same choices an SMS reply has."""
+
+    answer = forms.ChoiceField(
+        choices=[
+            ("accept", "Attending"),
+            ("decline", "Not attending"),
+            ("eta", "New ETA"),
+            ("arrived", "Arrived"),
+        ]
+    )
+    eta = forms.IntegerField(label="ETA (minutes)", min_value=0, max_value=600, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("answer") == "eta" and cleaned.get("eta") is None:
+            self.add_error("eta", "Give your ETA in minutes.")
+        return cleaned
+
+
 class PolicyForm(NeedsMixin, forms.ModelForm):
     class Meta:
         model = EscalationPolicy

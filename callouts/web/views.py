@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cadre import access
 from cadre.access import Can
@@ -14,7 +15,12 @@ from cadre.models import Role
 from cadre.queries import negotiator_for
 from callouts import board, queries, services
 from callouts.models import Incident
-from callouts.web.forms import IncidentFilterForm, RaiseIncidentForm, RaiseNeedsForm
+from callouts.web.forms import (
+    IncidentFilterForm,
+    RaiseIncidentForm,
+    RaiseNeedsForm,
+    WebAnswerForm,
+)
 
 manager_required = access.require(Can.MANAGE_INCIDENTS)
 POLL_SECONDS = 2
@@ -66,6 +72,9 @@ def board_context(request, incident):
         "own_row": summary.rows[0] if view.own_only and summary.rows else None,
         "alerts": queries.board_alerts(incident) if view.manage else [],
         "poll_seconds": POLL_SECONDS,
+        "can_call_again": view.manage
+        and incident.status in services.CALL_AGAIN_FROM
+        and not summary.filled,
     }
 
 
@@ -77,7 +86,15 @@ def visible_incident(request, pk):
 def incident_board(request, pk):
     incident = visible_incident(request, pk)
     context = board_context(request, incident)
-    context["needs_form"] = RaiseNeedsForm()
+    # The role picker starts on the role still short (the scarcest first), else negotiator.
+    short = [need.role for need in context["board"].roles if need.missing]
+    context["needs_form"] = RaiseNeedsForm(initial={"role": short[0] if short else Role.NEGOTIATOR})
+    # Anyone called to it (a coordinator too) can answer here instead of by SMS.
+    me = negotiator_for(request.user)
+    mine = queries.board_for(incident, only_negotiator=me).rows if me else ()
+    if mine and context["is_live"] and mine[0].state != "stood_down":
+        context["my_row"] = mine[0]
+        context["answer_form"] = WebAnswerForm()
     return render(request, "callouts/board.html", context)
 
 
@@ -112,23 +129,86 @@ def incident_raise_needs(request, pk):
     return redirect("incident_board", pk=pk)
 
 
-def end_incident(request, pk, action, done):
+@require_POST
+@manager_required
+def incident_call_again(request, pk):
+    """Exhausted or stood down too soon: call again for what is missing, needs unchanged."""
     incident = managed_incident(request, pk)
-    action(incident, by=request.user)
-    messages.success(request, f"{incident.reference} {done}")
+    try:
+        services.call_again(incident, by=request.user)
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, f"{incident.reference}: calling again for the places open.")
     return redirect("incident_board", pk=pk)
 
 
-@require_POST
+# What ending an incident does, said on the page that asks to confirm it.
+ENDINGS = {
+    "stand_down": {
+        "action": services.stand_down,
+        "verb": "Stand down",
+        "done": "stood down: everyone asked is told.",
+        "explain": "Everyone who accepted, or was asked and has not answered, is told by SMS "
+        "that they are not needed. Escalation stops.",
+    },
+    "close": {
+        "action": services.close,
+        "verb": "Close",
+        "done": "closed.",
+        "explain": "The incident is over. Anyone still out is stood down by SMS first.",
+    },
+}
+
+
+def end_incident(request, pk, ending):
+    """Ask first (a page of its own, no JavaScript needed), then act on a confirmed POST."""
+    incident = managed_incident(request, pk)
+    what = ENDINGS[ending]
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        what["action"](incident, by=request.user)
+        messages.success(request, f"{incident.reference} {what['done']}")
+        return redirect("incident_board", pk=pk)
+    return render(
+        request,
+        "callouts/confirm_end.html",
+        {"incident": incident, "what": what, "ending": ending},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @manager_required
 def incident_stand_down(request, pk):
-    return end_incident(request, pk, services.stand_down, "stood down: everyone asked is told.")
+    return end_incident(request, pk, "stand_down")
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required
+def incident_close(request, pk):
+    return end_incident(request, pk, "close")
 
 
 @require_POST
-@manager_required
-def incident_close(request, pk):
-    return end_incident(request, pk, services.close, "closed.")
+@login_required
+def incident_answer(request, pk):
+    """A negotiator answers their own callout on the board: recorded as an SMS reply is."""
+    incident = visible_incident(request, pk)
+    negotiator = negotiator_for(request.user)
+    if negotiator is None or not incident.callouts.filter(negotiator=negotiator).exists():
+        raise Http404("You were not called to this incident.")
+    form = WebAnswerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("incident_board", pk=pk)
+    try:
+        outcome = services.answer_from_web(
+            incident, negotiator, form.cleaned_data["answer"], form.cleaned_data["eta"]
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+    else:
+        messages.success(request, outcome.text)
+    return redirect("incident_board", pk=pk)
 
 
 @login_required

@@ -9,6 +9,17 @@ from callouts.engine.policy import create_default_policy
 from tests.factories import put_on
 
 
+@pytest.fixture(autouse=True)
+def database_up():
+    """A test that took the database down leaves the webhook spooling for
+    SPOOL_DIRECT_SECONDS (a process-wide pause): the next test starts with it up."""
+    from callouts.engine import inbound
+
+    inbound._database_down_until = 0.0
+    yield
+    inbound._database_down_until = 0.0
+
+
 @pytest.fixture
 def on_call(cadre, force):
     """The force's default policy, with n1, n2 and c1 of the cadre on call now."""

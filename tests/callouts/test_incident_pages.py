@@ -162,7 +162,7 @@ def test_it_shows_the_step_and_when_the_next_fires_in_london_time(coordinator_cl
     )
     html = coordinator_client.get(reverse("incident_board", args=[incident.pk])).content.decode()
     assert "step 1 of 2" in html
-    assert "02:00:00" in html
+    assert "02:00" in html
     assert "SMS and voice to every deployable member not yet asked" in html
 
 
@@ -196,16 +196,28 @@ def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, 
     assert client.post(reverse("incident_stand_down", args=[incident.pk])).status_code == 404
 
 
-def test_it_stands_down_and_closes_by_post(coordinator_client, incident):
-    assert (
-        coordinator_client.get(reverse("incident_stand_down", args=[incident.pk])).status_code
-        == 405
-    )
-    response = coordinator_client.post(reverse("incident_stand_down", args=[incident.pk]))
+def test_it_stands_down_and_closes_only_once_confirmed(coordinator_client, incident):
+    url = reverse("incident_stand_down", args=[incident.pk])
+    page = coordinator_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Stand down {incident.reference}?" in html
+    assert 'name="confirm" value="yes"' in html and "required" in html
+    # A POST without the confirmation (a stray Enter, an old form) only asks again.
+    asked_again = coordinator_client.post(url)
+    assert asked_again.status_code == 200
+    assert "Stand down" in asked_again.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.CALLING
+    response = coordinator_client.post(url, {"confirm": "yes"})
     assert response.status_code == 302
     incident.refresh_from_db()
     assert incident.status == Incident.Status.STOOD_DOWN
-    coordinator_client.post(reverse("incident_close", args=[incident.pk]))
+    close = reverse("incident_close", args=[incident.pk])
+    coordinator_client.post(close)
+    incident.refresh_from_db()
+    assert incident.status == Incident.Status.STOOD_DOWN
+    coordinator_client.post(close, {"confirm": "yes"})
     incident.refresh_from_db()
     assert incident.status == Incident.Status.CLOSED
 

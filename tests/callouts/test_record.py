@@ -36,6 +36,8 @@ from tests.factories import (
     raise_incident,
 )
 
+CONFIRM = {"confirm": "yes"}  # stand down and close ask first
+
 pytestmark = pytest.mark.django_db
 K = Event.Kind
 RAISE = {
@@ -81,7 +83,8 @@ def test_it_keeps_who_went_after_stand_down_and_close(
     fill(coordinator_client, run_tasks, on_call)
     assert Incident.objects.get().status == "filled"
 
-    assert run_tasks(coordinator_client.post, reverse(end, args=[incident.pk])).status_code == 302
+    ended = run_tasks(coordinator_client.post, reverse(end, args=[incident.pk]), CONFIRM)
+    assert ended.status_code == 302
 
     incident.refresh_from_db()
     assert incident.status in ("stood_down", "closed")
@@ -225,8 +228,8 @@ def test_it_logs_every_change_of_an_sms_callout_as_it_happens(
     assert K.LATE in kinds(incident, negotiator=on_call["n4"])
     assert Deployment.objects.get(negotiator=on_call["n4"]).late
 
-    run_tasks(coordinator_client.post, reverse("incident_stand_down", args=[incident.pk]))
-    run_tasks(coordinator_client.post, reverse("incident_close", args=[incident.pk]))
+    run_tasks(coordinator_client.post, reverse("incident_stand_down", args=[incident.pk]), CONFIRM)
+    run_tasks(coordinator_client.post, reverse("incident_close", args=[incident.pk]), CONFIRM)
     stood = Event.objects.get(incident=incident, kind=K.STOOD_DOWN)
     closed = Event.objects.get(incident=incident, kind=K.CLOSED)
     assert stood.actor == coordinator_user and closed.actor == coordinator_user
