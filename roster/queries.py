@@ -13,7 +13,7 @@ from cadre.access import COORDINATOR
 from cadre.models import Accreditation, Force, Negotiator
 from cadre.rules import Period
 from roster import rules
-from roster.models import Rota, Shift, Unavailability
+from roster.models import Rota, RotaChange, Shift, Unavailability
 
 
 def rota_for(force: Force) -> Rota:
@@ -130,3 +130,24 @@ def coordinators_of(rota) -> list[int]:
     """The logins that coordinate this rota's force (their memberships say so)."""
     users = cadre_queries.users_with_roles(rota.force_id, COORDINATOR)
     return list(users.values_list("pk", flat=True))
+
+
+def can_take(force_id, role, at=None, end=None):
+    """Who a picker offers for a shift in `role`: the force's people who hold the role and
+    are active and accredited when it starts (`at`, default now) and still when it ends. The
+    server still checks the rest (unavailability, double booking) and explains."""
+    people = Negotiator.objects.filter(force=force_id).with_role(role).deployable(at)
+    if end is not None:
+        people = people.accredited_at(end)
+    return people.order_by("callsign")
+
+
+def last_undoable(rota, user, actions):
+    """The change `user` would undo next on `rota`, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        RotaChange.objects.filter(rota=rota, by=user, action__in=actions, undone_at__isnull=True)
+        .order_by("-at", "-id")
+        .first()
+    )

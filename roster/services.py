@@ -304,14 +304,12 @@ def to_rotation(pattern: RotationPattern) -> rules.Rotation:
 
 
 def undo_last(rota, user) -> RotaChange:
-    """Put back what the latest change (not yet undone) took out, and take out what it added."""
+    """Put back what `user`'s latest change (not yet undone) took out, and take out what it
+    added. Each coordinator undoes their own changes only; changes nobody made by hand (the
+    demo seed's generated shifts) are never offered."""
     with transaction.atomic():
         type(rota).objects.select_for_update().get(pk=rota.pk)
-        last = (
-            RotaChange.objects.filter(rota=rota, action__in=UNDOABLE, undone_at__isnull=True)
-            .order_by("-at", "-id")
-            .first()
-        )
+        last = queries.last_undoable(rota, user, UNDOABLE)
         if last is None:
             raise Refused(["There is no change to undo."])
         if Shift.objects.filter(pk__in=last.created_ids, superseded_at__isnull=False).exists():

@@ -87,13 +87,22 @@ def busiest_first(phones):
     return active + [p for p in phones if not p["log"]]
 
 
+def chosen(phones, raw):
+    """The handset to show: the one asked for (?phone=id), else the busiest."""
+    wanted = next((p for p in phones if str(p["negotiator"].pk) == str(raw or "")), None)
+    return wanted or (phones[0] if phones else None)
+
+
 @simulator_only
 def phones(request):
+    """One handset at a time (a 390 px phone shows one), chosen from the list of them all."""
+    everyone = busiest_first(handsets(my_negotiators(request), request.session))
     return render(
         request,
         "callouts/phones.html",
         {
-            "phones": busiest_first(handsets(my_negotiators(request), request.session)),
+            "phones": everyone,
+            "phone": chosen(everyone, request.GET.get("phone")),
             "poll_seconds": POLL_SECONDS,
         },
     )
@@ -101,9 +110,13 @@ def phones(request):
 
 @simulator_only
 def phones_live(request):
-    """Every handset's log, swapped in place (out of band) by one poll."""
-    phones = handsets(my_negotiators(request), request.session)
-    return render(request, "callouts/phones_live.html", {"phones": phones})
+    """The shown handset's log and the list of handsets, swapped in place (out of band)."""
+    everyone = busiest_first(handsets(my_negotiators(request), request.session))
+    return render(
+        request,
+        "callouts/phones_live.html",
+        {"phones": everyone, "phone": chosen(everyone, request.GET.get("phone"))},
+    )
 
 
 def account_sid():
@@ -114,7 +127,7 @@ def log_answer(request, negotiator):
     if request.htmx:
         phone = handsets([negotiator], request.session)[0]
         return render(request, "callouts/phones.html#log", {"phone": phone})
-    return redirect(reverse("simulator_phones") + f"#phone-{negotiator.pk}")
+    return redirect(reverse("simulator_phones") + f"?phone={negotiator.pk}#phone-{negotiator.pk}")
 
 
 @require_POST

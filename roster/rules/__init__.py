@@ -94,6 +94,14 @@ class Conflict:
     message: str
     # Private detail (an unavailability reason) for coordinators' eyes only.
     detail: str = ""
+    # When it bites, if only part of the shift (the absence, the overlap, after the lapse);
+    # None: the whole shift. The grid shows the note only on the days it concerns.
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def touches(self, start: datetime, end: datetime) -> bool:
+        """Whether it concerns any of start..end."""
+        return (self.start is None or self.start < end) and (self.end is None or self.end > start)
 
 
 # --- accreditation as time spans ---------------------------------------------------------
@@ -292,7 +300,8 @@ def conflicts(
             message = f"{person.callsign} is not accredited when the shift starts."
         else:
             message = f"{person.callsign}'s accreditation lapses after {until:%-d %b %Y}."
-        found.append(Conflict("accreditation", message))
+        lapsed = local_midnight(until + timedelta(days=1)) if until else None
+        found.append(Conflict("accreditation", message, start=lapsed))
     for a in absences:
         if a.negotiator_id == person.id and a.start < span.end and a.end > span.start:
             found.append(
@@ -300,6 +309,8 @@ def conflicts(
                     "unavailable",
                     f"{person.callsign} is unavailable {when(a.start)}–{when(a.end)}.",
                     a.reason,
+                    start=max(a.start, span.start),
+                    end=min(a.end, span.end),
                 )
             )
     for other in others:
@@ -309,6 +320,8 @@ def conflicts(
                     "double_booked",
                     f"{person.callsign} is also on call as {other.role} "
                     f"{when(other.start)}–{when(other.end)}.",
+                    start=max(other.start, span.start),
+                    end=min(other.end, span.end),
                 )
             )
     days = consecutive_days(span, others)

@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cadre import access
 from cadre.access import Can, can_view_cadre
-from cadre.models import Negotiator
+from cadre.models import Negotiator, Role
 from cadre.rules import local_date
 from roster import queries, rules, services
 from roster.forms import (
@@ -20,7 +20,7 @@ from roster.forms import (
     CoverForm,
     ShiftForm,
 )
-from roster.models import RotaChange, Shift, SwapRequest
+from roster.models import Shift, SwapRequest
 from roster.views import grid
 
 rota_reader_required = access.require(Can.READ_ROTA)
@@ -70,9 +70,7 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "swaps": SwapRequest.objects.filter(
             shift__rota=rota, status=SwapRequest.Status.PENDING
         ).select_related("shift__negotiator", "taker"),
-        "last_change": RotaChange.objects.filter(
-            rota=rota, action__in=services.UNDOABLE, undone_at__isnull=True
-        ).first(),
+        "last_change": queries.last_undoable(rota, request.user, services.UNDOABLE),
         "editor": editor,
         "done": done,
         "state": state_of({"view": kind, "at": first.isoformat()}),
@@ -142,8 +140,12 @@ def shift_new(request):
         )
     day = parse_day(request.GET.get("day"))
     start = rules.at_local(day, rules.HANDOVER)
+    role = request.GET.get("role", "negotiator")
+    role = role if role in Role.values else Role.NEGOTIATOR
+    # The picker offers only who can take a shift in this role (the cell's column).
+    negotiators = queries.can_take(rota.force_id, role, start)
     initial = {
-        "role": request.GET.get("role", "negotiator"),
+        "role": role,
         "start": timezone.localtime(start),
         "end": timezone.localtime(rules.at_local(day + timedelta(days=1), rules.HANDOVER)),
     }
@@ -177,7 +179,7 @@ def shift_detail(request, pk):
 
 def shift_context(rota, shift, move=None, cover=None):
     data = queries.load(rota, shift.start, shift.end)
-    negotiators = cadre_of(rota)
+    negotiators = queries.can_take(rota.force_id, shift.role, shift.start, shift.end)
     initial = {
         "negotiator": shift.negotiator,
         "start": timezone.localtime(shift.start),
@@ -226,11 +228,19 @@ def shift_cover(request, pk):
     return edit_shift(request, pk, "cover", CoverForm, services.cover)
 
 
+CONFIRM_FIRST = "Tick the box to confirm first."
+
+
 @rota_editor_required
 @require_POST
 def shift_remove(request, pk):
     rota = current_rota(request)
     shift = live_shift(rota, pk)
+    if request.POST.get("confirm") != "yes":
+        context = {**shift_context(rota, shift), "errors": [CONFIRM_FIRST]}
+        return render_board(
+            request, rota, editor="roster/_shift_detail.html", editing=context, params=request.POST
+        )
     return attempt(
         request,
         rota,
@@ -250,15 +260,23 @@ def undo(request):
 
 
 @rota_editor_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def swap_decide(request, pk):
+    """Approve in one step; decline only after confirming it (GET shows the question)."""
     rota = current_rota(request)
     swap = get_object_or_404(
         SwapRequest.objects.select_related("shift__negotiator", "shift__rota", "taker"),
         pk=pk,
         shift__rota=rota,
+        status=SwapRequest.Status.PENDING,
     )
+    decline = "roster/_swap_decline.html"
+    if request.method == "GET":
+        return show_editor(request, rota, decline, {"swap": swap})
     if request.POST.get("decision") == "decline":
+        if request.POST.get("confirm") != "yes":
+            context = {"swap": swap, "errors": [CONFIRM_FIRST]}
+            return render_board(request, rota, editor=decline, editing=context, params=request.POST)
         services.decline_swap(swap, request.user)
         return render_board(request, rota, done="Swap declined.", params=request.POST)
     context = {"swap": swap}

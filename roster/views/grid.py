@@ -75,7 +75,10 @@ def build(data: queries.RotaData, first: date, last: date) -> Board:
         for day in days_touched(shift.start, shift.end, first, last):
             starts = shift.start if local_date(shift.start) == day else None
             ends = shift.end if local_date(shift.end) == day else None
-            cells[day][shift.role].chips.append(Chip(shift, found, starts, ends))
+            # A conflict's note only on the days it concerns (her absence, not the whole week).
+            that_day = (rules.local_midnight(day), rules.local_midnight(day + timedelta(days=1)))
+            today = [c for c in found if c.touches(*that_day)]
+            cells[day][shift.role].chips.append(Chip(shift, today, starts, ends))
     # A wider window than the grid, so that a gap running past either edge shows its real times.
     context = timedelta(days=7)
     gaps = [

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_POST
 
 from cadre import access
 from cadre.access import Can
-from cadre.models import Negotiator
 from cadre.queries import negotiator_for
-from roster import services
+from roster import queries, services
 from roster.forms import SwapForm, UnavailabilityForm
 from roster.models import Shift, SwapRequest, Unavailability
 
@@ -20,8 +19,9 @@ def me(request):
     return negotiator_for(request.user)
 
 
-def swap_partners(negotiator):
-    return Negotiator.objects.filter(force=negotiator.force_id, active=True).exclude(
+def swap_takers(negotiator, shift):
+    """Who can take this shift over: the role held, active and accredited for it."""
+    return queries.can_take(negotiator.force_id, shift.role, shift.start, shift.end).exclude(
         pk=negotiator.pk
     )
 
@@ -43,14 +43,17 @@ def render_my_shifts(request, unavailability_form):
     }
     if negotiator:
         mine = Shift.objects.live().filter(negotiator=negotiator)
+        upcoming = list(mine.filter(end__gt=now).order_by("start")[:50])
+        for shift in upcoming:
+            # The swap picker offers only who could take this shift.
+            shift.takers = list(swap_takers(negotiator, shift))
         context.update(
-            upcoming=mine.filter(end__gt=now).order_by("start")[:50],
+            upcoming=upcoming,
             past=mine.filter(end__lte=now).order_by("-start")[:20],
             absences=Unavailability.objects.filter(negotiator=negotiator, end__gt=now),
             swaps=SwapRequest.objects.filter(shift__negotiator=negotiator)
             .select_related("shift", "taker")
             .order_by("-requested_at")[:20],
-            swap_form=SwapForm(negotiators=swap_partners(negotiator)),
             unavailability_form=unavailability_form,
         )
     return render(request, "roster/my_shifts.html", context)
@@ -85,9 +88,11 @@ def request_swap(request, pk):
     if negotiator is None:
         raise Http404("No cadre record is linked to your login.")
     shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
-    form = SwapForm(request.POST, negotiators=swap_partners(negotiator))
+    form = SwapForm(request.POST, negotiators=swap_takers(negotiator, shift))
     if not form.is_valid():
-        messages.error(request, "Choose someone to swap with (not yourself).")
+        messages.error(
+            request, "Choose someone who can take this shift (holds the role, accredited)."
+        )
         return redirect("my_shifts")
     try:
         services.request_swap(shift, request.user, form.cleaned_data["taker"])

@@ -1,7 +1,7 @@
 """Coordinators' planning pages: rotations, generating from them, unavailability, the audit."""
 
 import calendar
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -86,17 +86,36 @@ def unavailable_for(request):
 @rota_reader_required
 def audit(request):
     rota = current_rota(request, Can.READ_ROTA)
-    entries = RotaChange.objects.filter(rota=rota).select_related("by")[:200]
+    entries = list(RotaChange.objects.filter(rota=rota).select_related("by")[:200])
+    for entry in entries:
+        # Shifts as they were and became, in TIME_ZONE clock time (stored as UTC ISO text).
+        entry.before_lines = [shift_line(s) for s in entry.before or []]
+        entry.after_lines = [shift_line(s) for s in entry.after or []]
     return render(request, "roster/audit.html", {"entries": entries, "rota": rota})
+
+
+def shift_line(snapshot) -> dict:
+    """One shift of the audit: who ("ALPHA-01 negotiator"), start and end ("Mon 5 Jan 08:00")."""
+
+    def clock(value):
+        try:
+            return rules.when(datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value or "?")
+
+    return {
+        "who": f"{snapshot.get('callsign', '?')} {snapshot.get('role', '')}".strip(),
+        "start": clock(snapshot.get("start")),
+        "end": clock(snapshot.get("end")),
+    }
 
 
 @rota_editor_required
 def patterns(request):
     rota = current_rota(request)
     everyone = list(Negotiator.objects.filter(force=rota.force_id))
-    # Known fault, kept by a restructure that changes no behaviour: bound to request.POST even
-    # on a GET, so the empty form shows "This field is required" under each field.
-    form = PatternForm(request.POST, negotiators=everyone)
+    # Bound only to a POST: a plain page load shows an empty form, not "This field is required".
+    form = PatternForm(request.POST if request.method == "POST" else None, negotiators=everyone)
     if request.method == "POST" and form.is_valid():
         services.add_pattern(rota, form)
         return redirect("rota_patterns")

@@ -124,12 +124,41 @@ def test_it_covers_part_of_a_shift_keeping_the_original_in_history(coordinator_c
 
 def test_it_undoes_the_last_change(coordinator_client, rota, cadre):
     shift = put_on(cadre["n1"])
-    coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
+    coordinator_client.post(
+        f"/rota/shift/{shift.pk}/remove/", {"confirm": "yes"}, headers={"HX-Request": "true"}
+    )
     assert not Shift.objects.live().exists()
     response = coordinator_client.post("/rota/undo/", headers={"HX-Request": "true"})
     assert "Undid: Removed N-ONE" in response.content.decode()
     assert list(Shift.objects.live()) == [shift]
     assert RotaChange.objects.filter(action="undo").count() == 1
+
+
+def test_it_removes_a_shift_only_once_confirmed(coordinator_client, rota, cadre):
+    shift = put_on(cadre["n1"])
+    response = coordinator_client.post(
+        f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "Tick the box to confirm first." in html and "Yes, remove this shift" in html
+    assert list(Shift.objects.live()) == [shift]
+
+
+def test_it_declines_a_swap_only_once_confirmed(coordinator_client, rota, cadre):
+    from roster.models import SwapRequest
+
+    swap = SwapRequest.objects.create(shift=put_on(cadre["n1"]), taker=cadre["n2"])
+    asked = coordinator_client.get(f"/rota/swap/{swap.pk}/", headers={"HX-Request": "true"})
+    assert "Yes, decline this swap" in asked.content.decode()
+    url = f"/rota/swap/{swap.pk}/"
+    coordinator_client.post(url, {"decision": "decline"}, headers={"HX-Request": "true"})
+    swap.refresh_from_db()
+    assert swap.status == "pending"
+    coordinator_client.post(
+        url, {"decision": "decline", "confirm": "yes"}, headers={"HX-Request": "true"}
+    )
+    swap.refresh_from_db()
+    assert swap.status == "declined"
 
 
 def test_it_moves_a_shift_to_someone_else(coordinator_client, rota, cadre):
@@ -162,7 +191,9 @@ def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
 
 def test_it_shows_the_audit_to_coordinators_and_supervisors_only(coordinator_client, rota, cadre):
     shift = put_on(cadre["n1"])
-    coordinator_client.post(f"/rota/shift/{shift.pk}/remove/", headers={"HX-Request": "true"})
+    coordinator_client.post(
+        f"/rota/shift/{shift.pk}/remove/", {"confirm": "yes"}, headers={"HX-Request": "true"}
+    )
     html = coordinator_client.get("/rota/changes/").content.decode()
     assert "Removed N-ONE" in html
     assert "coord" in html

@@ -15,7 +15,8 @@ def soon():
     return timezone.now().replace(microsecond=0) + timedelta(days=2)
 
 
-def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user, rota):
+def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user, rota, force):
+    make_negotiator(force, callsign="BRAVO-02")  # someone to swap with
     put_on(me(negotiator_user), start=soon(), days=1)
     put_on(me(negotiator_user), start=soon() - timedelta(days=30), days=1)
     html = negotiator_client.get("/rota/mine/").content.decode()
@@ -51,7 +52,7 @@ def test_it_refuses_a_swap_with_oneself(negotiator_client, negotiator_user, rota
     response = negotiator_client.post(
         f"/rota/mine/swap/{mine.pk}/", {"taker": me(negotiator_user).pk}, follow=True
     )
-    assert "not yourself" in response.content.decode()
+    assert "Choose someone who can take this shift" in response.content.decode()
     assert not SwapRequest.objects.exists()
 
 
