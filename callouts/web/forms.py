@@ -161,11 +161,11 @@ class PolicyForm(NeedsMixin, forms.ModelForm):
 
 
 class StepForm(forms.Form):
-    audience = forms.ChoiceField(choices=Audience.choices)
-    channel = forms.ChoiceField(choices=Channel.choices)
-    wait_minutes = forms.IntegerField(
-        min_value=0, max_value=24 * 60, label="Then wait (minutes)", initial=5
-    )
+    # A blank first choice: an added row stays visibly empty until filled (and, left empty,
+    # is no step at all), rather than looking like a real "On call / SMS / 5" step.
+    audience = forms.ChoiceField(choices=[("", "Choose…"), *Audience.choices])
+    channel = forms.ChoiceField(choices=[("", "Choose…"), *Channel.choices])
+    wait_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, label="Then wait (minutes)")
     named = forms.ModelMultipleChoiceField(queryset=None, required=False, label="Named people")
 
     def __init__(self, *args, force=None, **kwargs):
@@ -202,7 +202,8 @@ class BaseStepFormSet(forms.BaseFormSet):
 StepFormSet = forms.formset_factory(
     StepForm,
     formset=BaseStepFormSet,
-    extra=2,
+    # No blank rows: "Add a step" adds one when wanted (policy_views).
+    extra=0,
     can_order=True,
     can_delete=True,
     max_num=12,

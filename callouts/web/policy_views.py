@@ -1,11 +1,13 @@
 """The escalation policy editor, for coordinators (saving is services.save_policy)."""
 
 from django.contrib import messages
+from django.forms.utils import ErrorDict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cadre import access
 from cadre.access import Can
 from callouts import services
+from callouts.engine import policy as policies
 from callouts.models import EscalationPolicy
 from callouts.web.forms import PolicyForm, StepFormSet, needs_from
 
@@ -42,6 +44,22 @@ def step_initial(policy):
     ]
 
 
+def default_initial():
+    """A new policy starts from the default policy's steps."""
+    return [
+        {**step, "named": [], "ORDER": position}
+        for position, step in enumerate(policies.DEFAULT_STEPS, start=1)
+    ]
+
+
+def with_one_more_row(data):
+    """The posted form with one more (empty) step row: "Add a step" without JavaScript."""
+    data = data.copy()
+    total = int(data.get("steps-TOTAL_FORMS") or 0)
+    data["steps-TOTAL_FORMS"] = str(min(total + 1, StepFormSet.max_num))
+    return data
+
+
 @policy_editor_required
 def policy_edit(request, pk=None):
     if pk is None:
@@ -51,13 +69,29 @@ def policy_edit(request, pk=None):
         policy = get_object_or_404(my_policies(request), pk=pk)
         force = policy.force
     data = request.POST if request.method == "POST" else None
+    adding = data is not None and "add_step" in data
+    if adding:
+        data = with_one_more_row(data)
     form = PolicyForm(data, instance=policy, force=force)
     steps = StepFormSet(
         data,
-        initial=step_initial(policy) if policy.pk else None,
+        # A new policy's default steps are what the empty page shows; once posted, the rows
+        # are what was sent (an added row left blank is then no step at all).
+        initial=step_initial(policy) if policy.pk else (None if data else default_initial()),
         form_kwargs={"force": force},
         prefix="steps",
     )
+    if adding:
+        # Only a row added: nothing was submitted to be checked yet, so no errors shown.
+        form._errors = ErrorDict()
+        for each in steps.forms:
+            each._errors = ErrorDict()
+        steps._errors, steps._non_form_errors = [], steps.error_class()
+        return render(
+            request,
+            "callouts/policy_edit.html",
+            {"form": form, "steps": steps, "policy": policy, "added": True},
+        )
     if data is not None and form.is_valid() and steps.is_valid():
         policy = form.save(commit=False)
         services.save_policy(policy, needs_from(form.cleaned_data), steps.steps())

@@ -144,4 +144,38 @@ def test_it_shows_a_policy_for_editing_with_its_steps_in_order(coordinator_clien
     assert response.status_code == 200
     assert [f["audience"].value() for f in steps.forms[:2]] == ["on_call", "on_call"]
     assert [f["channel"].value() for f in steps.forms[:2]] == ["sms", "voice"]
-    assert len(steps.forms) == standard.steps.count() + 2
+    assert len(steps.forms) == standard.steps.count()  # no blank rows: "Add a step" adds one
+
+
+def test_it_starts_a_new_policy_from_the_default_steps(coordinator_client, standard):
+    response = coordinator_client.get(reverse("policy_new"))
+    steps = response.context["steps"]
+    assert [f["audience"].value() for f in steps.forms] == [
+        "on_call",
+        "on_call",
+        "force",
+        "unanswered",
+        "mutual_aid",
+        "managers",
+    ]
+    assert "Add a step" in response.content.decode()
+
+
+def test_it_adds_a_blank_step_row_on_demand_without_errors(coordinator_client, force, standard):
+    data = form_data([step(), step("force", "voice", "5")], name="")
+    response = coordinator_client.post(reverse("policy_new"), {**data, "add_step": "1"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert len(response.context["steps"].forms) == 3
+    assert 'name="steps-TOTAL_FORMS" value="3"' in html
+    assert "This field is required" not in html
+    # The new row is visibly empty, not a pre-filled "On call / SMS / 5" step.
+    assert '<option value="" selected>Choose…</option>' in html
+    assert EscalationPolicy.objects.count() == 1
+    # Left empty, the added row is no step at all.
+    saved = coordinator_client.post(
+        reverse("policy_new"),
+        {**form_data([step(), step("force", "voice", "5"), {}], name="Night")},
+    )
+    assert saved.status_code == 302
+    assert EscalationPolicy.objects.get(name="Night").steps.count() == 2

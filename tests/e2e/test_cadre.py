@@ -46,6 +46,8 @@ def test_it_lets_a_negotiator_change_their_mobile_on_a_phone(
 ):
     page = phone_page
     login(page, live_server, "neg")
+    # On a phone the navigation is one "Menu" (no JavaScript: <details>).
+    page.get_by_text("Menu").click()
     page.get_by_role("link", name="My profile").click()
     expect(page.get_by_role("heading", name="My accreditation")).to_be_visible()
     page.get_by_label("Your mobile number").fill("07700 900")

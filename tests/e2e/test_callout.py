@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cadre.models import Negotiator
 from callouts.engine.policy import create_default_policy
 from callouts.models import Incident
 from tests.factories import login, make_negotiator, put_on
@@ -36,7 +37,13 @@ def on_call(force):
 
 
 def phone(page, callsign):
-    return page.locator(f'section.phone[data-callsign="{callsign}"]')
+    """The simulator shows one handset at a time: choose it from the list first."""
+    handset = page.locator(f'section.phone[data-callsign="{callsign}"]')
+    if not handset.count():
+        person = Negotiator.objects.get(callsign=callsign)
+        page.get_by_label("Show the phone of").select_option(value=str(person.pk))
+        page.get_by_role("button", name="Show").click()
+    return handset
 
 
 def reply(page, callsign, text):
@@ -66,7 +73,7 @@ def test_it_fills_an_incident_from_the_phones_and_stands_the_rest_down(
     expect(page.get_by_role("heading", name=re.compile(incident.reference))).to_be_visible()
     board = page.locator("#board")
     for callsign in on_call:
-        expect(board.locator(f'tr[data-callsign="{callsign}"]')).to_be_visible()
+        expect(board.locator(f'li[data-callsign="{callsign}"]')).to_be_visible()
 
     # The board stays open in a second tab: it must fill without a reload.
     board_tab = page.context.new_page()
@@ -87,10 +94,12 @@ def test_it_fills_an_incident_from_the_phones_and_stands_the_rest_down(
     expect(phone(page, "NEG-THREE").locator('.sms[data-purpose="stand_down"]')).to_have_count(1)
 
     expect(board_tab.locator('[data-status="filled"]')).to_be_visible()
-    for role, filled in (("negotiator", "2"), ("coordinator", "1")):
-        expect(board_tab.locator(f'tr[data-role="{role}"] td').nth(2)).to_have_text(filled)
-    expect(board_tab.locator('tr[data-callsign="NEG-ONE"]')).to_contain_text("Accepted")
-    expect(board_tab.locator('tr[data-callsign="NEG-ONE"]')).to_contain_text("15 min")
-    expect(board_tab.locator('tr[data-callsign="NEG-THREE"]')).to_contain_text("Stood down")
+    for role, filled in (("negotiator", "2 of 2"), ("coordinator", "1 of 1")):
+        expect(board_tab.locator(f'[data-role-line="{role}"] .count')).to_contain_text(filled)
+    coming = board_tab.locator('[data-role-line="negotiator"] li[data-callsign="NEG-ONE"]')
+    expect(coming).to_contain_text("ETA")
+    expect(coming).to_contain_text("15 min")
+    not_needed = board_tab.locator('[data-group="not_needed"] li[data-callsign="NEG-THREE"]')
+    expect(not_needed).to_contain_text("Stood down")
     assert board_tab.url.endswith(f"/incidents/{incident.pk}/")
     assert page.console_errors == []

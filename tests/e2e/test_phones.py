@@ -196,7 +196,7 @@ def test_it_shows_one_phone_at_a_time_in_the_simulator(sized, live_server, scene
     page.goto(f"{live_server.url}/simulator/phones/")
     expect(page.locator("section.phone")).to_have_count(1)
     neg02 = scene["people"][2]
-    page.get_by_label("Phone").select_option(value=str(neg02.pk))
+    page.get_by_label("Show the phone of").select_option(value=str(neg02.pk))
     page.get_by_role("button", name="Show").click()
     handset = page.locator('section.phone[data-callsign="NEG-02"]')
     expect(handset.locator('.sms[data-purpose="callout"]')).to_contain_text(
