@@ -4,9 +4,11 @@
 web/        the edges: pages (views, policy_views), the control-room API (api, openapi,
             tokens), forms, the phone simulator, Twilio's webhooks (webhooks, webhook_urls),
             the dashboard panel
-services    every change an edge asks for: raise, raise needs, stand down, close, policies
+services    every change an edge asks for: raise, raise needs, call again, stand down, close,
+            an answer given on the web page (through engine.answers.record), policies
 queries     reads for pages and the API: who may see which incident, and its board
-board       pure: an incident's callouts as board rows and counts (who went from deployments)
+board       pure: an incident's callouts as board rows, groups and counts (who went from
+            deployments)
 timeline    pure: an incident's events as timeline lines, and who went per role
 engine/     escalation: policy (frozen steps), escalation (pure decide), audiences (who a
             step reaches), steps (fire one), answers (record an answer under the incident's

@@ -5,7 +5,8 @@ models.py            Rota, CoverageRule, RotationPattern, Shift, Unavailability,
 rules/               pure decisions, no database
   __init__.py          on call, coverage and gaps, conflicts, rotations, local wall-clock time
   reminders.py         which reminders are due
-queries.py           reads: a rota's data for the rules (load), on_call for callouts
+queries.py           reads: a rota's data for the rules (load), on_call for callouts, who can take
+                     a shift (the pickers), a coordinator's last change to undo
 services.py          every write, atomic; changes to the rota are checked and audited
 tasks.py             the background job: queue due reminders (calls services)
 views/               the web

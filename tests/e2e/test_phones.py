@@ -180,6 +180,8 @@ def test_it_asks_before_removing_a_shift_or_declining_a_swap(sized, live_server,
     assert SwapRequest.objects.get().status == "declined"
 
     page.locator(f'[data-shift="{later.pk}"]').first.click()
+    # Opening the panel takes the focus into it.
+    expect(page.locator("#editor h2")).to_be_focused()
     remove = page.get_by_role("button", name="Remove this shift")
     remove.click()  # not ticked: nothing happens
     assert Shift.objects.live().filter(pk=later.pk).exists()
@@ -187,6 +189,8 @@ def test_it_asks_before_removing_a_shift_or_declining_a_swap(sized, live_server,
     looks_right(page, "rota-shift-panel")
     remove.click()
     expect(page.get_by_role("status")).to_contain_text("Removed")
+    # Focus stays where the edit happened: the shift is gone, so on what the board says.
+    expect(page.locator("#board .done")).to_be_focused()
     assert not Shift.objects.live().filter(pk=later.pk).exists()
 
 
