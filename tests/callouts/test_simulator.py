@@ -151,3 +151,15 @@ def test_it_shows_coordinators_who_sent_stop_or_help(coordinator_client, called,
     assert "asked for HELP" not in html
     callout.refresh_from_db()
     assert callout.sms_unreachable
+
+
+def test_it_shows_one_handset_at_a_time_chosen_from_the_list(coordinator_client, called, force):
+    incident, kilo, _ = called
+    lima = make_negotiator(force, "LIMA-2")
+    html = coordinator_client.get(reverse("simulator_phones")).content.decode()
+    # At first the handset with the latest message; every handset is in the picker.
+    assert html.count('class="card phone"') == 1 and 'data-callsign="KILO-1"' in html
+    assert f'<option value="{lima.pk}"' in html
+    html = coordinator_client.get(reverse("simulator_phones"), {"phone": lima.pk}).content.decode()
+    assert html.count('class="card phone"') == 1 and 'data-callsign="LIMA-2"' in html
+    assert f"{incident.reference}: reply Y or N" not in html.split('class="card phone"')[1]
