@@ -30,5 +30,8 @@ api_urlpatterns = [
     path("api/incidents/<int:pk>/stand-down/", api.incident_stand_down, name="api_stand_down"),
     path("api/oncall/", api.oncall, name="api_oncall"),
     path("api/openapi.json", openapi.openapi, name="api_openapi"),
+    # Last: whatever else is under /api/ (an id like -1 included) answers JSON 404.
+    path("api/<path:rest>", api.not_found, name="api_not_found"),
+    path("api/", api.not_found),
 ]
 urlpatterns += api_urlpatterns
