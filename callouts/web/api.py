@@ -227,9 +227,10 @@ def parse_at(raw):
     return moment
 
 
-@csrf_exempt
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
 def not_found(request, rest=""):
-    """Any other /api/ address: JSON like the rest of the API, never an HTML page."""
+    """Any other /api/ address: JSON like the rest of the API, never an HTML page (and, as
+    everywhere under /api/, nothing at all without a token)."""
     return error(404, "No such endpoint or object")
 
 
