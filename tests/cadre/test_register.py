@@ -93,6 +93,11 @@ def test_it_adds_a_negotiator_with_accreditation_and_a_login(coordinator_client,
         ({"roles": []}, "Choose at least one role"),
         ({"acc-0-valid_until": "2024-01-01"}, "Valid until must be on or after the date passed"),
         ({"username": "grace"}, "Give an initial password"),
+        ({"callsign": "<svg onload=alert(1)>"}, "A callsign is letters and digits"),
+        ({"callsign": "GOLF\n07"}, "A callsign is letters and digits"),
+        ({"full_name": "Grace\nHolloway"}, "cannot hold line breaks"),
+        ({"acc-0-passed_on": "0001-01-01"}, "is not a date an accreditation could have"),
+        ({"acc-0-valid_until": "9999-12-31"}, "is not a date an accreditation could have"),
     ],
 )
 def test_it_refuses_bad_input_and_saves_nothing(coordinator_client, force, overrides, message):
