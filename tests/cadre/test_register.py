@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cadre.access import COORDINATOR
 from cadre.models import Negotiator
@@ -207,3 +208,19 @@ def test_it_offers_a_regional_coordinator_the_force_they_chose(
     assert form["force"].value() == wessex.pk
     form = coordinator_client.get(reverse("negotiator_create")).context["form"]
     assert form["force"].value() == wessex.pk  # remembered
+
+
+def test_it_lists_a_large_register_a_page_at_a_time(coordinator_client, force):
+    for n in range(230):
+        make_negotiator(force=force, callsign=f"P-{n:03d}", valid_until=date(2030, 1, 1))
+    lapsing = make_negotiator(
+        force=force, callsign="Z-LAPSING", valid_until=timezone.localdate() + timedelta(days=20)
+    )
+    first = coordinator_client.get(reverse("cadre_list"))
+    assert len(first.context["rows"]) == 100
+    assert "231 people; 1–100 shown" in first.text
+    last = coordinator_client.get(reverse("cadre_list"), {"page": 3})
+    assert [r.negotiator.callsign for r in last.context["rows"]][-1] == "Z-LAPSING"
+    assert len(last.context["rows"]) == 31
+    only = coordinator_client.get(reverse("cadre_list"), {"lapsing": "on"})
+    assert [r.negotiator for r in only.context["rows"]] == [lapsing]
