@@ -19,6 +19,7 @@ urlpatterns = [
     path("cadre/", include("cadre.urls")),
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
+    path("reports/", include("reports.urls")),
     path("twilio/", include("callouts.web.webhook_urls")),
     # The admin's own login page is not throttled: send it to ours (keeping ?next=).
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),

@@ -12,7 +12,7 @@ from cadre.access import COORDINATOR, SUPERVISOR, require_group
 from cadre.models import Role
 from cadre.queries import forces_for, negotiator_for
 from callouts import board, queries, services
-from callouts.models import Incident
+from callouts.models import AccessRecord, Debrief, Incident
 from callouts.web.forms import IncidentFilterForm, RaiseIncidentForm, RaiseNeedsForm
 
 manager_required = require_group(COORDINATOR, SUPERVISOR)
@@ -135,6 +135,9 @@ def incident_timeline(request, pk):
     record = queries.timeline_for(incident, only_negotiator=own, person=person)
     if person and person not in record.people:
         messages.error(request, f"Nobody called {person} appears in this incident.")
+    services.record_access(
+        request.user, AccessRecord.What.TIMELINE, incident=incident, filters={"person": person}
+    )
     return render(
         request,
         "callouts/timeline.html",
@@ -144,6 +147,8 @@ def incident_timeline(request, pk):
             "person": person,
             "can_manage": manager,
             "time_zone": settings.TIME_ZONE,
+            "debrief": Debrief.objects.filter(incident=incident).first(),
+            "can_debrief": manager and incident.status == Incident.Status.CLOSED,
         },
     )
 

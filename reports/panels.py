@@ -1,0 +1,24 @@
+from django.utils import timezone
+
+from cadre import access
+from cadre.queries import forces_for
+from reports import queries
+
+DASHBOARD_FOLLOW_UPS = 10
+
+
+def dashboard_context(request) -> dict:
+    """The dashboard's welfare and workload part (templates/reports/_dashboard.html):
+    for coordinators and supervisors only."""
+    if not access.can_view_cadre(request.user):
+        return {}
+    forces = forces_for(request.user)
+    now = timezone.now()
+    owed = queries.follow_ups_owed(forces, now)
+    return {
+        "report_panel": True,
+        "follow_ups": owed[:DASHBOARD_FOLLOW_UPS],
+        "follow_ups_more": max(0, len(owed) - DASHBOARD_FOLLOW_UPS),
+        "follow_ups_overdue": sum(1 for o in owed if o.state == "overdue"),
+        "flagged": queries.flagged(forces, now),
+    }
