@@ -2,6 +2,7 @@ from datetime import datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from cadre.rules import local_tz
 from reports import rules
@@ -60,9 +61,12 @@ class FollowUpForm(forms.Form):
     )
 
     def held_at(self) -> datetime:
-        return datetime.combine(
-            self.cleaned_data["held_on"], self.cleaned_data.get("held_time") or time(12), local_tz()
-        )
+        """The day and time given; without a time, now if it is today, else midday."""
+        day, at = self.cleaned_data["held_on"], self.cleaned_data.get("held_time")
+        now = timezone.localtime(timezone.now(), local_tz())
+        if at is None:
+            at = now.time().replace(second=0, microsecond=0) if day == now.date() else time(12)
+        return datetime.combine(day, at, local_tz())
 
 
 class WorkloadSettingsForm(forms.ModelForm):

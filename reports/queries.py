@@ -128,12 +128,12 @@ def figures(force: Force, period: rules.Period) -> Figures:
         data__asked__gt=0,
         at__lt=OuterRef("filled_at"),
     )
-    counts = incidents.annotate(voice=Exists(voice), later=Exists(later_step)).aggregate(
+    counts = incidents.annotate(has_voice=Exists(voice), has_later=Exists(later_step)).aggregate(
         total=Count("id"),
         filled=Count("id", filter=Q(filled_at__isnull=False)),
-        first_step=Count("id", filter=Q(filled_at__isnull=False, later=False)),
+        first_step=Count("id", filter=Q(filled_at__isnull=False, has_later=False)),
         exhausted=Count("id", filter=Q(exhausted_at__isnull=False)),
-        voice=Count("id", filter=Q(voice=True)),
+        voice=Count("id", filter=Q(has_voice=True)),
         mutual_aid=Count("id", filter=Q(mutual_aid=True)),
     )
     total = counts["total"]
