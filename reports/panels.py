@@ -14,11 +14,11 @@ def dashboard_context(request) -> dict:
         return {}
     forces = forces_for(request.user)
     now = timezone.now()
-    owed = queries.follow_ups_owed(forces, now)
+    counts = queries.follow_ups_count(forces, now)
     return {
         "report_panel": True,
-        "follow_ups": owed[:DASHBOARD_FOLLOW_UPS],
-        "follow_ups_more": max(0, len(owed) - DASHBOARD_FOLLOW_UPS),
-        "follow_ups_overdue": sum(1 for o in owed if o.state == "overdue"),
+        "follow_ups": queries.follow_ups_owed(forces, now, limit=DASHBOARD_FOLLOW_UPS),
+        "follow_ups_more": max(0, counts["owed"] - DASHBOARD_FOLLOW_UPS),
+        "follow_ups_overdue": counts["overdue"],
         "flagged": queries.flagged(forces, now),
     }

@@ -401,20 +401,20 @@ class Owed:
     state: str  # "open" or "overdue"
 
 
+def _owed(forces):
+    return Deployment.objects.filter(
+        WENT,
+        stood_down_at__isnull=False,
+        negotiator__force__in=forces,
+        follow_up__isnull=True,
+    )
+
+
 def follow_ups_owed(forces, now: datetime, limit: int | None = None) -> list[Owed]:
     """Everyone who went and has no follow-up recorded, oldest stand-down first. A follow-up
     is owed by the person's own force (mutual aid included)."""
     hours = settings.WELFARE_FOLLOW_UP_HOURS
-    owed = (
-        Deployment.objects.filter(
-            WENT,
-            stood_down_at__isnull=False,
-            negotiator__force__in=forces,
-            follow_up__isnull=True,
-        )
-        .select_related("negotiator", "incident")
-        .order_by("stood_down_at", "pk")
-    )
+    owed = _owed(forces).select_related("negotiator", "incident").order_by("stood_down_at", "pk")
     if limit:
         owed = owed[:limit]
     return [
@@ -425,6 +425,14 @@ def follow_ups_owed(forces, now: datetime, limit: int | None = None) -> list[Owe
         )
         for d in owed
     ]
+
+
+def follow_ups_count(forces, now: datetime) -> dict:
+    """How many follow-ups are owed, and how many of them are overdue (one query)."""
+    overdue_before = now - timedelta(hours=settings.WELFARE_FOLLOW_UP_HOURS)
+    return _owed(forces).aggregate(
+        owed=Count("pk"), overdue=Count("pk", filter=Q(stood_down_at__lte=overdue_before))
+    )
 
 
 def follow_ups_recorded(forces, limit: int = 50):

@@ -22,6 +22,7 @@ from reports import exports, queries, rules, services
 from reports.forms import FollowUpForm, PeriodForm, WorkloadSettingsForm
 
 manager_required = access.require_group(access.COORDINATOR, access.SUPERVISOR)
+WELFARE_PAGE = 200
 
 
 def _force(request, forces, chosen=None):
@@ -132,11 +133,13 @@ def my_figures(request):
 @manager_required
 def welfare(request):
     forces = forces_for(request.user)
+    now = timezone.now()
     return render(
         request,
         "reports/welfare.html",
         {
-            "owed": queries.follow_ups_owed(forces, timezone.now()),
+            "owed": queries.follow_ups_owed(forces, now, limit=WELFARE_PAGE),
+            "counts": queries.follow_ups_count(forces, now),
             "recorded": queries.follow_ups_recorded(forces),
             "can_read_notes": access.is_supervisor(request.user),
             "hours": settings.WELFARE_FOLLOW_UP_HOURS,
