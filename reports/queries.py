@@ -339,7 +339,9 @@ def workload(force: Force, now: datetime, days: int, only: Negotiator | None = N
 
 def flags_for(force: Force, now: datetime, only: Negotiator | None = None) -> dict[int, list[str]]:
     """The flags a supervisor acts on, per person: too many deployments in 30 days, and
-    the last N callouts all unanswered (callouts still being called are not counted)."""
+    the last N callouts all unanswered. Not counted: callouts still being called, and those
+    asked after the first step (not on call) and stood down unanswered within
+    rules.FAIR_CHANCE (filled before they could reasonably answer)."""
     limits = workload_settings(force)
     mine = Q(negotiator=only) if only is not None else Q(negotiator__force=force)
     flags: dict[int, list[str]] = {}
@@ -359,6 +361,12 @@ def flags_for(force: Force, now: datetime, only: Negotiator | None = None) -> di
         recent = (
             Callout.objects.filter(mine, asked_at__gte=now - timedelta(days=365))
             .exclude(incident__status=Incident.Status.CALLING)
+            # Stood down unanswered before they had a fair chance: neither answered nor not.
+            .exclude(
+                answered_at__isnull=True,
+                first_step__gt=0,
+                stood_down_at__lt=F("asked_at") + rules.FAIR_CHANCE,
+            )
             .annotate(
                 rank=Window(
                     RowNumber(),

@@ -160,6 +160,11 @@ def on_call_span(
     return hours, nights
 
 
+# A callout stood down sooner than this after asking, unanswered, does not count against
+# anyone: the incident filled before they could reasonably answer.
+FAIR_CHANCE = timedelta(minutes=15)
+
+
 def heavy_load(deployments_30_days: int, limit: int) -> bool:
     """More than the force's limit of deployments in 30 days."""
     return deployments_30_days > limit

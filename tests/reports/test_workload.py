@@ -144,3 +144,21 @@ def test_it_takes_the_same_number_of_queries_as_the_cadre_grows(supervisor_clien
         asked(force, person, 2)
         put_on(person, start=timezone.now() - timedelta(days=20))
     assert count() == before
+
+
+def test_it_does_not_count_a_callout_filled_before_they_could_answer(
+    supervisor_client, force, cadre
+):
+    for days in (3, 2, 1):
+        c = asked(force, cadre["n3"], days)
+        Callout.objects.filter(pk=c.pk).update(first_step=1)
+        c.refresh_from_db()
+        Callout.objects.filter(pk=c.pk).update(stood_down_at=c.asked_at + timedelta(minutes=2))
+    for days in (3, 2, 1):
+        c = asked(force, cadre["n4"], days)
+        Callout.objects.filter(pk=c.pk).update(
+            stood_down_at=timezone.now() - timedelta(days=days) + timedelta(minutes=20)
+        )
+    _, by = rows(supervisor_client)
+    assert by["N-THREE"].flags == []
+    assert by["N-FOUR"].flags == ["has not answered the last 3 callouts"]
