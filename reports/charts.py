@@ -97,7 +97,7 @@ def bars(items: list[tuple[str, float]], *, width=640, row=22):
     left, right, top = 96.0, width - 40.0, 8.0
     height = int(top + row * max(len(items), 1) + 26)
     bottom = height - 26.0
-    top_value = nice_max(max((v for _, v in items), default=0))
+    top_value = max(4, nice_max(max((v for _, v in items), default=0)))  # whole-number ticks
     rects = [
         Rect(
             left,

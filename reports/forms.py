@@ -15,8 +15,12 @@ class PeriodForm(forms.Form):
     preset = forms.ChoiceField(
         label="Period", choices=[*rules.PRESETS.items(), ("custom", "From–to")], required=False
     )
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
     force = forms.ModelChoiceField(label="Force", queryset=None, required=False, empty_label=None)
 
     def __init__(self, *args, forces, **kwargs):
@@ -49,7 +53,9 @@ class FollowUpForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome", choices=FollowUp.Outcome.choices, widget=forms.RadioSelect
     )
-    held_on = forms.DateField(label="On", widget=forms.DateInput({"type": "date"}))
+    held_on = forms.DateField(
+        label="On", widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
     held_time = forms.TimeField(
         label="At", required=False, widget=forms.TimeInput({"type": "time"}, format="%H:%M")
     )
