@@ -341,3 +341,5 @@ LOGGING = {
 # from incidents older than this many years.
 WELFARE_FOLLOW_UP_HOURS = env_int("WELFARE_FOLLOW_UP_HOURS", 72)
 HISTORY_RETENTION_YEARS = env_int("HISTORY_RETENTION_YEARS", 7)
+# Days of past incidents `seed_demo` plays out for the demo force (reports/demo.py).
+DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365)

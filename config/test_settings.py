@@ -26,3 +26,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # No background thread retrying the spool: a test takes it in when it means to. Each
 # test gets a spool of its own (tests/conftest.py).
 SPOOL_RETRY_SECONDS = 0
+
+# seed_demo's year of history takes ~20 s on SQLite: the suite seeds three weeks of it.
+DEMO_HISTORY_DAYS = 21

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -29,7 +30,6 @@ from roster.models import RotationPattern
 from roster.queries import rota_for
 
 DEMO_BRIEF = "Demo history (seed_demo)."
-DAYS = 365
 AREAS = [
     "Wessex city centre",
     "Kingsbridge viaduct",
@@ -89,7 +89,7 @@ def handed_over(incident, at):
     events.insert(logged)
 
 
-def past_rota(force, today):
+def past_rota(force, today, days):
     """The weekly rotations laid over the past year too (roster's demo covers this month on)."""
     rota = rota_for(force)
     first = today.replace(day=1)
@@ -99,7 +99,7 @@ def past_rota(force, today):
                 rota,
                 None,
                 pattern,
-                first - timedelta(days=DAYS + 7),
+                first - timedelta(days=days + 7),
                 first - timedelta(days=1),
                 confirm=True,
                 reason="Demo history",
@@ -217,14 +217,15 @@ def seed(stdout):
         stdout.write("Demo history: already there")
         return
     rng = random.Random(12)
+    days = settings.DEMO_HISTORY_DAYS
     tz = local_tz()
     today = timezone.localdate()
     now = timezone.now()
     recent = now - timedelta(days=30)
     with nothing_queued():
-        past_rota(force, today)
+        past_rota(force, today, days)
         made = []
-        day = today - timedelta(days=DAYS)
+        day = today - timedelta(days=days)
         while day < today - timedelta(days=1):
             day += timedelta(days=rng.choice([1, 2, 3, 3, 4, 5]))
             hour = rng.choice([1, 3, 9, 11, 14, 16, 18, 20, 22, 23])
@@ -248,6 +249,6 @@ def seed(stdout):
         )
         followed += 1
     stdout.write(
-        f"Demo history: {len(made)} past incidents for {force.code} over {DAYS} days, "
+        f"Demo history: {len(made)} past incidents for {force.code} over {days} days, "
         f"{owed.count()} deployments, {followed} follow-ups recorded"
     )

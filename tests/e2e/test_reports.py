@@ -2,6 +2,7 @@
 records a welfare follow-up done and downloads the incident list as CSV; on a phone too."""
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -80,7 +81,7 @@ def test_it_takes_a_supervisor_through_figures_workload_welfare_and_an_export(
     page.get_by_role("link", name="Incidents").click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.startswith("reference,force,kind")
     assert all(i.reference in text for i in last_quarter)
     assert all(person.mobile not in text for person in cadre.values())
