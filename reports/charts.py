@@ -94,7 +94,7 @@ def columns(categories: list[str], series: dict[str, list[float | None]], *, wid
 
 def bars(items: list[tuple[str, float]], *, width=640, row=22):
     """Horizontal bars, one per item (label, value), largest scale rounded up."""
-    left, right, top = 96.0, width - 40.0, 8.0
+    left, right, top = 120.0, width - 40.0, 8.0
     height = int(top + row * max(len(items), 1) + 26)
     bottom = height - 26.0
     top_value = max(4, nice_max(max((v for _, v in items), default=0)))  # whole-number ticks

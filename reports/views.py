@@ -40,10 +40,14 @@ def _force(request, forces, chosen=None):
 @manager_required
 def figures(request):
     forces = forces_for(request.user)
-    form = PeriodForm(request.GET or None, forces=forces)
+    default = _force(request, forces)
+    data = request.GET.copy()
+    if data and not data.get("force"):
+        data["force"] = default.pk  # so the force select shows the force the page is about
+    form = PeriodForm(data or None, forces=forces, initial={"force": default})
     period = form.period(local_date(timezone.now()))
     chosen = form.cleaned_data.get("force") if form.is_bound and form.is_valid() else None
-    force = _force(request, forces, chosen)
+    force = chosen or default
     return render(
         request,
         "reports/figures.html",

@@ -123,3 +123,11 @@ def test_it_explains_a_bad_period_and_shows_the_default(supervisor_client, histo
 
 def test_it_shows_figures_to_coordinators_and_supervisors_only(negotiator_client, history):
     assert negotiator_client.get("/reports/").status_code == 403
+
+
+def test_it_shows_the_force_it_reports_on_in_the_force_select(supervisor_client, history, force):
+    response, f = figures_for(supervisor_client, "/reports/?preset=quarter")
+    assert f.force == force
+    assert f'<option value="{force.pk}" selected>' in response.content.decode()
+    _, f = figures_for(supervisor_client, f"{Q1}&force={history['neighbour'].pk}")
+    assert f.force == history["neighbour"] and f.total == 1
