@@ -9,6 +9,7 @@ import sys
 
 BENCHMARKS = {
     "callout_speed": "bench.callout_speed",
+    "figures": "bench.figures",
     "cadre": "bench.cadre",
     "record": "bench.record",
     "roster": "bench.roster",

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "cadre",
     "roster",
     "callouts",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -357,3 +358,11 @@ LOGGING = {
         "twilio.http_client": {"level": "WARNING"},
     },
 }
+
+# Reports (reports/): a welfare follow-up falls due this many hours after each person who
+# went is stood down; purge_history strips message bodies, reply texts and phone numbers
+# from incidents older than this many years.
+WELFARE_FOLLOW_UP_HOURS = env_int("WELFARE_FOLLOW_UP_HOURS", 72)
+HISTORY_RETENTION_YEARS = env_int("HISTORY_RETENTION_YEARS", 7)
+# Days of past incidents `seed_demo` plays out for the demo force (reports/demo.py).
+DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365)
