@@ -11,6 +11,7 @@ BENCHMARKS = {
     "callout_speed": "bench.callout_speed",
     "cadre": "bench.cadre",
     "record": "bench.record",
+    "reply_speed": "bench.reply_speed",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }

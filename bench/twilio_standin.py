@@ -27,6 +27,9 @@ class StandIn:
         self.calls: list[dict] = []
         # to number -> [(http status, twilio code, how many times)]
         self.failures: dict[str, list] = {}
+        # Create requests being answered right now, and the most at once (the budget).
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.server = _QuietServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(
@@ -113,7 +116,14 @@ def _handler(standin: StandIn):
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
             if kind is None:
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
-            time.sleep(standin.delay)
+            with standin.lock:
+                standin.in_flight += 1
+                standin.max_in_flight = max(standin.max_in_flight, standin.in_flight)
+            try:
+                time.sleep(standin.delay)
+            finally:
+                with standin.lock:
+                    standin.in_flight -= 1
             failure = standin._failure(form.get("To", ""))
             if failure:
                 status, code = failure
