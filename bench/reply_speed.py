@@ -1,4 +1,4 @@
-"""Replies keep pace with a storm: from a reply reaching the webhook to its answer SMS at the provider.
+"""Replies keep pace with a storm: from a reply at the webhook to its answer SMS at the provider.
 
 The production set-up on this machine: gunicorn (3 workers x 2 threads), a real
 `qcluster` and the `escalator`, PostgreSQL (standby_bench_replies, dropped and
@@ -324,7 +324,9 @@ def main():
         server = server_env(database_url, standin.base_url)
         for args in (["migrate", "--no-input", "-v", "0"], ["collectstatic", "--no-input", "-v0"]):
             subprocess.run([python, "manage.py", *args], cwd=ROOT, env=server, check=True)
-        subprocess.run([python, "-m", "bench.reply_speed", "seed"], cwd=ROOT, env=server, check=True)
+        subprocess.run(
+            [python, "-m", "bench.reply_speed", "seed"], cwd=ROOT, env=server, check=True
+        )
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         processes = [
