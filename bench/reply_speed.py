@@ -244,6 +244,31 @@ def idle(url, standin, replies):
     return figures, floors
 
 
+def descendants(pid) -> list[int]:
+    from bench.webhook_load import children
+
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def cpu_by_part(processes, database_url) -> dict[str, float]:
+    """CPU seconds so far of each part: web, queue, clock, PostgreSQL, this process."""
+    from bench.webhook_load import cpu_seconds, database_backends
+
+    web, queue, clock = processes
+    return {
+        "gunicorn": cpu_seconds(descendants(web.pid)),
+        "qcluster": cpu_seconds([queue.pid, *descendants(queue.pid)]),
+        "escalator": cpu_seconds([clock.pid]),
+        "PostgreSQL": cpu_seconds(database_backends(database_url)),
+        "stand-in + load generator": cpu_seconds([os.getpid()]),
+    }
+
+
 def storm(url, standin, replies, rate, seconds):
     from bench import loadgen
 
@@ -351,7 +376,9 @@ def main():
             wait_answered(standin, replies, {p for p, _ in warm}, time.monotonic() + 30)
             load = os.getloadavg()[0]
             idle_figures, floors = idle(url, standin, replies)
+            cpu_before, wall = cpu_by_part(processes, database_url), time.monotonic()
             storm_result, storm_figures, drained = storm(url, standin, replies, rate, seconds)
+            cpu_after, wall = cpu_by_part(processes, database_url), time.monotonic() - wall
             time.sleep(2)
             burst_result, burst_seconds, burst_sending = burst(url, standin, replies, count)
             time.sleep(2)
@@ -386,6 +413,14 @@ def main():
         f"  burst of {count} replies (sent in {burst_sending:.1f}s, {burst_result.failed} failed): "
         f"all answered {burst_seconds:.1f}s after the first (target <= {TARGET_BURST:.0f}s: "
         f"{'OK' if burst_seconds <= TARGET_BURST else 'MISSED'}); floor {floor:.2f}s"
+    )
+    spent = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
+    per = storm_result.sent or 1
+    print(
+        "  where the CPU went during the storm, per reply: "
+        + ", ".join(f"{k} {v / per * 1000:.1f} ms" for k, v in spent.items())
+        + f"; {sum(spent.values()) / wall * 100:.0f}% of one core over {wall:.0f}s "
+        f"(2 cores = 200%)"
     )
     total = sum(len(d) for d in replies.sent.values())
     print(

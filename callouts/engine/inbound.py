@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 from django.conf import settings
@@ -282,22 +282,33 @@ def receive_keypress(call, digit: str, kind: str) -> answers.Outcome:
 REPLY_CHUNK = 20
 
 
-def claim_replies(now, limit: int) -> list[int]:
+# A reply handed to a task that has not started it this long after (its task waits in
+# the queue behind busy workers) may be taken by a reply task that is pulling.
+STALE = timedelta(seconds=0.5)
+
+
+def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     """Up to `limit` inbound SMS due for handling, oldest first, claimed for the grace.
 
-    Handling is idempotent and ordered per phone (`handle`), so a reply claimed twice
-    is harmless; if its task is lost it falls due again after the grace.
+    With `stale` (a reply task pulling more), also replies claimed more than STALE ago
+    and not handled yet: a task of the clock's still waiting for a worker. Handling is
+    idempotent and ordered per phone (`handle`), so a reply claimed twice is harmless;
+    if its task is lost it falls due again after the grace.
     """
     if limit <= 0:
         return []
-    unhandled = Message.objects.filter(
-        direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=now
-    )
-    ids = list(unhandled.order_by("pk").values_list("pk", flat=True)[:limit])
-    if ids:
-        Message.objects.filter(pk__in=ids, status=S.RECEIVED).update(
-            next_attempt_at=now + outbox.dispatch_grace()
+    grace = outbox.dispatch_grace()
+    due = now + grace - STALE if stale else now
+    with transaction.atomic():
+        # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=due)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
         )
+        if ids:
+            Message.objects.filter(pk__in=ids).update(next_attempt_at=now + grace)
     return ids
 
 
@@ -343,7 +354,7 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
             batch.record_ready()
         if not pull or time.monotonic() > deadline:
             break
-        ids = claim_replies(timezone.now(), REPLY_CHUNK)
+        ids = claim_replies(timezone.now(), REPLY_CHUNK, stale=True)
     batch.finish()
     return handled
 

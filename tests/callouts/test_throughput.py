@@ -3,6 +3,7 @@ woken by the commit that makes the work, and never twice."""
 
 import threading
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -122,6 +123,7 @@ def test_it_hands_a_storm_of_replies_to_tasks_that_take_more_themselves(
         mock.patch("callouts.tasks.async_task") as queued,
         mock.patch.object(clock, "workers", return_value=1),
         mock.patch.object(inbound, "REPLY_CHUNK", 5),
+        mock.patch.object(inbound, "STALE", timedelta(hours=1)),
     ):
         assert clock.dispatch_replies() == 10
         assert clock.dispatch_replies() == 0  # still in hand: nothing piles up in the queue

@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 from config import jobs, wakeup
 
 log = logging.getLogger("callouts.escalator")
+COALESCE = 0.05
 
 
 class Command(BaseCommand):
@@ -68,6 +69,10 @@ class Command(BaseCommand):
                         connection.close()
             if once:
                 break
+            if woken:
+                # A storm of replies is many NOTIFYs: one hand-over per COALESCE at most
+                # (the reply tasks take the rest themselves).
+                stop.wait(COALESCE)
             remaining = tick - (time.monotonic() - last_run[quickest.name])
             woken = bool(listener.wait(max(0.0, min(remaining, tick)), stop))
         listener.close()
