@@ -298,7 +298,7 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     if limit <= 0:
         return []
     grace = outbox.dispatch_grace()
-    due = now + grace - STALE if stale else now
+    due = now + max(grace - STALE, timedelta(0)) if stale else now
     with transaction.atomic():
         # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
         ids = list(
