@@ -12,6 +12,7 @@ BENCHMARKS = {
     "figures": "bench.figures",
     "cadre": "bench.cadre",
     "record": "bench.record",
+    "reply_speed": "bench.reply_speed",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }

@@ -293,6 +293,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    if _engine == "django.db.backends.postgresql":
+        # A task queued wakes the cluster at once (NOTIFY), not after its poll.
+        Q_CLUSTER["broker_class"] = "config.broker.ListeningORM"
 
 # Messages go out through this gateway: "simulator" (local, the default) or
 # "twilio" (needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER).
@@ -316,11 +319,15 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
         "SMS_GATEWAY is the simulator with DEBUG off: no callout would reach a phone. "
         "Set SMS_GATEWAY=twilio (or ALLOW_SIMULATOR=true for a demo server)."
     )
-# Callout sending (callouts/messaging/sending.py): threads sending one step side by side;
+# Callout sending (callouts/messaging/sending.py): the budget of provider requests in
+# flight at once, shared by every send of every process on this machine (Twilio's
+# default account limit is 100 concurrent requests; CALLOUTS_SEND_THREADS is its old name);
 # how long a send may stay "sending" before the provider is asked whether it
 # took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
 # how long a queued send may wait for a worker before the escalator sends it.
-CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 64)
+CALLOUTS_PROVIDER_CONCURRENCY = env_int(
+    "CALLOUTS_PROVIDER_CONCURRENCY", env_int("CALLOUTS_SEND_THREADS", 100)
+)
 CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 # Hours a stand-down, answer or alert is retried through a provider outage.
