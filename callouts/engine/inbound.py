@@ -70,16 +70,18 @@ def take_in_sms(sid: str, from_number: str, to_number: str, body: str) -> str:
         # 15 s). The spool's own retry takes everything in once it answers again.
         return _spool(sid, from_number, to_number, body, received_at)
     if spool.may_hold_messages():
-        # Messages spooled earlier go in first, so that replies keep their order.
+        # Messages spooled earlier go in first, so that replies keep their order. If another
+        # request or the retry thread is taking them in (it may be waiting out the pool's
+        # timeout), this one joins the spool behind them rather than queue on the lock.
         try:
-            drained = take_in_spool(wait=True)
+            drained = take_in_spool(wait=False)
         except Exception:
             # This message must not be lost to a fault in the spool's folder.
             log.exception("taking in the spool failed")
             drained = Drained()
         if drained.database_down:
             _note_database_down()
-        if drained.database_down or drained.left:
+        if drained.database_down or drained.left or drained.busy:
             return _spool(sid, from_number, to_number, body, received_at)
     try:
         new = receive_sms(sid, from_number, to_number, body)

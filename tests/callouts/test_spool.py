@@ -295,3 +295,19 @@ def test_right_after_a_failure_it_spools_without_waiting_for_the_database(
         assert insert.call_count == 1  # not tried again: it was down a moment ago
     assert response.status_code == 200
     assert [m["sid"] for m in spooled()] == ["SMfirst", "SMsecond"]
+
+
+def test_a_request_does_not_queue_behind_whoever_is_taking_the_spool_in(client, db):
+    with database_down():
+        post_sms(client, STRANGER, "Y", sid="SMheld")
+    with spool.locked(True):  # the retry thread, waiting out the pool's timeout meanwhile
+        started = time.monotonic()
+        response = post_sms(client, STRANGER, "ETA 5", sid="SMbehind")
+        waited = time.monotonic() - started
+    assert response.status_code == 200
+    assert waited < 1
+    assert [m["sid"] for m in spooled()] == ["SMheld", "SMbehind"]  # behind, in order
+    inbound.take_in_spool()
+    assert list(
+        Message.objects.filter(direction="in").order_by("pk").values_list("provider_sid", flat=True)
+    ) == ["SMheld", "SMbehind"]
