@@ -9,8 +9,10 @@ import sys
 
 BENCHMARKS = {
     "callout_speed": "bench.callout_speed",
+    "figures": "bench.figures",
     "cadre": "bench.cadre",
     "record": "bench.record",
+    "reply_speed": "bench.reply_speed",
     "roster": "bench.roster",
     "webhook_load": "bench.webhook_load",
 }

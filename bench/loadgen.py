@@ -23,6 +23,7 @@ class Result:
     seconds: float
     latencies: list[float]
     statuses: dict[int, int]
+    started: float = 0.0  # time.monotonic() when the first request was due (request i: + i/rate)
 
     @property
     def rate(self) -> float:
@@ -110,9 +111,68 @@ async def _run(url, requests, rate, connections, timeout):
         if conn is not None:
             conn[1].close()
     ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
-    return Result(len(wire), ok, failed + sum(statuses.values()) - ok, seconds, latencies, statuses)
+    return Result(
+        len(wire),
+        ok,
+        failed + sum(statuses.values()) - ok,
+        seconds,
+        latencies,
+        statuses,
+        started=start - time.perf_counter() + time.monotonic(),
+    )
 
 
 def run(url, requests, rate, connections=64, timeout=15.0) -> Result:
     """POST `requests` ([(path, body, headers)]) to `url`'s host at `rate` per second."""
     return asyncio.run(_run(url, requests, rate, connections, timeout))
+
+
+async def _closed(url, requests, connections, seconds, timeout):
+    parts = urlsplit(url)
+    if parts.hostname not in LOCAL:
+        raise ValueError("The load generator only talks to this machine (127.0.0.1)")
+    host = parts.netloc
+    wire = [_request_bytes(host, path, body, headers) for path, body, headers in requests]
+    latencies, statuses = [], {}
+    failed = 0
+    position = 0
+    start = time.perf_counter()
+    stop_at = start + seconds
+
+    async def client():
+        nonlocal failed, position
+        conn = None
+        while time.perf_counter() < stop_at and position < len(wire):
+            payload = wire[position]
+            position += 1
+            began = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = await asyncio.open_connection(parts.hostname, parts.port)
+                reader, writer = conn
+                writer.write(payload)
+                status, reusable = await asyncio.wait_for(_read_response(reader), timeout)
+                latencies.append(time.perf_counter() - began)
+                statuses[status] = statuses.get(status, 0) + 1
+                if not reusable:
+                    writer.close()
+                    conn = None
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+                failed += 1
+                if conn is not None:
+                    conn[1].close()
+                conn = None
+        if conn is not None:
+            conn[1].close()
+
+    await asyncio.gather(*(client() for _ in range(connections)))
+    elapsed = time.perf_counter() - start
+    ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
+    sent = len(latencies) + failed
+    return Result(sent, ok, failed + sum(statuses.values()) - ok, elapsed, latencies, statuses)
+
+
+def run_closed(url, requests, connections=8, seconds=10.0, timeout=15.0) -> Result:
+    """Closed loop: `connections` clients, each sending its next request as soon as the last
+    is answered, for `seconds` (or until `requests` run out)."""
+    return asyncio.run(_closed(url, requests, connections, seconds, timeout))

@@ -42,6 +42,9 @@ class StandIn:
         self.fault: dict = {}
         # Creates that reached us, taken or not (a client may be killed waiting for one).
         self.received = 0
+        # Create requests being answered right now, and the most at once (the budget).
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.server = _QuietServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(
@@ -155,8 +158,14 @@ def _handler(standin: StandIn):
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
             with standin.lock:
                 standin.received += 1
+                standin.in_flight += 1
+                standin.max_in_flight = max(standin.max_in_flight, standin.in_flight)
             fault = standin.fault
-            time.sleep(standin.delay)
+            try:
+                time.sleep(standin.delay)
+            finally:
+                with standin.lock:
+                    standin.in_flight -= 1
             failure = standin._failure(form.get("To", ""))
             if fault.get("status"):
                 failure = (fault["status"], TWILIO_CODES.get(fault["status"], 20500))

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
-from cadre import access
+from cadre import access, rules
 from cadre.models import Accreditation, Negotiator, Role
 from cadre.phones import InvalidMobile, normalise_mobile
 
@@ -81,7 +81,16 @@ class NegotiatorForm(forms.ModelForm):
             del self.fields["password"]
 
     def clean_callsign(self):
-        return self.cleaned_data["callsign"].strip().upper()
+        callsign = self.cleaned_data["callsign"].strip().upper()
+        if problem := rules.callsign_problem(callsign):
+            raise forms.ValidationError(problem)
+        return callsign
+
+    def clean_full_name(self):
+        name = self.cleaned_data["full_name"].strip()
+        if problem := rules.name_problem(name):
+            raise forms.ValidationError(problem)
+        return name
 
     def clean_mobile(self):
         return clean_mobile_for(self.cleaned_data["mobile"], self.instance, self.names_of)
@@ -134,6 +143,10 @@ class AccreditationForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         passed_on, valid_until = cleaned.get("passed_on"), cleaned.get("valid_until")
+        for name, day in (("passed_on", passed_on), ("valid_until", valid_until)):
+            if day and (problem := rules.date_problem(day)):
+                self.add_error(name, problem)
+                return cleaned
         if passed_on and valid_until and valid_until < passed_on:
             self.add_error("valid_until", "Valid until must be on or after the date passed.")
         return cleaned

@@ -9,9 +9,11 @@ Row numbers are those a spreadsheet shows: the header is row 1.
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from cadre import rules
 from cadre.phones import InvalidMobile, normalise_mobile
 from cadre.scope import link_problem
 
@@ -20,6 +22,7 @@ OPTIONAL_COLUMNS = ("username", "kind")
 ROLES = ("negotiator", "coordinator", "adviser")
 KINDS = ("initial", "refresher", "cpd")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+USERNAME = re.compile(r"[\w.@+-]{1,150}")
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,10 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
     for column in ("callsign", "full_name", "force"):
         if not value[column]:
             problem(f"{column} is empty.")
+    if callsign and (wrong := rules.callsign_problem(callsign)):
+        problem(f"Callsign: {wrong}")
+    if value["full_name"] and (wrong := rules.name_problem(value["full_name"])):
+        problem(f"full_name: {wrong}")
     if force_code and force_code not in known.force_codes:
         problem(f"Unknown force code “{value['force']}”.")
     elif force_code and not known.may_add_to(force_code):
@@ -173,12 +180,17 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
     for column in ("passed_on", "valid_until"):
         dates[column] = parse_date(value[column])
         if dates[column] is None:
-            problem(f"{column} “{value[column]}” is not a date (use YYYY-MM-DD).")
+            problem(f"{column} “{value[column][:40]}” is not a date (use YYYY-MM-DD).")
+        elif wrong := rules.date_problem(dates[column]):
+            problem(f"{column}: {wrong}")
+            dates[column] = None
     if dates["passed_on"] and dates["valid_until"] and dates["valid_until"] < dates["passed_on"]:
         problem("valid_until is before passed_on.")
 
     username = value["username"]
-    if username:
+    if username and not USERNAME.fullmatch(username):
+        problem("username: at most 150 letters, digits and @ . + - _ characters.")
+    elif username:
         refused = known.login_problem(username, force_code)
         if refused:
             problem(refused)
@@ -204,15 +216,27 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
 
 def read_cadre_csv(text: str, known: Known) -> ImportResult:
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        _read(text, known, result)
+    except csv.Error as error:
+        # A value over the csv module's field limit, a stray quote: say where, save nothing.
+        result.rows = []
+        result.problems.append(Problem(0, f"The file cannot be read as CSV: {error}."))
+    return result
+
+
+def _read(text: str, known: Known, result: ImportResult):
+    # Old Mac spreadsheets end lines with a lone CR; the csv module wants them as lines.
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    reader = csv.DictReader(io.StringIO(text))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if not header:
         result.problems.append(Problem(0, "The file is empty."))
-        return result
+        return
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         result.problems.append(Problem(0, f"Missing column(s): {', '.join(missing)}."))
-        return result
+        return
     reader.fieldnames = header
     seen = _Seen()
     for record in reader:
@@ -229,4 +253,3 @@ def read_cadre_csv(text: str, known: Known) -> ImportResult:
             result.rows.append(row)
     if result.rows_read == 0:
         result.problems.append(Problem(0, "The file has a header but no rows."))
-    return result

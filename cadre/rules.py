@@ -8,6 +8,7 @@ Local time is settings.TIME_ZONE, the one time zone of the whole app: every day,
 wall-clock time, feed and message is in it; the database keeps UTC.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -15,6 +16,36 @@ from datetime import date, datetime, timedelta, tzinfo
 from django.utils import timezone
 
 LAPSING_WINDOW_DAYS = 60
+# What a register entry may hold, for the form and the CSV import alike.
+CALLSIGN = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+CALLSIGN_MAX = 30
+NAME_MAX = 150
+# Accreditation dates a person could really have: not year 1, not 9999.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def callsign_problem(callsign: str) -> str | None:
+    """Why this (upper-cased) callsign cannot be used, or None."""
+    if len(callsign) > CALLSIGN_MAX:
+        return f"A callsign has at most {CALLSIGN_MAX} characters."
+    if not CALLSIGN.fullmatch(callsign):
+        return "A callsign is letters and digits, in parts joined by hyphens, e.g. ALPHA-01."
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    if len(name) > NAME_MAX:
+        return f"A name has at most {NAME_MAX} characters."
+    if CONTROL.search(name):
+        return "A name cannot hold line breaks or control characters."
+    return None
+
+
+def date_problem(day: date) -> str | None:
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        return f"{day.isoformat()} is not a date an accreditation could have."
+    return None
 
 
 def local_tz() -> tzinfo:

@@ -16,14 +16,18 @@ def cadre_list(request):
     forces = access.forces(request.user, Can.READ_CADRE)
     filters = CadreFilterForm(request.GET or None, forces=forces)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
-    rows = queries.cadre_rows(
-        access.negotiators(request.user, Can.READ_CADRE), cleaned, timezone.now()
+    page, rows = queries.cadre_page(
+        access.negotiators(request.user, Can.READ_CADRE),
+        cleaned,
+        timezone.now(),
+        request.GET.get("page"),
     )
     return render(
         request,
         "cadre/list.html",
         {
             "rows": rows,
+            "page": page,
             "filters": filters,
             "lapsing_days": rules.LAPSING_WINDOW_DAYS,
             "names_of": access.force_ids(request.user, Can.SEE_NAMES),

@@ -15,9 +15,10 @@ engine/     escalation: policy (frozen steps), escalation (pure decide), audienc
             lock, fill, stand down), inbound (take a reply in, or spool it while the
             database is down; understand a reply or a keypress), clock (what is due now)
 messaging/  the transport: outbox (messages saved before sending), sending (to the gateway,
-            side by side), gateways/ (Twilio, simulator), status (provider callbacks), texts
-            and voice (what is said), replies (pure parse), reference, reminders (roster's),
-            spool (inbound SMS kept on this server's disk while the database is down)
+            side by side), budget (provider requests in flight: one budget per machine),
+            gateways/ (Twilio, simulator), status (provider callbacks), texts and voice (what
+            is said), replies (pure parse), reference, reminders (roster's), spool (inbound
+            SMS kept on this server's disk while the database is down)
 rules       pure: what a valid incident is (one check for the form, the API and the service)
 events      the incident's append-only log: every layer above writes its events through it,
             in the transaction of the change (bulk on the hot paths)

@@ -453,3 +453,52 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.at}"
+
+
+class Debrief(models.Model):
+    """What happened and what was learnt, written once an incident is closed.
+
+    Shown on the timeline page and printed with it. Edits keep who wrote it last.
+    """
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="debrief")
+    outcome = models.TextField()
+    lessons = models.TextField(blank=True)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    written_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Debrief of {self.incident}"
+
+
+class AccessRecord(models.Model):
+    """Who looked at or took away the record: every timeline view and every export."""
+
+    class What(models.TextChoices):
+        TIMELINE = "timeline", "Viewed a timeline"
+        EXPORT_INCIDENTS = "export_incidents", "Exported the incident list"
+        EXPORT_TIMELINE = "export_timeline", "Exported a timeline"
+        EXPORT_WORKLOAD = "export_workload", "Exported the workload table"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    what = models.CharField(max_length=30, choices=What.choices)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The filters or options the page or export was asked for (GET parameters).
+    filters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.what}"

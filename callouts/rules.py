@@ -5,12 +5,16 @@ Pure: plain values in, cleaned values or a ValidationError (a message per field,
 written for a person) out. The lengths are the model's own.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 
 from cadre.models import Role
 from callouts.models import Incident, IncidentKind
 
 MAX_PER_ROLE = 20
+# NUL and the other C0 controls but tab and line breaks: PostgreSQL cannot store NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LOCATION_MAX = Incident._meta.get_field("location").max_length
 RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
 BRIEF_MAX = 5000
@@ -51,6 +55,9 @@ def _text(value, name, limit, errors, required_message=None) -> str:
         value = ""
     if not isinstance(value, str):
         errors[name] = "Must be text."
+        return ""
+    if CONTROL.search(value):
+        errors[name] = "Remove the control characters (such as NUL) from this text."
         return ""
     if required_message and not value.strip():
         errors[name] = required_message

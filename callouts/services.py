@@ -18,7 +18,9 @@ from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference, replies
 from callouts.models import (
+    AccessRecord,
     Callout,
+    Debrief,
     EscalationPolicy,
     EscalationStep,
     Incident,
@@ -273,3 +275,42 @@ def save_policy(policy, default_needs, steps) -> EscalationPolicy:
         )
         step.named.set(data["named"])
     return policy
+
+
+def record_access(user, what, *, incident=None, filters=None) -> AccessRecord:
+    """One line of the access audit: who viewed a timeline or took an export, with what filters."""
+    return AccessRecord.objects.create(
+        user=user if getattr(user, "is_authenticated", False) else None,
+        what=what,
+        incident=incident,
+        filters={k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
+    )
+
+
+def save_debrief(incident, *, outcome, lessons="", by=None) -> Debrief:
+    """Write (or rewrite) an incident's debrief note; only once the incident is closed."""
+    outcome, lessons = (outcome or "").strip(), (lessons or "").strip()
+    errors = {}
+    if incident.status != Incident.Status.CLOSED:
+        errors["outcome"] = "A debrief is written once the incident is closed."
+    elif not outcome:
+        errors["outcome"] = "Say what the outcome was."
+    if len(outcome) > 5000 or len(lessons) > 5000:
+        errors["lessons"] = "Keep each part under 5,000 characters."
+    if errors:
+        raise ValidationError(errors)
+    user = by if getattr(by, "is_authenticated", False) else None
+    with transaction.atomic():
+        debrief, created = Debrief.objects.select_for_update().get_or_create(
+            incident=incident,
+            defaults={
+                "outcome": outcome,
+                "lessons": lessons,
+                "written_by": user,
+                "updated_by": user,
+            },
+        )
+        if not created:
+            debrief.outcome, debrief.lessons, debrief.updated_by = outcome, lessons, user
+            debrief.save()
+    return debrief

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from callouts.web import api, openapi, policy_views, simulator_views, views
+from callouts.web import api, debrief_views, openapi, policy_views, simulator_views, views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_board, name="incident_board"),
     path("incidents/<int:pk>/live/", views.incident_board_live, name="incident_board_live"),
     path("incidents/<int:pk>/timeline/", views.incident_timeline, name="incident_timeline"),
+    path("incidents/<int:pk>/debrief/", debrief_views.incident_debrief, name="incident_debrief"),
     path("incidents/<int:pk>/needs/", views.incident_raise_needs, name="incident_raise_needs"),
     path("incidents/<int:pk>/stand-down/", views.incident_stand_down, name="incident_stand_down"),
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
@@ -32,5 +33,8 @@ api_urlpatterns = [
     path("api/incidents/<int:pk>/stand-down/", api.incident_stand_down, name="api_stand_down"),
     path("api/oncall/", api.oncall, name="api_oncall"),
     path("api/openapi.json", openapi.openapi, name="api_openapi"),
+    # Last: whatever else is under /api/ (an id like -1 included) answers JSON 404.
+    path("api/<path:rest>", api.not_found, name="api_not_found"),
+    path("api/", api.not_found),
 ]
 urlpatterns += api_urlpatterns

@@ -2,8 +2,9 @@
 
 Three runners, and nothing starts background work anywhere else:
 - the escalator clock (`manage.py escalator`, one process) calls the CLOCK jobs, each
-  when its interval has passed; they only look at the database (and this machine's
-  inbound spool) and queue tasks;
+  when its interval has passed, and the ON_WAKE jobs when a reply is taken in (on
+  PostgreSQL, a NOTIFY wakes it between ticks); they only look at the database (and
+  this machine's inbound spool) and queue tasks;
 - the queue workers (`manage.py qcluster`, django-q2) run the tasks, which are named in
   each app's tasks.py (callouts.tasks, roster.tasks) and nowhere else; besides the
   clock's, tasks are queued when a transaction commits (a step to fire, messages to send,
@@ -43,6 +44,16 @@ CLOCK = (
         "take in inbound SMS spooled on this machine while the database was down",
         "callouts.engine.inbound.take_in_spool",
         every=1,
+    ),
+)
+
+# Run by the clock as soon as the webhook takes a reply in (a PostgreSQL NOTIFY on
+# config.wakeup.REPLIES), between its ticks; on SQLite there is no wake-up and the
+# tick (above) does the same every 0.25 s.
+ON_WAKE = (
+    Job(
+        "hand replies just taken in to the queue",
+        "callouts.engine.clock.dispatch_replies",
     ),
 )
 

@@ -98,9 +98,11 @@ INSTALLED_APPS = [
     "cadre",
     "roster",
     "callouts",
+    "reports",
 ]
 
 MIDDLEWARE = [
+    "config.logs.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -291,6 +293,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    if _engine == "django.db.backends.postgresql":
+        # A task queued wakes the cluster at once (NOTIFY), not after its poll.
+        Q_CLUSTER["broker_class"] = "config.broker.ListeningORM"
 
 # Messages go out through this gateway: "simulator" (local, the default) or
 # "twilio" (needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER).
@@ -314,11 +319,15 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
         "SMS_GATEWAY is the simulator with DEBUG off: no callout would reach a phone. "
         "Set SMS_GATEWAY=twilio (or ALLOW_SIMULATOR=true for a demo server)."
     )
-# Callout sending (callouts/messaging/sending.py): threads sending one step side by side;
+# Callout sending (callouts/messaging/sending.py): the budget of provider requests in
+# flight at once, shared by every send of every process on this machine (Twilio's
+# default account limit is 100 concurrent requests; CALLOUTS_SEND_THREADS is its old name);
 # how long a send may stay "sending" before the provider is asked whether it
 # took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
 # how long a queued send may wait for a worker before the escalator sends it.
-CALLOUTS_SEND_THREADS = env_int("CALLOUTS_SEND_THREADS", 64)
+CALLOUTS_PROVIDER_CONCURRENCY = env_int(
+    "CALLOUTS_PROVIDER_CONCURRENCY", env_int("CALLOUTS_SEND_THREADS", 100)
+)
 CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 # Hours a stand-down, answer or alert is retried through a provider outage.
@@ -329,11 +338,26 @@ CALLOUTS_GIVE_UP_AFTER_HOURS = env_int("CALLOUTS_GIVE_UP_AFTER_HOURS", 6)
 if not TWILIO_AUTH_TOKEN and SMS_GATEWAY == "simulator":
     TWILIO_AUTH_TOKEN = installation_key(VAR_DIR, "simulator-signing-key")
 
+# One JSON object a line in production (LOG_FORMAT=plain to read them by eye); phone numbers
+# and secrets masked in every format (config/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask": {"()": "config.logs.MaskingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["mask"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # twilio.http_client logs every request's headers at INFO: ten lines per SMS.
     "loggers": {
@@ -341,3 +365,11 @@ LOGGING = {
         "twilio.http_client": {"level": "WARNING"},
     },
 }
+
+# Reports (reports/): a welfare follow-up falls due this many hours after each person who
+# went is stood down; purge_history strips message bodies, reply texts and phone numbers
+# from incidents older than this many years.
+WELFARE_FOLLOW_UP_HOURS = env_int("WELFARE_FOLLOW_UP_HOURS", 72)
+HISTORY_RETENTION_YEARS = env_int("HISTORY_RETENTION_YEARS", 7)
+# Days of past incidents `seed_demo` plays out for the demo force (reports/demo.py).
+DEMO_HISTORY_DAYS = env_int("DEMO_HISTORY_DAYS", 365)

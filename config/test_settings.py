@@ -28,3 +28,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 SPOOL_RETRY_SECONDS = 0
 # Straight to the spool after a database failure only where a test asks for it.
 SPOOL_DIRECT_SECONDS = 0
+
+# seed_demo's year of history takes ~20 s on SQLite: the suite seeds three weeks of it.
+DEMO_HISTORY_DAYS = 21

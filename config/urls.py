@@ -19,6 +19,7 @@ urlpatterns = [
     path("cadre/", include("cadre.urls")),
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
+    path("reports/", include("reports.urls")),
     path("twilio/", include("callouts.web.webhook_urls")),
     # The admin's own login page is not throttled: send strangers to ours (keeping ?next=);
     # anyone signed in who is not a superuser is refused with a 403 page.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from callouts.engine import watch
 from callouts.web.panels import dashboard_context as callouts_context
+from reports.panels import dashboard_context as reports_context
 from roster.views.dashboard import dashboard_context as roster_context
 
 
@@ -19,6 +20,7 @@ def dashboard(request):
     context = {}
     context.update(roster_context(request))
     context.update(callouts_context(request))
+    context.update(reports_context(request))
     return render(request, "dashboard.html", context)
 
 

@@ -7,10 +7,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "cadre", "roster", "callouts")
+PACKAGES = ("config", "cadre", "roster", "callouts", "reports")
 
 # Who may import whom. A layer may use only the layers listed after it.
-APP_ORDER = ("callouts", "roster", "cadre")
+APP_ORDER = ("reports", "callouts", "roster", "cadre")
 CALLOUTS_LAYERS = (
     ("callouts.web", "callouts.urls", "callouts.admin", "callouts.management"),
     ("callouts.services", "callouts.queries", "callouts.board", "callouts.timeline"),

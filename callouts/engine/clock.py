@@ -13,18 +13,17 @@ Firing a step is a short transaction done here; sending goes to the queue.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from callouts import tasks
-from callouts.engine import steps
+from callouts.engine import inbound, steps
 from callouts.messaging import outbox
 from callouts.models import Incident, Message
 
 log = logging.getLogger(__name__)
 BATCH = 200
-# Replies per task: several workers share a burst, each task pays its overhead once.
-REPLY_CHUNK = 20
 
 
 P = Message.Purpose
@@ -59,20 +58,30 @@ def _claim(queryset, now, hold: timedelta) -> list[int]:
     return [pk for pk in ids if unordered.filter(pk=pk).update(next_attempt_at=now + hold) == 1]
 
 
-def claim_replies(now) -> list[int]:
-    """Inbound SMS due for handling, claimed in one statement, oldest first.
+def workers() -> int:
+    return max(1, int(settings.Q_CLUSTER.get("workers") or 1))
 
-    Handling is idempotent and ordered per phone (callouts.engine.inbound.handle), so
-    a reply claimed twice is harmless; if its task is lost it falls due again
-    after the grace.
+
+def dispatch_replies(now=None) -> int:
+    """Hand waiting replies to the queue: run on every tick, and at once when the webhook
+    takes one in (config.jobs.ON_WAKE, PostgreSQL NOTIFY).
+
+    Spread over the workers (a few replies become that many tasks, handled side by
+    side), at most REPLY_CHUNK a task, and no more than two chunks per worker in hand
+    at once: the rest stay in the database, oldest first, where the reply tasks take
+    them themselves as they finish (inbound.handle_many), instead of piling up in the
+    queue to be re-queued after the grace.
     """
-    unhandled = Message.objects.filter(
-        direction=Message.Direction.IN, status=Message.Status.RECEIVED, next_attempt_at__lte=now
-    )
-    ids = list(unhandled.order_by("pk").values_list("pk", flat=True)[:BATCH])
-    if ids:
-        Message.objects.filter(pk__in=ids).update(next_attempt_at=now + outbox.dispatch_grace())
-    return ids
+    now = now or timezone.now()
+    count = workers()
+    room = 2 * count * inbound.REPLY_CHUNK - inbound.replies_in_hand(now)
+    replies = inbound.claim_replies(now, min(room, BATCH))
+    if not replies:
+        return 0
+    chunk = min(inbound.REPLY_CHUNK, -(-len(replies) // count))
+    for start in range(0, len(replies), chunk):
+        tasks.handle_replies_now(replies[start : start + chunk])
+    return len(replies)
 
 
 def tick(now=None) -> dict:
@@ -98,12 +107,9 @@ def tick(now=None) -> dict:
     lost = _claim(unsure.order_by("pk"), now, outbox.dispatch_grace())
     if lost:
         tasks.reconcile_now(lost)
-    replies = claim_replies(now)
-    for start in range(0, len(replies), REPLY_CHUNK):
-        tasks.handle_replies_now(replies[start : start + REPLY_CHUNK])
     return {
         "fired": fired,
         "sends": len(to_send),
         "reconciled": len(lost),
-        "replies": len(replies),
+        "replies": dispatch_replies(now),
     }

@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 from django.conf import settings
@@ -42,8 +42,9 @@ from django.utils import timezone
 from cadre.models import Negotiator
 from callouts import events
 from callouts.engine import answers
-from callouts.messaging import outbox, replies, spool, texts
+from callouts.messaging import outbox, replies, sending, spool, texts
 from callouts.models import Callout, Channel, Incident, Message
+from config import wakeup
 
 log = logging.getLogger(__name__)
 S = Message.Status
@@ -69,16 +70,18 @@ def take_in_sms(sid: str, from_number: str, to_number: str, body: str) -> str:
         # 15 s). The spool's own retry takes everything in once it answers again.
         return _spool(sid, from_number, to_number, body, received_at)
     if spool.may_hold_messages():
-        # Messages spooled earlier go in first, so that replies keep their order.
+        # Messages spooled earlier go in first, so that replies keep their order. If another
+        # request or the retry thread is taking them in (it may be waiting out the pool's
+        # timeout), this one joins the spool behind them rather than queue on the lock.
         try:
-            drained = take_in_spool(wait=True)
+            drained = take_in_spool(wait=False)
         except Exception:
             # This message must not be lost to a fault in the spool's folder.
             log.exception("taking in the spool failed")
             drained = Drained()
         if drained.database_down:
             _note_database_down()
-        if drained.database_down or drained.left:
+        if drained.database_down or drained.left or drained.busy:
             return _spool(sid, from_number, to_number, body, received_at)
     try:
         new = receive_sms(sid, from_number, to_number, body)
@@ -130,6 +133,8 @@ def receive_sms(
         _insert(created_at=received_at, **fields)
     except IntegrityError:
         return False
+    # Wake the clock (PostgreSQL NOTIFY, on commit) rather than wait for its next tick.
+    wakeup.notify(wakeup.REPLIES)
     return True
 
 
@@ -292,10 +297,86 @@ def receive_keypress(call, digit: str, kind: str) -> answers.Outcome:
         return answers.record(call.callout_id, kind, None, Channel.VOICE, keyed)
 
 
-def handle_many(message_ids: list[int]) -> int:
+# Replies per task (and per pull): several workers share a burst, each task pays its
+# overhead once.
+REPLY_CHUNK = 20
+
+
+# A reply handed to a task that has not started it this long after (its task waits in
+# the queue behind busy workers) may be taken by a reply task that is pulling.
+STALE = timedelta(seconds=0.5)
+
+
+def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
+    """Up to `limit` inbound SMS due for handling, oldest first, claimed for the grace.
+
+    With `stale` (a reply task pulling more), also replies claimed more than STALE ago
+    and not handled yet: a task of the clock's still waiting for a worker. Handling is
+    idempotent and ordered per phone (`handle`), so a reply claimed twice is harmless;
+    if its task is lost it falls due again after the grace.
+    """
+    if limit <= 0:
+        return []
+    grace = outbox.dispatch_grace()
+    due = now + max(grace - STALE, timedelta(0)) if stale else now
+    with transaction.atomic():
+        # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=due)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids).update(next_attempt_at=now + grace)
+    return ids
+
+
+def replies_in_hand(now) -> int:
+    """Replies claimed for a task and not yet handled (queued or being handled)."""
+    return Message.objects.filter(
+        direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__gt=now
+    ).count()
+
+
+# A reply task goes on taking replies still waiting after its own, a chunk at a time, for
+# up to this many seconds (well inside the queue's timeout): under a storm the workers
+# feed themselves and no reply waits for a queue hop or a clock tick.
+PULL_SECONDS = 5.0
+
+
+def handle_many(message_ids: list[int], pull: bool = True) -> int:
     """The reply task: understand, record and answer these SMS (and any earlier from the same
-    phones)."""
-    return sum(handle(pk) for pk in message_ids)
+    phones); then, with `pull`, more that are waiting, until none are or PULL_SECONDS pass.
+
+    Each reply is handled in a transaction of its own, its answer saved in it; once it
+    commits, the answer is claimed and handed to the sending threads at once, and the
+    task moves on to the next reply while it is in flight: the answers of a batch go
+    out side by side, each outcome saved as it returns. A task run twice, or killed
+    halfway, answers nothing twice: a handled reply is HANDLED in the transaction of its
+    answer, and an answer is claimed before it is sent.
+    """
+    if connection.in_atomic_block:
+        # Inside someone else's transaction (a test): send once it commits.
+        with outbox.collecting() as answers:
+            handled = sum(handle(pk) for pk in message_ids)
+        transaction.on_commit(lambda: sending.send_many(answers))
+        return handled
+    batch = sending.Batch()
+    handled = 0
+    deadline = time.monotonic() + PULL_SECONDS
+    ids = sorted(message_ids)
+    while ids:
+        for pk in ids:
+            with outbox.collecting() as answers:
+                handled += handle(pk)
+            batch.add(answers)
+            batch.record_ready()
+        if not pull or time.monotonic() > deadline:
+            break
+        ids = claim_replies(timezone.now(), REPLY_CHUNK, stale=True)
+    batch.finish()
+    return handled
 
 
 def handle(message_id: int) -> int:

@@ -5,6 +5,8 @@ A unique constraint per (callout, round, step, channel) for callouts and per
 gets one message of each.
 """
 
+import contextlib
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -67,10 +69,37 @@ def _insert(messages: list[Message]) -> list[Message]:
         return created
 
 
+_collector = threading.local()
+
+
+@contextlib.contextmanager
+def collecting():
+    """Messages queued inside are handed to the caller, not to a send task of their own.
+
+    The reply task handles a reply in one transaction and then sends its answer (and
+    any stand-downs or alert it caused) from the sending threads itself, together with
+    the other replies' answers: no queue hop, no worker blocked per answer. The caller
+    sends the collected ids only once that transaction has committed, and drops them
+    if it raised; a message collected but never sent is sent by the clock after the
+    dispatch grace, like any send whose task was lost.
+    """
+    previous = getattr(_collector, "ids", None)
+    _collector.ids = ids = []
+    try:
+        yield ids
+    finally:
+        _collector.ids = previous
+
+
 def queue(messages):
     """Send these once the transaction commits (the clock catches any the queue drops)."""
     ids = [m.pk for m in messages if m is not None and m.status == Message.Status.PENDING]
-    if ids:
+    if not ids:
+        return
+    collected = getattr(_collector, "ids", None)
+    if collected is not None:
+        collected.extend(ids)
+    else:
         tasks.enqueue_send(ids)
 
 

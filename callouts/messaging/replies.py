@@ -39,6 +39,29 @@ REFERENCE = re.compile(
 NEGATIVE = re.compile(r"[-\u2212]\s*\d")
 
 
+# Twilio's ids: two letters and 32 hex digits; room for others of that shape, not for more.
+SID = re.compile(r"[A-Za-z]{2}[0-9A-Za-z_-]{1,62}")
+# A sender: E.164, or an alphanumeric sender id of at most 11 characters.
+SENDER = re.compile(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_BODY = 1600
+
+
+def inbound_problem(sid: str, sender: str, to: str, body: str) -> str:
+    """Why an inbound SMS webhook's fields cannot be a message someone sent ("" if they can)."""
+    if not SID.fullmatch(sid or ""):
+        return "MessageSid is not a Twilio message id"
+    if not SENDER.fullmatch(sender or ""):
+        return "From is not a phone number or sender id"
+    if to and not SENDER.fullmatch(to):
+        return "To is not a phone number"
+    if CONTROL.search(body or ""):
+        return "Body holds control characters"
+    if len(body or "") > MAX_BODY:
+        return "Body is longer than an SMS can be"
+    return ""
+
+
 @dataclass(frozen=True)
 class Reply:
     kind: str

@@ -20,7 +20,10 @@ provider can have taken it (callouts.messaging.errors):
 
 import contextlib
 import logging
+import queue
+import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -30,7 +33,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from callouts import events
-from callouts.messaging import health
+from callouts.messaging import budget, health
 from callouts.messaging.gateways import (
     AmbiguousError,
     PermanentError,
@@ -67,8 +70,15 @@ def give_up_after() -> timedelta:
 
 
 def threads() -> int:
-    return getattr(settings, "CALLOUTS_SEND_THREADS", 64)
+    """Sending threads in this process: as many as the provider budget (budget.py)."""
+    return budget.size()
 
+
+# A 429 (Twilio's 20429, too many concurrent requests) was never processed: it is tried
+# again at once, in the same thread, after a short jittered pause, this many times,
+# before the message waits out a backoff like any other refusal.
+THROTTLED = {"429", "20429"}
+THROTTLE_RETRIES = 3
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -78,7 +88,7 @@ def _executor() -> ThreadPoolExecutor:
     """Threads that only talk to the provider (no database), kept for their HTTP sessions."""
     global _pool
     with _pool_lock:
-        if _pool is None:
+        if _pool is None or _pool._max_workers != threads():
             _pool = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="send")
         return _pool
 
@@ -109,46 +119,125 @@ def send(message_id) -> bool:
 
 
 def send_many(message_ids) -> int:
-    """Send messages side by side: a step's 60 SMS must not go one after another.
+    """Send messages side by side: a step's 300 SMS must not go one after another.
 
     The claim (PENDING -> SENDING) is one committed transaction before any
-    provider call; the threads then only make the provider calls; the results
-    are saved here. Returns how many the provider took.
+    provider call; the threads then only make the provider calls, within the
+    budget; each outcome is saved as soon as it is back. Returns how many the
+    provider took.
     """
-    claimed = claim(message_ids, timezone.now())
-    if not claimed:
-        return 0
-    if len(claimed) == 1 or threads() <= 1:
-        outcomes = [_call(m) for m in claimed]
-    else:
-        outcomes = list(_executor().map(_call, claimed))
-    # The outcomes and their events in one transaction: one insert for a step's 60 events.
-    with transaction.atomic():
-        recorded = [
-            _record(message, outcome) for message, outcome in zip(claimed, outcomes, strict=True)
-        ]
-        events.insert(event for _, event in recorded)
-    taken = 0
-    for message, outcome, (sent, _) in zip(claimed, outcomes, recorded, strict=True):
-        if sent:
-            taken += 1
-            get_gateway().after_send(message)
-        elif isinstance(outcome, PermanentError) and message.purpose == Message.Purpose.CALLOUT:
-            # That person's number: if nobody on this step can be reached, move on now.
-            move_on_if_nobody_reachable(message.incident_id, message.step)
-    health.record(taken, [o for o in outcomes if isinstance(o, Exception)])
-    return taken
+    batch = Batch()
+    batch.add(message_ids)
+    return batch.finish()
+
+
+class Batch:
+    """Messages in flight from one task: claimed, handed to the sending threads, recorded.
+
+    `add` claims (one committed transaction) and hands the claimed messages to the
+    sending threads at once; `record_ready` saves the outcomes already back (without
+    waiting), `finish` waits for the rest. Outcomes are saved by the task's own thread
+    (the sending threads never touch the database), a few at a time as they return,
+    each message's state and its event in one transaction. A task killed before an
+    outcome is saved leaves that message SENDING: reconciled when its lease ends, never
+    resent blindly.
+    """
+
+    def __init__(self):
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.outstanding = 0
+        self.taken = 0
+        self.errors: list[Exception] = []
+        # One message in flight per number: two answers to one phone reach it in order.
+        self.busy: set[str] = set()
+        self.waiting: dict[str, list] = {}
+
+    def add(self, message_ids) -> int:
+        claimed = claim(message_ids, timezone.now()) if message_ids else []
+        for message in claimed:
+            self.outstanding += 1
+            if message.to_number in self.busy:
+                self.waiting.setdefault(message.to_number, []).append(message)
+            else:
+                self._start(message)
+        return len(claimed)
+
+    def _start(self, message):
+        self.busy.add(message.to_number)
+        if threads() <= 1:
+            self.results.put((message, _call(message)))
+        else:
+            _executor().submit(self._send, message)
+
+    def _send(self, message):
+        self.results.put((message, _call(message)))
+
+    def record_ready(self) -> int:
+        """Save the outcomes already back; returns how many."""
+        done = []
+        while True:
+            try:
+                done.append(self.results.get_nowait())
+            except queue.Empty:
+                break
+        self._save(done)
+        return len(done)
+
+    def finish(self) -> int:
+        """Wait for every message in flight, saving each outcome as it comes; how many taken."""
+        while self.outstanding:
+            done = [self.results.get()]
+            while True:
+                try:
+                    done.append(self.results.get_nowait())
+                except queue.Empty:
+                    break
+            self._save(done)
+        if self.taken or self.errors:
+            health.record(self.taken, self.errors)
+        taken, self.taken, self.errors = self.taken, 0, []
+        return taken
+
+    def _save(self, done):
+        if not done:
+            return
+        self.outstanding -= len(done)
+        # These outcomes and their events in one transaction, one insert for the events.
+        with transaction.atomic():
+            recorded = [_record(message, outcome) for message, outcome in done]
+            events.insert(event for _, event in recorded)
+        for (message, outcome), (sent, _) in zip(done, recorded, strict=True):
+            waiting = self.waiting.get(message.to_number)
+            if waiting:
+                self._start(waiting.pop(0))
+            else:
+                self.busy.discard(message.to_number)
+            if isinstance(outcome, Exception):
+                self.errors.append(outcome)
+            if sent:
+                self.taken += 1
+                get_gateway().after_send(message)
+            elif isinstance(outcome, PermanentError) and message.purpose == Message.Purpose.CALLOUT:
+                # That person's number: if nobody on this step can be reached, move on now.
+                move_on_if_nobody_reachable(message.incident_id, message.step)
 
 
 def _call(message):
-    try:
-        return get_gateway().send(message)
-    except (TemporaryError, PermanentError, RejectedError, AmbiguousError) as e:
-        return e
-    except Exception as e:
-        # Nobody knows whether it reached the provider: reconciled, never resent blindly.
-        log.exception("gateway failed for message %s", message.pk)
-        return AmbiguousError(str(e)[:300], "error")
+    """One provider request within the budget; a 429 is tried again (it was never processed)."""
+    for attempt in range(THROTTLE_RETRIES + 1):
+        try:
+            with budget.budget().slot():
+                return get_gateway().send(message)
+        except TemporaryError as e:
+            if e.code not in THROTTLED or attempt == THROTTLE_RETRIES:
+                return e
+        except (PermanentError, RejectedError, AmbiguousError) as e:
+            return e
+        except Exception as e:
+            # Nobody knows whether it reached the provider: reconciled, never resent blindly.
+            log.exception("gateway failed for message %s", message.pk)
+            return AmbiguousError(str(e)[:300], "error")
+        time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
 
 
 def _failed_event(message, error):

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from functools import wraps
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -52,6 +52,10 @@ def api_view(methods, manager=False):
             if manager and not queries.can_manage(user):
                 return error(403, "Only coordinators and supervisors may do this")
             request.user = user
+            try:
+                request.body  # noqa: B018  (read now: too large is our answer, in JSON)
+            except RequestDataTooBig:
+                return error(413, "The request body is too large")
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -124,7 +128,8 @@ def incident_summary(incident):
 def incidents(request):
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested thousands deep is not an incident, and must not be a 500.
         return invalid({"body": "Send a JSON object"})
     if not isinstance(data, dict):
         return invalid({"body": "Send a JSON object"})
@@ -212,11 +217,21 @@ def parse_at(raw):
         raw = raw.replace(" ", "+")
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=local_tz())
+        moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past the end of time in UTC
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=local_tz())
+    if not 1900 <= moment.year <= 2200:
+        return None
     return moment
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(request, rest=""):
+    """Any other /api/ address: JSON like the rest of the API, never an HTML page (and, as
+    everywhere under /api/, nothing at all without a token)."""
+    return error(404, "No such endpoint or object")
 
 
 @api_view(["GET"])

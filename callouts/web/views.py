@@ -14,7 +14,7 @@ from cadre.access import Can
 from cadre.models import Role
 from cadre.queries import negotiator_for
 from callouts import board, queries, services
-from callouts.models import Incident
+from callouts.models import AccessRecord, Debrief, Incident
 from callouts.web.forms import (
     IncidentFilterForm,
     RaiseIncidentForm,
@@ -221,6 +221,9 @@ def incident_timeline(request, pk):
     record = queries.timeline_for(incident, only_negotiator=own, person=person)
     if person and person not in record.people:
         messages.error(request, f"Nobody called {person} appears in this incident.")
+    services.record_access(
+        request.user, AccessRecord.What.TIMELINE, incident=incident, filters={"person": person}
+    )
     return render(
         request,
         "callouts/timeline.html",
@@ -230,6 +233,8 @@ def incident_timeline(request, pk):
             "person": person,
             "can_manage": manager,
             "time_zone": settings.TIME_ZONE,
+            "debrief": Debrief.objects.filter(incident=incident).first(),
+            "can_debrief": manager and incident.status == Incident.Status.CLOSED,
         },
     )
 

@@ -11,7 +11,7 @@ is recorded under the incident's lock; sending is queued.
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -53,9 +53,14 @@ def sms(request):
     the same answer: it does not retry a failed webhook, so a 500 would lose the reply.
     """
     post = request.POST
-    inbound.take_in_sms(
-        post.get("MessageSid", ""), post.get("From", ""), post.get("To", ""), post.get("Body", "")
-    )
+    sid, sender = post.get("MessageSid", ""), post.get("From", "")
+    to, body = post.get("To", ""), post.get("Body", "")
+    problem = replies.inbound_problem(sid, sender, to, body)
+    if problem:
+        # Not an SMS anyone sent (a forged or broken request that was signed anyway):
+        # refused plainly, nothing stored, nothing answered.
+        return HttpResponseBadRequest(problem)
+    inbound.take_in_sms(sid, sender, to, body)
     return twiml(MessagingResponse())
 
 
@@ -66,6 +71,8 @@ def status_callback(request):
         sid, value = post["CallSid"], post["CallStatus"]
     else:
         sid, value = post.get("MessageSid", ""), post.get("MessageStatus", "")
+    if not replies.SID.fullmatch(sid or "x"):
+        return HttpResponseBadRequest("Not a Twilio id")
     status.apply(sid, value, message_id=request.GET.get("m"), error_code=post.get("ErrorCode", ""))
     return HttpResponse(status=204)
 

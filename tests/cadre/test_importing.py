@@ -1,5 +1,10 @@
 from datetime import date
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cadre import rules
 from cadre.importing import Known, LoginTie, read_cadre_csv
 
 HEADER = "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
@@ -92,3 +97,62 @@ def test_it_accepts_the_example_file_offered_on_the_import_page():
 
     example = Path(__file__).resolve().parents[2] / "static" / "cadre" / "example-cadre.csv"
     assert read_cadre_csv(example.read_text(), KNOWN).ok
+
+
+def row(callsign="CHARLIE-03", name="Cara Cole", passed="2025-01-01", until="2027-12-31", user=""):
+    return f"{callsign},{name},07700 900004,negotiator,WSX,{passed},{until},{user}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (row(callsign='"<svg onload=alert(1)>"'), "Callsign: A callsign is letters and digits"),
+        (row(callsign='"CHAR\nLIE"'), "Callsign: A callsign is letters and digits"),
+        (row(callsign="C" * 31), "at most 30 characters"),
+        (row(name="N" * 151), "full_name: A name has at most 150"),
+        (row(passed="0001-01-01"), "passed_on: 0001-01-01 is not a date an accreditation"),
+        (row(until="9999-12-31"), "valid_until: 9999-12-31 is not a date"),
+        (row(user="u" * 151), "username: at most 150"),
+        (row(user="bad name"), "username: at most 150"),
+    ],
+)
+def test_it_refuses_values_the_register_could_not_hold(line, says):
+    found = problems(HEADER + line)
+    assert any(says in message for _, message in found), found
+
+
+def test_it_reads_a_file_with_old_mac_line_endings():
+    result = read_cadre_csv((HEADER + row()).replace("\n", "\r"), KNOWN)
+    assert result.ok
+    assert result.rows[0].callsign == "CHARLIE-03"
+
+
+def test_a_value_over_the_csv_limit_is_a_problem_not_a_crash():
+    result = read_cadre_csv(HEADER + row(name="x" * 200_000), KNOWN)
+    assert not result.ok
+    assert "cannot be read as CSV" in result.problems[0].message
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_no_text_makes_the_checker_raise_and_only_clean_rows_come_back(text):
+    result = read_cadre_csv(HEADER + text, KNOWN)
+    if result.ok:
+        for found in result.rows:
+            assert not rules.callsign_problem(found.callsign)
+            assert not rules.name_problem(found.full_name)
+            assert found.mobile.startswith("+44")
+            assert found.passed_on <= found.valid_until
+            assert found.force_code in KNOWN.force_codes
+    else:
+        assert result.problems
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=40), min_size=0, max_size=9), max_size=6))
+def test_no_cells_make_the_checker_raise(cells):
+    body = "".join(
+        ",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' for c in r) + "\n" for r in cells
+    )
+    result = read_cadre_csv(HEADER + body, KNOWN)
+    assert result.ok or result.problems

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cadre.access import COORDINATOR
 from cadre.models import Negotiator
@@ -93,6 +94,11 @@ def test_it_adds_a_negotiator_with_accreditation_and_a_login(coordinator_client,
         ({"roles": []}, "Choose at least one role"),
         ({"acc-0-valid_until": "2024-01-01"}, "Valid until must be on or after the date passed"),
         ({"username": "grace"}, "Give an initial password"),
+        ({"callsign": "<svg onload=alert(1)>"}, "A callsign is letters and digits"),
+        ({"callsign": "GOLF\n07"}, "A callsign is letters and digits"),
+        ({"full_name": "Grace\nHolloway"}, "cannot hold line breaks"),
+        ({"acc-0-passed_on": "0001-01-01"}, "is not a date an accreditation could have"),
+        ({"acc-0-valid_until": "9999-12-31"}, "is not a date an accreditation could have"),
     ],
 )
 def test_it_refuses_bad_input_and_saves_nothing(coordinator_client, force, overrides, message):
@@ -202,3 +208,19 @@ def test_it_offers_a_regional_coordinator_the_force_they_chose(
     assert form["force"].value() == wessex.pk
     form = coordinator_client.get(reverse("negotiator_create")).context["form"]
     assert form["force"].value() == wessex.pk  # remembered
+
+
+def test_it_lists_a_large_register_a_page_at_a_time(coordinator_client, force):
+    for n in range(230):
+        make_negotiator(force=force, callsign=f"P-{n:03d}", valid_until=date(2030, 1, 1))
+    lapsing = make_negotiator(
+        force=force, callsign="Z-LAPSING", valid_until=timezone.localdate() + timedelta(days=20)
+    )
+    first = coordinator_client.get(reverse("cadre_list"))
+    assert len(first.context["rows"]) == 100
+    assert "231 people; 1–100 shown" in first.text
+    last = coordinator_client.get(reverse("cadre_list"), {"page": 3})
+    assert [r.negotiator.callsign for r in last.context["rows"]][-1] == "Z-LAPSING"
+    assert len(last.context["rows"]) == 31
+    only = coordinator_client.get(reverse("cadre_list"), {"lapsing": "on"})
+    assert [r.negotiator for r in only.context["rows"]] == [lapsing]

@@ -54,7 +54,7 @@ def test_it_fills_exactly_once_under_30_simultaneous_acceptances(transactional_d
         response = post_signed(
             Client(),
             "/twilio/sms/",
-            {"From": person.mobile, "To": "+4477", "Body": "Y 15", "MessageSid": f"SMc{i}"},
+            {"From": person.mobile, "To": "+447700900000", "Body": "Y 15", "MessageSid": f"SMc{i}"},
         )
         assert response.status_code == 200
     received = list(Message.objects.filter(direction="in").values_list("pk", flat=True))

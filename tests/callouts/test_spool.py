@@ -283,7 +283,10 @@ def test_it_survives_a_database_restart_without_a_failed_request(client, transac
     assert spooled() == []
 
 
-def test_right_after_a_failure_it_spools_without_waiting_for_the_database(client, db, settings):
+def test_right_after_a_failure_it_spools_without_waiting_for_the_database(
+    client, db, settings, monkeypatch
+):
+    monkeypatch.setattr(inbound, "_database_down_until", 0.0)  # restored after the test
     settings.SPOOL_DIRECT_SECONDS = 60
     with database_down() as insert:
         post_sms(client, STRANGER, "Y", sid="SMfirst")
@@ -292,3 +295,19 @@ def test_right_after_a_failure_it_spools_without_waiting_for_the_database(client
         assert insert.call_count == 1  # not tried again: it was down a moment ago
     assert response.status_code == 200
     assert [m["sid"] for m in spooled()] == ["SMfirst", "SMsecond"]
+
+
+def test_a_request_does_not_queue_behind_whoever_is_taking_the_spool_in(client, db):
+    with database_down():
+        post_sms(client, STRANGER, "Y", sid="SMheld")
+    with spool.locked(True):  # the retry thread, waiting out the pool's timeout meanwhile
+        started = time.monotonic()
+        response = post_sms(client, STRANGER, "ETA 5", sid="SMbehind")
+        waited = time.monotonic() - started
+    assert response.status_code == 200
+    assert waited < 1
+    assert [m["sid"] for m in spooled()] == ["SMheld", "SMbehind"]  # behind, in order
+    inbound.take_in_spool()
+    assert list(
+        Message.objects.filter(direction="in").order_by("pk").values_list("provider_sid", flat=True)
+    ) == ["SMheld", "SMbehind"]

@@ -1,5 +1,6 @@
 """The Twilio webhooks as Twilio calls them: signed form posts."""
 
+import pytest
 from django.conf import settings
 from django.db.models import Max
 
@@ -346,3 +347,27 @@ def test_silence_asks_once_more_then_ends_unanswered(client, cadre, on_call, for
     again = text_of(run_tasks(post_signed, client, f"/twilio/voice/{call.pk}/key/?try=1", {}))
     assert "no key was pressed" in again and "try=2" in again and "<Redirect" not in again
     assert "Goodbye" in again
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Body": "Y\x00"},
+        {"From": "+44770090\x000001"},
+        {"From": ""},
+        {"From": "+4477009000010000000000"},
+        {"MessageSid": "SM" + "a" * 70},
+        {"MessageSid": ""},
+        {"Body": "Y" * 1601},
+    ],
+)
+def test_it_refuses_an_sms_nobody_could_have_sent_and_stores_nothing(client, db, params):
+    fields = {"From": "+447700900001", "To": "+447700900000", "Body": "Y", "MessageSid": "SMok"}
+    response = post_signed(client, "/twilio/sms/", fields | params)
+    assert response.status_code == 400
+    assert not Message.objects.exists()
+
+
+def test_a_status_callback_with_a_sid_too_long_is_refused(client, db):
+    params = {"MessageSid": "SM" + "b" * 70, "MessageStatus": "delivered"}
+    assert post_signed(client, "/twilio/status/", params).status_code == 400

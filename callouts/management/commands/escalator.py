@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils.module_loading import import_string
 
-from config import jobs
+from config import jobs, wakeup
 
 log = logging.getLogger("callouts.escalator")
+COALESCE = 0.05
 
 
 class Command(BaseCommand):
@@ -33,17 +34,31 @@ class Command(BaseCommand):
         tick = interval or min(job.every for job in jobs.CLOCK)
         # The quickest job follows --interval; the others keep their own.
         schedule = [(job, max(job.every, tick), import_string(job.run)) for job in jobs.CLOCK]
+        on_wake = [(job, import_string(job.run)) for job in jobs.ON_WAKE]
+        quickest = min(jobs.CLOCK, key=lambda job: job.every)
         last_run = {job.name: float("-inf") for job in jobs.CLOCK}
-        self.stdout.write(f"escalator: ticking every {tick}s")
+        # PostgreSQL: woken by the webhook's NOTIFY between ticks; SQLite: ticks only.
+        listener = wakeup.Listener(wakeup.REPLIES)
+        self.stdout.write(
+            f"escalator: ticking every {tick}s"
+            + (", and woken when a reply comes in" if listener.enabled else "")
+        )
+        woken = False
         while not stop.is_set():
             started = time.monotonic()
             if not connection.in_atomic_block:
                 close_old_connections()
-            for job, every, run in schedule:
+            due = [
+                (job, run)
+                for job, every, run in schedule
                 # Half a tick early is on time: the loop wakes every `tick` seconds.
-                if started - last_run[job.name] < every - tick / 2:
-                    continue
+                if started - last_run[job.name] >= every - tick / 2
+            ]
+            for job, _ in due:
                 last_run[job.name] = started
+            if woken and not due:
+                due = on_wake
+            for job, run in due:
                 try:
                     run()
                 except Exception:
@@ -54,7 +69,13 @@ class Command(BaseCommand):
                         connection.close()
             if once:
                 break
-            stop.wait(max(0.0, tick - (time.monotonic() - started)))
+            if woken:
+                # A storm of replies is many NOTIFYs: one hand-over per COALESCE at most
+                # (the reply tasks take the rest themselves).
+                stop.wait(COALESCE)
+            remaining = tick - (time.monotonic() - last_run[quickest.name])
+            woken = bool(listener.wait(max(0.0, min(remaining, tick)), stop))
+        listener.close()
         if not connection.in_atomic_block:
             connection.close()
         self.stdout.write("escalator: stopped")

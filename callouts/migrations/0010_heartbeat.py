@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("callouts", "0008_bring_over_deployments"),
+        ("callouts", "0009_debrief_access_record"),
     ]
 
     operations = [

@@ -1,0 +1,146 @@
+"""CSV exports: the incident list (with its filters), a timeline, the workload table.
+
+Phone numbers never appear (no mobile column, and every cell goes through rules.csv_cell);
+full names only in a coordinator's export. Each export is recorded by the view that makes it.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+
+from django.db.models import Count, OuterRef, Subquery
+
+from cadre.rules import local_tz
+from callouts.models import Callout, Deployment
+from reports import rules
+from reports.queries import WENT
+
+
+def to_csv(header: list[str], rows: Iterable[Iterable]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([rules.csv_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def _count(queryset):
+    return Subquery(queryset.order_by().values("incident").annotate(n=Count("pk")).values("n")[:1])
+
+
+def _local(at):
+    return at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def incidents_csv(incidents, with_names: bool) -> str:
+    """One row per incident (the list's filters already applied), in a fixed number of queries."""
+    first = (
+        Deployment.objects.filter(incident=OuterRef("pk"))
+        .order_by("accepted_at")
+        .values("accepted_at")[:1]
+    )
+    incidents = incidents.select_related("force").annotate(
+        asked=_count(Callout.objects.filter(incident=OuterRef("pk"))),
+        answered=_count(Callout.objects.filter(incident=OuterRef("pk"), answered_at__isnull=False)),
+        first_accept=Subquery(first),
+    )
+    rows = list(incidents)
+    went: dict[int, list[str]] = {}
+    for incident_id, callsign, name, role in (
+        Deployment.objects.filter(WENT, incident__in=[i.pk for i in rows])
+        .order_by("accepted_at", "pk")
+        .values_list("incident_id", "negotiator__callsign", "negotiator__full_name", "role")
+    ):
+        who = f"{callsign} ({role})" + (f" {name}" if with_names else "")
+        went.setdefault(incident_id, []).append(who)
+    header = [
+        "reference",
+        "force",
+        "kind",
+        "area",
+        "status",
+        "raised",
+        "needs",
+        "asked",
+        "answered",
+        "went",
+        "minutes to first acceptance",
+        "minutes to filled",
+        "mutual aid",
+    ]
+
+    def minutes(later, earlier):
+        return rules.minutes((later - earlier).total_seconds() / 60 if later else None)
+
+    return to_csv(
+        header,
+        (
+            [
+                i.reference,
+                i.force.code,
+                i.get_kind_display(),
+                i.location,
+                i.get_status_display(),
+                _local(i.raised_at),
+                "; ".join(f"{role} {n}" for role, n in (i.needs or {}).items()),
+                i.asked or 0,
+                i.answered or 0,
+                "; ".join(went.get(i.pk, [])),
+                minutes(i.first_accept, i.raised_at),
+                minutes(i.filled_at, i.raised_at),
+                "yes" if i.mutual_aid else "no",
+            ]
+            for i in rows
+        ),
+    )
+
+
+def timeline_csv(record) -> str:
+    """An incident's timeline lines (callsigns only, as on the page)."""
+    return to_csv(
+        ["time", "since raised", "who", "what"],
+        (
+            [
+                _local(line.at) + line.at.astimezone(local_tz()).strftime(":%S"),
+                line.t_plus,
+                line.callsign or line.actor,
+                line.text,
+            ]
+            for line in record.lines
+        ),
+    )
+
+
+def workload_csv(rows, days: int, with_names: bool) -> str:
+    header = ["callsign", *(["name"] if with_names else [])]
+    header += [
+        f"callouts received ({days} days)",
+        "answered",
+        "answered %",
+        "accepted",
+        "deployments",
+        "hours deployed",
+        "hours on call",
+        "nights on call",
+        "flags",
+    ]
+    return to_csv(
+        header,
+        (
+            [
+                r.callsign,
+                *([r.full_name] if with_names else []),
+                r.received,
+                r.answered,
+                "" if r.answered_share is None else f"{r.answered_share:.0f}",
+                r.accepted,
+                r.deployments,
+                f"{r.hours_deployed:.1f}",
+                f"{r.hours_on_call:.1f}",
+                r.nights,
+                "; ".join(r.flags),
+            ]
+            for r in rows
+        ),
+    )
