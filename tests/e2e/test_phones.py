@@ -109,6 +109,9 @@ def test_it_fits_the_coordinators_pages(sized, live_server, scene):
         ("/cadre/me/", "my-profile"),
         ("/policies/new/", "policy-new"),
         ("/simulator/phones/", "simulator"),
+        ("/reports/", "figures"),
+        ("/reports/workload/", "workload"),
+        ("/reports/welfare/", "welfare"),
     ]:
         page.goto(f"{live_server.url}{path}")
         looks_right(page, name)
