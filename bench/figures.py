@@ -13,7 +13,7 @@ import os
 import time
 from datetime import timedelta
 
-from bench.harness import Figure, setup_django, show, summary, timings_ms
+from bench.harness import page_figures, setup_django, show
 
 INCIDENTS = 2_500
 PEOPLE = 60
@@ -177,9 +177,7 @@ def seed():
 
 
 def pages(user):
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client()
     client.force_login(user)
@@ -190,17 +188,7 @@ def pages(user):
         "workload table, 30 days": "/reports/workload/?days=30&sort=deployments",
         "welfare follow-ups (dashboard list)": "/",
     }
-    figures, counts = [], []
-    for what, url in urls.items():
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        # DEBUG keeps at most 9,000 queries: a full log would capture nothing.
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(url)
-        figures += summary(what, timings_ms(lambda u=url: client.get(u), repeat=15), GOAL_MS)[:1]
-        counts.append(Figure(f"SQL queries, {what}", len(ctx.captured_queries), ""))
-    return figures + counts
+    return page_figures(client, urls, GOAL_MS)
 
 
 def main():

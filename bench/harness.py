@@ -66,3 +66,26 @@ def summary(what: str, samples: list[float], goal: float | None = None) -> list[
         Figure(f"{what}, median of {len(samples)}", statistics.median(samples), goal=goal),
         Figure(f"{what}, worst", max(samples)),
     ]
+
+
+def page_figures(client, urls: dict[str, str], goal_ms: float, repeat: int = 15) -> list[Figure]:
+    """Median server time of each page beside the goal, then the SQL queries each takes.
+
+    `client` is a logged-in django.test.Client; each page is fetched once first (it must
+    answer 200) so caches are warm, as for a user who has the app open.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    figures, counts = [], []
+    for what, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        # DEBUG keeps at most 9,000 queries: a full log would capture nothing.
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        timed = timings_ms(lambda u=url: client.get(u), repeat=repeat)
+        figures += summary(what, timed, goal_ms)[:1]
+        counts.append(Figure(f"SQL queries, {what}", len(ctx.captured_queries), ""))
+    return figures + counts

@@ -13,7 +13,7 @@ import os
 import time
 from datetime import timedelta
 
-from bench.harness import Figure, setup_django, show, summary, timings_ms
+from bench.harness import page_figures, setup_django, show
 
 INCIDENTS = 2_500
 PER_INCIDENT = {"callouts": 24, "messages": 40, "events": 60, "deployments": 3}
@@ -156,9 +156,7 @@ def seed():
 
 
 def pages(user, oldest, newest):
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client()
     client.force_login(user)
@@ -174,16 +172,7 @@ def pages(user, oldest, newest):
         "board, oldest incident": f"/incidents/{oldest.pk}/",
         "board, newest incident": f"/incidents/{newest.pk}/",
     }
-    figures, counts = [], []
-    for what, url in urls.items():
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        connection.queries_log.clear()
-        with CaptureQueriesContext(connection) as ctx:
-            client.get(url)
-        figures += summary(what, timings_ms(lambda u=url: client.get(u), repeat=15), GOAL_MS)[:1]
-        counts.append(Figure(f"SQL queries, {what}", len(ctx.captured_queries), ""))
-    return figures + counts
+    return page_figures(client, urls, GOAL_MS)
 
 
 def main():
