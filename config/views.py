@@ -42,7 +42,7 @@ def healthz(request):
         "database": "ok" if state.database else "fail",
         "escalator_last_tick_seconds_ago": round(age, 1) if age is not None else None,
         "queue_oldest_waiting_seconds": round(lag, 1),
-        "provider": "failing" if state.provider_failing_since else "ok",
+        "provider": "failing" if state.provider_failing else "ok",
     }
     return JsonResponse(body, status=503 if found else 200)
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cadre.models import Negotiator
 from callouts.messaging import health, outbox, sending
-from callouts.models import Channel, Heartbeat, Message
+from callouts.models import Channel, Heartbeat, Message, ProviderHealth
 
 log = logging.getLogger("callouts.watch")
 ESCALATOR = "escalator"
@@ -33,7 +33,8 @@ class Health:
     database: bool
     escalator_seen: datetime | None = None
     oldest_waiting: datetime | None = None
-    provider_failing_since: datetime | None = None
+    # The provider's health row while it is failing (the banner shows its last error).
+    provider_failing: ProviderHealth | None = None
 
 
 def problems(state: Health, now: datetime) -> dict[str, str]:
@@ -72,7 +73,7 @@ def check(now=None) -> Health:
         database=True,
         escalator_seen=seen,
         oldest_waiting=oldest,
-        provider_failing_since=failing.failing_since if failing else None,
+        provider_failing=failing,
     )
 
 

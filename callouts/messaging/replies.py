@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from callouts import rules
 from callouts.messaging.reference import WORDS
 
 ACCEPT, DECLINE, ETA, ARRIVED = "accept", "decline", "eta", "arrived"
@@ -43,7 +44,6 @@ NEGATIVE = re.compile(r"[-\u2212]\s*\d")
 SID = re.compile(r"[A-Za-z]{2}[0-9A-Za-z_-]{1,62}")
 # A sender: E.164, or an alphanumeric sender id of at most 11 characters.
 SENDER = re.compile(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_BODY = 1600
 
 
@@ -55,7 +55,7 @@ def inbound_problem(sid: str, sender: str, to: str, body: str) -> str:
         return "From is not a phone number or sender id"
     if to and not SENDER.fullmatch(to):
         return "To is not a phone number"
-    if CONTROL.search(body or ""):
+    if rules.CONTROL.search(body or ""):
         return "Body holds control characters"
     if len(body or "") > MAX_BODY:
         return "Body is longer than an SMS can be"

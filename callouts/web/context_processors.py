@@ -14,9 +14,10 @@ def provider(request):
     if user is None or not user.is_authenticated or not queries.can_manage(user):
         return {}
     now = timezone.now()
-    stopped = watch.problems(watch.check(now), now)
+    state = watch.check(now)  # reads the provider's state too: not read a second time
+    stopped = watch.problems(state, now)
     context = {"machinery_stopped": list(stopped.values())} if stopped else {}
-    failing = health.current()
+    failing = state.provider_failing
     unknown = health.unknown_count()
     if failing is None and not unknown:
         return context

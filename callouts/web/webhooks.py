@@ -71,7 +71,7 @@ def status_callback(request):
         sid, value = post["CallSid"], post["CallStatus"]
     else:
         sid, value = post.get("MessageSid", ""), post.get("MessageStatus", "")
-    if not replies.SID.fullmatch(sid or "x"):
+    if not replies.SID.fullmatch(sid):
         return HttpResponseBadRequest("Not a Twilio id")
     status.apply(sid, value, message_id=request.GET.get("m"), error_code=post.get("ErrorCode", ""))
     return HttpResponse(status=204)
