@@ -6,7 +6,9 @@ messaging all write through it. Hot paths build events unsaved and insert them i
 statement (`insert`). Never a phone number: people are named by their negotiator record.
 """
 
+import contextlib
 import re
+import threading
 
 from django.utils import timezone
 
@@ -38,14 +40,44 @@ def build(incident, kind, *, at=None, actor=None, negotiator=None, role="", chan
 
 def log(incident, kind, **fields) -> Event:
     event = build(incident, kind, **fields)
-    event.save()
+    if getattr(_gathering, "events", None) is not None:
+        _gathering.events.append(event)
+    else:
+        event.save()
     return event
 
 
 def insert(events) -> list[Event]:
     """Many events in one statement (a step's 60 messages are one insert, not 60)."""
     events = [e for e in events if e is not None and e.incident_id]
+    if getattr(_gathering, "events", None) is not None:
+        _gathering.events.extend(events)
+        return events
     return Event.objects.bulk_create(events) if events else []
+
+
+_gathering = threading.local()
+
+
+@contextlib.contextmanager
+def gathered():
+    """Events logged inside are inserted together, in one statement, as the block ends.
+
+    For a hot path that is one transaction: a reply logs what was said, what it did and
+    the answer queued, three inserts that become one. The block must end inside the
+    transaction that made the changes; on an error nothing is inserted (the
+    transaction is undone anyway). Nested blocks leave it to the outermost.
+    """
+    if getattr(_gathering, "events", None) is not None:
+        yield
+        return
+    _gathering.events = gathered_events = []
+    try:
+        yield
+        if gathered_events:
+            Event.objects.bulk_create(gathered_events)
+    finally:
+        _gathering.events = None
 
 
 def for_message(message, kind, at=None, **data) -> Event | None:

@@ -44,22 +44,36 @@ def accepted_callouts(incident):
 
 def missing(incident) -> dict[str, int]:
     asked = [
-        escalation.Asked(c.negotiator_id, frozenset(), state=c.state, role=c.role)
-        for c in accepted_callouts(incident)
+        escalation.Asked(person, frozenset(), state=state, role=role)
+        for person, state, role in incident.callouts.filter(
+            state=Callout.State.ACCEPTED
+        ).values_list("negotiator_id", "state", "role")
     ]
     return escalation.missing_roles(incident.needs, asked)
 
 
 def record(
-    callout_id: int, kind: str, eta=None, channel="sms", message=None, incident_id=None
+    callout_id: int,
+    kind: str,
+    eta=None,
+    channel="sms",
+    message=None,
+    incident_id=None,
+    negotiator=None,
 ) -> Outcome:
+    """`negotiator`: the callout's person, when the caller has them already."""
     if incident_id is None:
         incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
     # No savepoint: inside the reply task's transaction an error undoes the whole message
     # anyway, and the lock is held for two fewer round trips.
     with transaction.atomic(savepoint=False):
         incident = Incident.objects.select_for_update().get(pk=incident_id)
-        callout = Callout.objects.select_related("negotiator").get(pk=callout_id)
+        callouts = (
+            Callout.objects.all() if negotiator else Callout.objects.select_related("negotiator")
+        )
+        callout = callouts.get(pk=callout_id)
+        if negotiator:
+            callout.negotiator = negotiator
         callout.incident = incident
         handler = {
             replies.ACCEPT: _accept,
@@ -93,21 +107,29 @@ def _set_eta(callout, eta, at):
 
 
 def _deploy(incident, callout, role, eta, at, late=False):
-    Deployment.objects.update_or_create(
-        callout=callout,
-        defaults={
-            "incident": incident,
-            "negotiator_id": callout.negotiator_id,
-            "role": role,
-            "late": late,
-            "accepted_at": at,
-            "eta_minutes": eta,
-            "eta_at": at + timedelta(minutes=eta) if eta is not None else None,
-            "arrived_at": None,
-            "withdrawn_at": None,
-            "stood_down_at": at if late else None,
-            "stood_down_by": None,
-        },
+    """Their deployment: made, or made new if they had accepted before and withdrawn.
+
+    One upsert (INSERT … ON CONFLICT on the callout) rather than a read, a write and two
+    savepoints, under the incident's lock.
+    """
+    fields = {
+        "incident": incident,
+        "negotiator_id": callout.negotiator_id,
+        "role": role,
+        "late": late,
+        "accepted_at": at,
+        "eta_minutes": eta,
+        "eta_at": at + timedelta(minutes=eta) if eta is not None else None,
+        "arrived_at": None,
+        "withdrawn_at": None,
+        "stood_down_at": at if late else None,
+        "stood_down_by": None,
+    }
+    Deployment.objects.bulk_create(
+        [Deployment(callout=callout, **fields)],
+        update_conflicts=True,
+        unique_fields=["callout"],
+        update_fields=[name.removesuffix("_id") for name in fields],
     )
 
 

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from cadre.models import Negotiator
@@ -356,11 +357,12 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
     halfway, answers nothing twice: a handled reply is HANDLED in the transaction of its
     answer, and an answer is claimed before it is sent.
     """
+    lease = sending.lease()
     if connection.in_atomic_block:
         # Inside someone else's transaction (a test): send once it commits.
-        with outbox.collecting() as answers:
+        with outbox.collecting(lease) as collected:
             handled = sum(handle(pk) for pk in message_ids)
-        transaction.on_commit(lambda: sending.send_many(answers))
+        transaction.on_commit(lambda: sending.send_collected(collected))
         return handled
     batch = sending.Batch()
     handled = 0
@@ -368,9 +370,9 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
     ids = sorted(message_ids)
     while ids:
         for pk in ids:
-            with outbox.collecting() as answers:
+            with outbox.collecting(lease) as collected:
                 handled += handle(pk)
-            batch.add(answers)
+            batch.add_collected(collected)
             batch.record_ready()
         if not pull or time.monotonic() > deadline:
             break
@@ -385,24 +387,22 @@ def handle(message_id: int) -> int:
     Replies from one phone must take effect in the order they were sent ("Y"
     then "ETA 10"), whichever worker picks which up first: the rows are locked
     and handled oldest first, and a second worker waits, then finds them done.
+    Their events go into the log in one insert at the end.
     """
-    with transaction.atomic():
-        number = (
-            Message.objects.filter(pk=message_id, direction=Message.Direction.IN)
-            .values_list("from_number", flat=True)
-            .first()
-        )
-        if number is None:
-            return 0
+    number = Message.objects.filter(pk=message_id, direction=Message.Direction.IN).values(
+        "from_number"
+    )[:1]
+    with transaction.atomic(), events.gathered():
         pending = list(
             Message.objects.select_for_update()
             .filter(
                 direction=Message.Direction.IN,
                 channel=Channel.SMS,
                 status=S.RECEIVED,
-                from_number=number,
+                from_number=Subquery(number),
                 pk__lte=message_id,
             )
+            .only("pk", "from_number", "body", "created_at")
             .order_by("pk")
         )
         for message in pending:
@@ -411,18 +411,18 @@ def handle(message_id: int) -> int:
 
 
 def _handle(inbound):
-    person = Negotiator.objects.filter(mobile=inbound.from_number).first()
+    person, live = _sender(inbound.from_number)
     if person is None:
         answer, incident = texts.UNKNOWN_NUMBER, None
     else:
-        answer, incident = _understand(person, inbound, replies.parse(inbound.body))
+        answer, incident = _understand(person, live, inbound, replies.parse(inbound.body))
     inbound.negotiator = person
     inbound.incident = incident
     inbound.status = S.HANDLED
     inbound.next_attempt_at = None
     inbound.save(update_fields=["negotiator", "incident", "status", "next_attempt_at"])
     if answer:
-        reply = outbox.create(
+        outbox.answer(
             channel=Channel.SMS,
             purpose=Message.Purpose.REPLY,
             negotiator=person,
@@ -430,27 +430,40 @@ def _handle(inbound):
             to_number=inbound.from_number,
             body=answer,
         )
-        outbox.queue([reply])
     return answer
+
+
+def _sender(number):
+    """Who sent it, and their callouts to live incidents, oldest first.
+
+    Most replies come from someone with a live callout: one query finds both.
+    """
+    live = live_callouts(Q(negotiator__mobile=number), select=("negotiator",))
+    if live:
+        return live[0].negotiator, live
+    return Negotiator.objects.filter(mobile=number).first(), []
 
 
 def body_is_yes(body: str) -> bool:
     return "".join(ch for ch in body.upper() if ch.isalnum()) == "YES"
 
 
-def live_callouts(person):
+def live_callouts(who, select=()) -> list[Callout]:
+    """Callouts to live incidents of a negotiator (or matching a Q), oldest first."""
+    who = who if isinstance(who, Q) else Q(negotiator=who)
     return list(
-        Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE)
-        .select_related("incident")
-        .order_by("asked_at")
+        Callout.objects.filter(who, incident__status__in=Incident.LIVE)
+        .select_related("incident", *select)
+        .order_by("asked_at", "pk")
     )
 
 
 KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
 
 
-def _live(person):
-    return Callout.objects.filter(negotiator=person, incident__status__in=Incident.LIVE)
+def _update(callouts, **changes):
+    if callouts:
+        Callout.objects.filter(pk__in=[c.pk for c in callouts]).update(**changes)
 
 
 def _heard(inbound, person, reply, incident_ids):
@@ -471,36 +484,41 @@ def _heard(inbound, person, reply, incident_ids):
     )
 
 
-def _understand(person, inbound, reply):
+def _understand(person, live, inbound, reply):
+    everywhere = [c.incident_id for c in live]
     if reply.kind in KEYWORDS:
         # Twilio blocks (or unblocks) the number itself on STOP and START; we record the
         # keyword on their live callouts (the board shows it), and stop trying SMS on STOP.
-        live = _live(person)
-        _heard(inbound, person, reply, list(live.values_list("incident_id", flat=True)))
+        _heard(inbound, person, reply, everywhere)
         changes = {"keyword": KEYWORDS[reply.kind]}
         if reply.kind != replies.HELP:
             changes["sms_unreachable"] = reply.kind == replies.OPT_OUT
-        live.update(**changes)
+        _update(live, **changes)
         return (texts.HELP if reply.kind == replies.HELP else None), None
     if reply.kind == replies.ACCEPT and body_is_yes(inbound.body):
         # YES is also one of Twilio's opt-in words: the number can take SMS again.
-        _live(person).update(sms_unreachable=False)
+        _update(live, sms_unreachable=False)
     if reply.kind == replies.UNKNOWN:
-        _heard(inbound, person, reply, _live(person).values_list("incident_id", flat=True))
+        _heard(inbound, person, reply, everywhere)
         return texts.NOT_UNDERSTOOD, None
-    callout, answer = _which_callout(person, reply)
+    callout, answer = _which_callout(person, live, reply)
     if callout is None:
-        _heard(inbound, person, reply, _live(person).values_list("incident_id", flat=True))
+        _heard(inbound, person, reply, everywhere)
         return answer, None
     _heard(inbound, person, reply, [callout.incident_id])
     outcome = answers.record(
-        callout.pk, reply.kind, reply.eta_minutes, Channel.SMS, inbound, callout.incident_id
+        callout.pk,
+        reply.kind,
+        reply.eta_minutes,
+        Channel.SMS,
+        inbound,
+        callout.incident_id,
+        negotiator=person,
     )
     return outcome.text, callout.incident
 
 
-def _which_callout(person, reply):
-    live = live_callouts(person)
+def _which_callout(person, live, reply):
     if reply.reference:
         key = reply.reference
         matching = [c for c in live if replies.reference_key(c.incident.reference) == key]

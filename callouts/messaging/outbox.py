@@ -72,23 +72,33 @@ def _insert(messages: list[Message]) -> list[Message]:
 _collector = threading.local()
 
 
+class Collected:
+    """What a reply's transaction queued: ids still to claim, and answers created claimed."""
+
+    def __init__(self, lease: timedelta | None):
+        self.lease = lease
+        self.ids: list[int] = []
+        self.claimed: list[Message] = []
+
+
 @contextlib.contextmanager
-def collecting():
+def collecting(lease: timedelta | None = None):
     """Messages queued inside are handed to the caller, not to a send task of their own.
 
     The reply task handles a reply in one transaction and then sends its answer (and
     any stand-downs or alert it caused) from the sending threads itself, together with
     the other replies' answers: no queue hop, no worker blocked per answer. The caller
-    sends the collected ids only once that transaction has committed, and drops them
+    sends what was collected only once that transaction has committed, and drops it
     if it raised; a message collected but never sent is sent by the clock after the
-    dispatch grace, like any send whose task was lost.
+    dispatch grace (or, for an answer created claimed, reconciled once its `lease`
+    ends), like any send whose task was lost.
     """
-    previous = getattr(_collector, "ids", None)
-    _collector.ids = ids = []
+    previous = getattr(_collector, "current", None)
+    _collector.current = collected = Collected(lease)
     try:
-        yield ids
+        yield collected
     finally:
-        _collector.ids = previous
+        _collector.current = previous
 
 
 def queue(messages):
@@ -96,11 +106,37 @@ def queue(messages):
     ids = [m.pk for m in messages if m is not None and m.status == Message.Status.PENDING]
     if not ids:
         return
-    collected = getattr(_collector, "ids", None)
+    collected = getattr(_collector, "current", None)
     if collected is not None:
-        collected.extend(ids)
+        collected.ids.extend(ids)
     else:
         tasks.enqueue_send(ids)
+
+
+def answer(**fields) -> Message:
+    """The SMS answering a reply, saved and queued.
+
+    Inside `collecting(lease)` (the reply task, which sends it itself as soon as its
+    transaction commits) it is saved already claimed: SENDING with the lease, as the
+    claim would leave it, so the claim's own transaction is not needed. No unique
+    constraint covers answers, so no savepoint either.
+    """
+    collected = getattr(_collector, "current", None)
+    claimed = collected is not None and collected.lease is not None
+    if claimed:
+        fields.update(
+            status=Message.Status.SENDING,
+            attempts=1,
+            next_attempt_at=timezone.now() + collected.lease,
+        )
+    message = new_message(**fields)
+    message.save()
+    events.queued([message])
+    if claimed:
+        collected.claimed.append(message)
+    else:
+        queue([message])
+    return message
 
 
 def cancel_pending(incident):

@@ -131,6 +131,13 @@ def send_many(message_ids) -> int:
     return batch.finish()
 
 
+def send_collected(collected) -> int:
+    """What a reply's transaction queued (outbox.collecting), once it has committed."""
+    batch = Batch()
+    batch.add_collected(collected)
+    return batch.finish()
+
+
 class Batch:
     """Messages in flight from one task: claimed, handed to the sending threads, recorded.
 
@@ -154,13 +161,21 @@ class Batch:
 
     def add(self, message_ids) -> int:
         claimed = claim(message_ids, timezone.now()) if message_ids else []
+        self.start_claimed(claimed)
+        return len(claimed)
+
+    def add_collected(self, collected):
+        """Claim what the reply's transaction queued; start the answers it created claimed."""
+        self.add(collected.ids)
+        self.start_claimed(collected.claimed)
+
+    def start_claimed(self, claimed):
         for message in claimed:
             self.outstanding += 1
             if message.to_number in self.busy:
                 self.waiting.setdefault(message.to_number, []).append(message)
             else:
                 self._start(message)
-        return len(claimed)
 
     def _start(self, message):
         self.busy.add(message.to_number)

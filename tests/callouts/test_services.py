@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from callouts import services
 from callouts.engine import clock
-from callouts.models import Callout, EscalationPolicy, EscalationStep, Incident, Message
+from callouts.models import (
+    Callout,
+    Deployment,
+    EscalationPolicy,
+    EscalationStep,
+    Incident,
+    Message,
+)
 from tests.factories import (
     make_force,
     make_incident,
@@ -209,6 +216,18 @@ def test_a_withdrawal_after_filling_reopens_the_place(client, cadre, on_call, fo
     incident.refresh_from_db()
     assert incident.status == "calling"
     assert Callout.objects.get(incident=incident, negotiator=cadre["n1"]).state == "declined"
+    assert Deployment.objects.get(negotiator=cadre["n1"]).withdrawn_at is not None
+
+    # They change their mind again: the same deployment, made anew (not a second one).
+    post_signed_accept(client, run_tasks, cadre["n1"], body="Y 20", sid="SMyes-again")
+    incident.refresh_from_db()
+    assert incident.status == "filled"
+    deployment = Deployment.objects.get(negotiator=cadre["n1"])
+    assert (deployment.withdrawn_at, deployment.eta_minutes, deployment.role) == (
+        None,
+        20,
+        "negotiator",
+    )
 
 
 def test_the_escalator_command_ticks_once(cadre, on_call, force, run_tasks):

@@ -169,6 +169,34 @@ def test_it_never_doubles_an_answer_when_the_reply_task_runs_twice_or_is_killed(
     assert [s for s, _ in answers_to(cadre["n2"])] == ["sent"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_saves_an_answer_claimed_and_reconciles_it_if_the_task_dies_before_sending(
+    client, cadre, on_call, force, gateway, settings
+):
+    raise_incident(force)
+    gateway.sent.clear()
+    post_sms(client, cadre["n2"], "Y", "SMclaimed")
+    [killed] = inbound_ids()
+
+    # The reply task's way: the answer is saved SENDING with the lease (no claim of its
+    # own), and the worker dies before handing it to the provider.
+    with outbox.collecting(sending.lease()) as collected:
+        assert inbound.handle(killed) == 1
+    [answer] = collected.claimed
+    assert collected.ids == []
+    assert answers_to(cadre["n2"])[0][0] == "sending"
+    # Run again, the task finds the reply handled; the clock leaves it alone within the lease.
+    assert inbound.handle_many([killed], pull=False) == 0
+    clock.tick()
+    assert gateway.to(cadre["n2"]) == []
+    # The lease ends: the provider has nothing of ours to that number, so it is sent, once.
+    Message.objects.filter(pk=answer.pk).update(next_attempt_at="2000-01-01T00:00:00Z")
+    clock.tick()
+    clock.tick()
+    assert len(gateway.to(cadre["n2"])) == 1
+    assert [s for s, _ in answers_to(cadre["n2"])] == ["sent"]
+
+
 def pending_alerts(force, count):
     from tests.factories import make_negotiator
 
