@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import events
+from callouts import events, tasks
 from callouts.engine import answers, audiences, escalation
 from callouts.messaging import outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -46,12 +46,26 @@ class Fired:
     message_ids: list[int] = field(default_factory=list)
 
 
+# A step with more messages than this asks other queue workers to help send them: one
+# process's sending threads share its interpreter lock, and the SDK's own work per
+# request, not the provider, is then what holds a large step back.
+SHARE_ABOVE = 100
+
+
 def fire_and_send(incident_id: int, step_index: int | None = None):
-    """The fire-step task: fire a due step, then send its messages from here, side by side."""
+    """The fire-step task: fire a due step, then send its messages from here, side by side.
+
+    A large step's later messages are also offered to other workers, in send tasks of
+    SHARE_ABOVE each. Whoever claims a message first sends it (the claim skips rows
+    another holds), so a busy queue only means this task sends them all itself.
+    """
     fired = fire(incident_id, step_index)
     if fired is None:
         return None
-    sending.send_many(fired.message_ids)
+    ids = fired.message_ids
+    for start in range(SHARE_ABOVE, len(ids), SHARE_ABOVE):
+        tasks.send_now(ids[start : start + SHARE_ABOVE])
+    sending.send_many(ids)
     return fired.decision.action
 
 

@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from callouts import events
@@ -127,8 +127,15 @@ def send_many(message_ids) -> int:
     provider took.
     """
     batch = Batch()
-    batch.add(message_ids)
+    message_ids = list(message_ids)
+    # Claimed a chunk at a time: the first requests go out while the rest are claimed.
+    for start in range(0, len(message_ids), CLAIM_CHUNK):
+        batch.add(message_ids[start : start + CLAIM_CHUNK])
     return batch.finish()
+
+
+# Messages claimed per transaction by send_many.
+CLAIM_CHUNK = 50
 
 
 def send_collected(collected) -> int:
@@ -217,9 +224,17 @@ class Batch:
         if not done:
             return
         self.outstanding -= len(done)
-        # These outcomes and their events in one transaction, one insert for the events.
+        # These outcomes and their events in one transaction: the sids of those taken in two
+        # statements, however many (the sending threads hold the interpreter lock most of
+        # the time, so each statement here waits for it), one insert for the events.
         with transaction.atomic():
-            recorded = [_record(message, outcome) for message, outcome in done]
+            taken = _record_sent([(m, o) for m, o in done if not isinstance(o, Exception)])
+            recorded = [
+                _record(message, outcome)
+                if isinstance(outcome, Exception)
+                else _taken(message, message.pk in taken)
+                for message, outcome in done
+            ]
             events.insert(event for _, event in recorded)
         for (message, outcome), (sent, _) in zip(done, recorded, strict=True):
             waiting = self.waiting.get(message.to_number)
@@ -265,7 +280,7 @@ def _failed_event(message, error):
 
 
 def _record(message, outcome) -> tuple[bool, object]:
-    """Save one outcome; (taken by the provider, the event for the log or None)."""
+    """Save one failure; (False, the event for the log or None)."""
     if isinstance(outcome, PermanentError):
         _give_up(message, outcome)
         return False, _failed_event(message, outcome)
@@ -275,12 +290,13 @@ def _record(message, outcome) -> tuple[bool, object]:
     if isinstance(outcome, AmbiguousError):
         _outcome_unknown(message, outcome)
         return False, None
-    if isinstance(outcome, Exception):
-        gave_up = _retry_later(message, outcome)
-        return False, _failed_event(message, outcome) if gave_up else None
-    if not _record_sent(message, outcome.sid, outcome.status):
-        return False, None
-    return True, events.for_message(message, events.K.MESSAGE_SENT)
+    gave_up = _retry_later(message, outcome)
+    return False, _failed_event(message, outcome) if gave_up else None
+
+
+def _taken(message, saved: bool) -> tuple[bool, object]:
+    """A message the provider took; its event, unless someone else recorded it first."""
+    return saved, events.for_message(message, events.K.MESSAGE_SENT) if saved else None
 
 
 def _still_wanted(message) -> bool:
@@ -328,22 +344,39 @@ def claim(message_ids, now) -> list[Message]:
     return wanted
 
 
-def _record_sent(message, sid, provider_status):
+def _record_sent(taken) -> set[int]:
+    """[(message, Sent)] the provider took: their sids saved; the ids of those saved.
+
+    Only messages still SENDING (locked first): a status callback that came before
+    us has adopted the sid itself (it carries our id) and moved the status on.
+    """
+    if not taken:
+        return set()
     from callouts.messaging.status import PROVIDER
 
-    status = PROVIDER.get(provider_status, S.SENT)
+    still = set(
+        Message.objects.select_for_update()
+        .filter(pk__in=[m.pk for m, _ in taken], status=S.SENDING)
+        .values_list("pk", flat=True)
+    )
+    taken = [(m, sent) for m, sent in taken if m.pk in still]
+    if not taken:
+        return still
     now = timezone.now()
-    updated = Message.objects.filter(pk=message.pk, status=S.SENDING).update(
-        status=status if status in (S.SENT, S.RINGING) else S.SENT,
-        provider_sid=sid,
+    statuses = {}
+    for message, sent in taken:
+        status = PROVIDER.get(sent.status, S.SENT)
+        statuses[message.pk] = status if status in (S.SENT, S.RINGING) else S.SENT
+    Message.objects.filter(pk__in=still).update(
+        status=Case(*(When(pk=pk, then=Value(status)) for pk, status in statuses.items())),
+        provider_sid=Case(*(When(pk=m.pk, then=Value(sent.sid)) for m, sent in taken)),
         sent_at=now,
         status_at=now,
         next_attempt_at=None,
     )
-    if updated:
-        message.provider_sid = sid
-        message.status = status
-    return bool(updated)
+    for message, sent in taken:
+        message.provider_sid, message.status = sent.sid, statuses[message.pk]
+    return still
 
 
 def _retry_later(message, error):

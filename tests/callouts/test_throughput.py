@@ -9,7 +9,8 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-from callouts.engine import clock, inbound
+from callouts import tasks
+from callouts.engine import clock, inbound, steps
 from callouts.messaging import budget, outbox, sending
 from callouts.messaging.gateways import Gateway, Sent, TemporaryError
 from callouts.models import Event, Message
@@ -195,6 +196,31 @@ def test_it_saves_an_answer_claimed_and_reconciles_it_if_the_task_dies_before_se
     clock.tick()
     assert len(gateway.to(cadre["n2"])) == 1
     assert [s for s, _ in answers_to(cadre["n2"])] == ["sent"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_offers_a_large_steps_later_messages_to_other_workers_and_sends_each_once(
+    cadre, on_call, force, gateway
+):
+    with mock.patch("callouts.tasks.async_task") as queued:
+        incident = raise_incident(force)  # its fire task is queued, not run
+        with mock.patch.object(steps, "SHARE_ABOVE", 1):
+            assert steps.fire_and_send(incident.pk, 0) == "fire"
+    ids = list(
+        Message.objects.filter(incident=incident, purpose="callout")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert len(ids) == 3
+    # The second and third were offered to other workers, one a task; this task, finding
+    # them unclaimed, sent them all itself. The helpers then find nothing left to send.
+    offered = [call.args[1] for call in queued.call_args_list if call.args[0] == tasks.SEND]
+    assert offered == [[ids[1]], [ids[2]]]
+    assert sorted(to for to, _ in gateway.sent) == sorted(
+        cadre[key].mobile for key in ("n1", "n2", "c1")
+    )
+    assert all(sending.send_many(chunk) == 0 for chunk in offered)
+    assert len(gateway.sent) == 3
 
 
 def pending_alerts(force, count):
