@@ -146,6 +146,9 @@ class Callout(models.Model):
         UNREACHABLE = "unreachable", "Unreachable"
         STOOD_DOWN = "stood_down", "Stood down"
 
+    # Still waiting for an answer: asked again, stood down when the incident fills.
+    OPEN_STATES = (State.ASKED, State.DELIVERED, State.NO_ANSWER, State.UNREACHABLE)
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="callouts")
     negotiator = models.ForeignKey(Negotiator, on_delete=models.PROTECT, related_name="callouts")
     # The roles they were asked for (those still missing that they hold).

@@ -22,12 +22,7 @@ from callouts.models import Callout, Deployment, Incident, Message, Response
 
 K = events.K
 
-OPEN_STATES = (
-    Callout.State.ASKED,
-    Callout.State.DELIVERED,
-    Callout.State.NO_ANSWER,
-    Callout.State.UNREACHABLE,
-)
+OPEN_STATES = Callout.OPEN_STATES
 
 
 @dataclass(frozen=True)

@@ -302,14 +302,10 @@ def _taken(message, saved: bool) -> tuple[bool, object]:
 def _still_wanted(message) -> bool:
     if message.purpose != Message.Purpose.CALLOUT:
         return True
-    incident = message.incident
-    open_states = (
-        Callout.State.ASKED,
-        Callout.State.DELIVERED,
-        Callout.State.NO_ANSWER,
-        Callout.State.UNREACHABLE,
+    return (
+        message.incident.status == Incident.Status.CALLING
+        and message.callout.state in Callout.OPEN_STATES
     )
-    return incident.status == Incident.Status.CALLING and message.callout.state in open_states
 
 
 def claim(message_ids, now) -> list[Message]:

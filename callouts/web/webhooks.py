@@ -45,6 +45,10 @@ def twiml(document) -> HttpResponse:
     return HttpResponse(str(document), content_type="text/xml")
 
 
+# The SMS webhook's answer is always the same empty document: built once, not per request.
+NOTHING_TO_SAY = str(MessagingResponse())
+
+
 @twilio_signed
 def sms(request):
     """Take the message in and answer Twilio at once; the answer follows as its own SMS.
@@ -61,7 +65,7 @@ def sms(request):
         # refused plainly, nothing stored, nothing answered.
         return HttpResponseBadRequest(problem)
     inbound.take_in_sms(sid, sender, to, body)
-    return twiml(MessagingResponse())
+    return twiml(NOTHING_TO_SAY)
 
 
 @twilio_signed
