@@ -134,8 +134,9 @@ def send_many(message_ids) -> int:
     return batch.finish()
 
 
-# Messages claimed per transaction by send_many.
-CLAIM_CHUNK = 50
+# Messages claimed per transaction by send_many: a step of up to the usual budget is claimed
+# at once; a larger one starts sending its first hundred while the next are claimed.
+CLAIM_CHUNK = 100
 
 
 def send_collected(collected) -> int:
