@@ -151,6 +151,7 @@ def setup(request):
         "form": form,
         "next": next_url(request),
         "qr": mark_safe(qr),  # made here by segno from our own otpauth: URL
+        "config_url": device.config_url,  # otpauth: opens the app on the phone itself
         "key_groups": codes.key_groups(device.bin_key),
         "two_factor_pending": access.two_factor_step(user) is not None,
     }
