@@ -12,20 +12,25 @@ scopes querysets at the source and picks the force a page is about.
                                     ChooseForce and the middleware shows a force picker
     incident_view(user, ...)        how much of an incident the login sees (mutual aid)
     link_problem(username, force)   why a login may not be tied to a negotiator in `force`
+    two_factor_step(user)           what a signed-in login must do before any page: enter a
+                                    code, set up an authenticator, or nothing (the middleware
+                                    sends it there); may_turn_off_two_factor(user),
+                                    two_factor_reset_problem(actor, negotiator)
 """
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from cadre import scope
+from cadre import queries, scope
 from cadre.models import LOGIN_ROLE_FIELDS, Force, Membership, Negotiator
-from cadre.scope import COORDINATOR, NEGOTIATOR, SUPERVISOR, Can
+from cadre.scope import CODE, COORDINATOR, NEGOTIATOR, SETUP, SUPERVISOR, Can
 
-__all__ = ["COORDINATOR", "NEGOTIATOR", "SUPERVISOR", "Can"]
+__all__ = ["CODE", "COORDINATOR", "NEGOTIATOR", "SETUP", "SUPERVISOR", "Can"]
 
 SESSION_FORCE = "standby_force"
 
@@ -171,4 +176,36 @@ def link_problem(username: str, force) -> str | None:
         superuser=user.is_superuser,
         has_record=Negotiator.objects.filter(user=user).exists(),
         other_forces=list(others),
+    )
+
+
+def two_factor_step(user) -> str | None:
+    """scope.CODE, scope.SETUP or None for a request's user (after OTPMiddleware)."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_verified():
+        return None
+    return scope.second_factor(
+        scope_of(user),
+        required=settings.REQUIRE_TWO_FACTOR,
+        enrolled=queries.two_factor_on(user),
+        verified=False,
+    )
+
+
+def may_turn_off_two_factor(user) -> bool:
+    return scope.may_turn_off_two_factor(scope_of(user), required=settings.REQUIRE_TWO_FACTOR)
+
+
+def two_factor_reset_problem(actor, negotiator: Negotiator) -> str | None:
+    """Why `actor` may not reset the two-factor login of `negotiator`'s login (None: they may)."""
+    target = negotiator.user
+    if target is None:
+        return "This person has no login."
+    return scope.two_factor_reset_problem(
+        scope_of(actor),
+        own=target.pk == actor.pk,
+        record_force=negotiator.force_id,
+        target_superuser=target.is_superuser,
+        target_forces=Membership.objects.filter(user=target).values_list("force_id", flat=True),
     )

@@ -1,8 +1,12 @@
-"""Log in and change a password, both throttled. Logout is Django's own view."""
+"""Log in and change a password, both throttled. Logout is Django's own view.
+
+After the password, TwoFactorMiddleware (cadre/middleware.py) asks for a code where one is
+needed (cadre/twofactor_views.py).
+"""
 
 import logging
+import time
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 
 from cadre import throttle
@@ -21,7 +25,7 @@ class ThrottledLoginView(auth_views.LoginView):
             # Refuse before the password is checked, so a blocked caller learns nothing.
             log.warning("Login refused (throttled): username=%r address=%s", username, address)
             form = self.get_form_class()(request, initial={"username": username})
-            minutes = max(1, settings.LOGIN_THROTTLE_WINDOW // 60)
+            minutes = throttle.window_minutes()
             context = self.get_context_data(form=form, throttled_minutes=minutes)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
@@ -33,7 +37,22 @@ class ThrottledLoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         throttle.clear_user(form.get_user().get_username())
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        password_entered(self.request)
+        return response
+
+
+PASSWORD_AT = "standby_password_at"
+
+
+def password_entered(request) -> None:
+    """Remember when the password was last typed in this session (setting up two-factor
+    login asks for it again when that was long ago: a session left open is not enough)."""
+    request.session[PASSWORD_AT] = int(time.time())
+
+
+def password_entered_within(request, seconds: int) -> bool:
+    return time.time() - request.session.get(PASSWORD_AT, 0) <= seconds
 
 
 class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
@@ -45,7 +64,7 @@ class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
         username = request.user.get_username()
         if throttle.is_blocked(username, ""):
             log.warning("Password change refused (throttled): username=%r", username)
-            minutes = max(1, settings.LOGIN_THROTTLE_WINDOW // 60)
+            minutes = throttle.window_minutes()
             context = self.get_context_data(throttled_minutes=minutes)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
-from cadre import access, rules
+from cadre import access, codes, rules
 from cadre.models import Accreditation, Negotiator, Role
 from cadre.phones import InvalidMobile, normalise_mobile
 
@@ -187,3 +187,52 @@ class CadreFilterForm(forms.Form):
         self.fields["force"].queryset = forces
         if len(forces) < 2:
             del self.fields["force"]
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or a recovery code (cadre.codes.read)."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=codes.MAX_TYPED,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Type the code your authenticator app shows."},
+    )
+    app_only = False  # the set-up page takes the app's code only
+
+    def clean_code(self):
+        typed = codes.read(self.cleaned_data["code"])
+        if typed is None or (self.app_only and typed.recovery):
+            raise forms.ValidationError(
+                "Type the 6 digits your authenticator app shows now."
+                if self.app_only
+                else "Type the 6 digits your authenticator app shows now, "
+                "or one of your recovery codes (8 letters and digits)."
+            )
+        return typed
+
+
+class SetupForm(CodeForm):
+    """The new authenticator's first code; the password again when it was typed long ago."""
+
+    app_only = True
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, ask_password: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["code"].label = "The 6-digit code the app shows"
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"
+        if not ask_password:
+            del self.fields["password"]
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError("That is not your password.")
+        return self.cleaned_data["password"]

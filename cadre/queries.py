@@ -12,6 +12,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadre import rules
 from cadre.importing import Known, LoginTie
@@ -33,6 +35,30 @@ def memberships_of(user):
     if user is None or not user.is_authenticated:
         return Membership.objects.none()
     return Membership.objects.filter(user=user).select_related("force").order_by("force__name")
+
+
+@dataclass(frozen=True)
+class TwoFactor:
+    """A login's two-factor state, as its own page and its cadre page show it."""
+
+    on: bool
+    since: datetime | None = None
+    recovery_left: int = 0
+
+
+def two_factor_on(user) -> bool:
+    """Has a confirmed authenticator: asked for its code at every login."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def two_factor_of(user) -> TwoFactor:
+    if user is None:
+        return TwoFactor(on=False)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return TwoFactor(on=False)
+    left = StaticToken.objects.filter(device__user=user).count()
+    return TwoFactor(on=True, since=device.created_at, recovery_left=left)
 
 
 def users_with_roles(force, *roles):

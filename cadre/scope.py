@@ -147,3 +147,64 @@ def link_problem(
     if others:
         return f"Login “{username}” belongs to another force ({', '.join(others)})."
     return None
+
+
+# Two-factor login -----------------------------------------------------------------------
+CODE, SETUP = "code", "setup"
+
+
+def needs_two_factor(s: Scope) -> bool:
+    """Whom the REQUIRE_TWO_FACTOR setting covers: coordinators and supervisors of any
+    force, and superusers. Negotiators may opt in."""
+    return s.superuser or s.has_role(COORDINATOR, SUPERVISOR)
+
+
+def second_factor(s: Scope, *, required: bool, enrolled: bool, verified: bool) -> str | None:
+    """What a signed-in login must do before any page: enter a code (CODE), set up an
+    authenticator (SETUP), or nothing (None).
+
+    Anyone with an authenticator set up is asked for its code, whatever the setting;
+    `required` (the setting) sends those it covers without one to set one up.
+    """
+    if verified:
+        return None
+    if enrolled:
+        return CODE
+    if required and needs_two_factor(s):
+        return SETUP
+    return None
+
+
+def may_turn_off_two_factor(s: Scope, *, required: bool) -> bool:
+    return not (required and needs_two_factor(s))
+
+
+def two_factor_reset_problem(
+    actor: Scope,
+    *,
+    own: bool,
+    record_force: int,
+    target_superuser: bool,
+    target_forces: Iterable[int],
+) -> str | None:
+    """Why `actor` may not reset the two-factor login of the login tied to a cadre record of
+    `record_force` (belonging to `target_forces`), or None when they may.
+
+    A coordinator of the record's force may, when they also coordinate every other force
+    the login belongs to (one force's coordinator does not decide for another's); never
+    their own (a lost phone is another coordinator's job, so nobody lowers their own guard),
+    never an administrator's (the admin, by another administrator).
+    """
+    if own:
+        return "You cannot reset your own two-factor login: ask another coordinator."
+    coordinated = actor.forces(Can.EDIT_CADRE)
+    if record_force not in coordinated:
+        return "Only a coordinator of this person's force can reset their two-factor login."
+    if target_superuser and not actor.superuser:
+        return "This is an administrator's login: another administrator resets it in the admin."
+    if not set(target_forces) <= coordinated:
+        return (
+            "This login also belongs to a force you do not coordinate: a coordinator of "
+            "every force it belongs to, or an administrator, resets it."
+        )
+    return None

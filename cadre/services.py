@@ -4,12 +4,22 @@ A negotiator saved with their accreditations and login, a login linked, a CSV
 import, a negotiator's own mobile. The forms and cadre.importing decide what is
 valid; this saves it. A unique callsign, mobile or login taken by someone else
 between the check and the save raises `Taken`, with nothing saved.
+
+A login's two-factor devices (django-otp's authenticator and recovery codes): set up,
+checked, new recovery codes, turned off, reset by a coordinator. Each change is recorded
+in the admin's history of that login (LogEntry, who and what) and logged on
+`standby.security`.
 """
 
+import logging
+
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cadre import access, queries
+from cadre import access, codes, queries
 from cadre.importing import ImportResult, read_cadre_csv
 from cadre.models import Accreditation, Force, Membership, Negotiator
 
@@ -131,3 +141,93 @@ def change_own_mobile(negotiator: Negotiator, mobile: str) -> None:
             negotiator.save(update_fields=["mobile", "updated_at"])
     except IntegrityError as error:
         raise Taken from error
+
+
+# Two-factor login ----------------------------------------------------------------------
+security = logging.getLogger("standby.security")
+
+
+def start_two_factor(user) -> TOTPDevice:
+    """The authenticator being set up: the same one until it is confirmed, so a reload of
+    the set-up page shows the QR code already scanned."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def confirm_two_factor(device: TOTPDevice, code: str) -> list[str] | None:
+    """Turn two-factor login on when `code` is the new authenticator's current code: the
+    new recovery codes (shown once), or None when the code is not right."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if device is None or device.confirmed or not device.verify_token(code):
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
+        made = _recovery_codes(device.user)
+        _record(device.user, device.user, "Two-factor login turned on")
+    return made
+
+
+def new_recovery_codes(user) -> list[str]:
+    """A new set of recovery codes; the old ones stop working."""
+    with transaction.atomic():
+        made = _recovery_codes(user)
+        _record(user, user, "New recovery codes made (the old ones stopped working)")
+    return made
+
+
+def _recovery_codes(user) -> list[str]:
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    device = device or StaticDevice.objects.create(user=user, name="Recovery codes")
+    device.token_set.all().delete()
+    made = set()
+    while len(made) < codes.RECOVERY_CODES:
+        made.add(StaticToken.random_token())
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in made)
+    return sorted(made)
+
+
+def check_code(user, typed: codes.Typed):
+    """The device that takes the code typed (a recovery code is used up), or None."""
+    model = StaticDevice if typed.recovery else TOTPDevice
+    with transaction.atomic():
+        for device in model.objects.select_for_update().filter(user=user, confirmed=True):
+            if device.verify_token(typed.code):
+                return device
+    return None
+
+
+def turn_off_two_factor(user) -> None:
+    """The login's own choice (access.may_turn_off_two_factor, after a code)."""
+    with transaction.atomic():
+        _remove_two_factor(user)
+        _record(user, user, "Two-factor login turned off")
+
+
+def reset_two_factor(actor, negotiator: Negotiator) -> None:
+    """A coordinator clears the two-factor login of a member's login (a lost phone): they set
+    it up again at their next login. access.two_factor_reset_problem decides who may."""
+    problem = access.two_factor_reset_problem(actor, negotiator)
+    if problem:
+        raise PermissionError(problem)
+    with transaction.atomic():
+        _remove_two_factor(negotiator.user)
+        _record(
+            actor,
+            negotiator.user,
+            f"Two-factor login reset by {actor.get_username()} "
+            f"(for {negotiator.callsign}, {negotiator.force.code})",
+        )
+
+
+def _remove_two_factor(user) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+def _record(actor, user, what: str) -> None:
+    LogEntry.objects.log_actions(
+        actor.pk, User.objects.filter(pk=user.pk), CHANGE, what, single_object=True
+    )
+    security.info("%s: login=%r by=%r", what, user.get_username(), actor.get_username())

@@ -1,9 +1,9 @@
 """Failed-login throttling, per username and per client address.
 
-Counters live in Django's cache: a failed login costs no database write, and
-each counter expires by itself when its window ends (fixed window, started by
-the first failure). With the default in-process cache each web process counts
-on its own; set REDIS_URL to share the counters between processes.
+Counters live in Django's cache, shared by every web process and machine (a table in
+the database by default, Redis with REDIS_URL); each counter expires by itself when its
+window ends (fixed window, started by the first failure). Wrong passwords and wrong
+two-factor codes are counted apart (`kind`), against the same limit and window.
 """
 
 import hashlib
@@ -11,14 +11,16 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+LOGIN, CODE = "login", "code"
 
-def _keys(username: str, address: str) -> list[str]:
+
+def _keys(username: str, address: str, kind: str = LOGIN) -> list[str]:
     keys = []
     if username:
         digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-        keys.append(f"login-fail:user:{digest}")
+        keys.append(f"{kind}-fail:user:{digest}")
     if address:
-        keys.append(f"login-fail:addr:{address}")
+        keys.append(f"{kind}-fail:addr:{address}")
     return keys
 
 
@@ -28,14 +30,14 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def is_blocked(username: str, address: str) -> bool:
+def is_blocked(username: str, address: str, kind: str = LOGIN) -> bool:
     limit = settings.LOGIN_THROTTLE_ATTEMPTS
-    counts = cache.get_many(_keys(username, address))
+    counts = cache.get_many(_keys(username, address, kind))
     return any(count >= limit for count in counts.values())
 
 
-def record_failure(username: str, address: str) -> None:
-    for key in _keys(username, address):
+def record_failure(username: str, address: str, kind: str = LOGIN) -> None:
+    for key in _keys(username, address, kind):
         # add() starts the window only if no counter exists yet.
         cache.add(key, 0, timeout=settings.LOGIN_THROTTLE_WINDOW)
         try:
@@ -44,6 +46,11 @@ def record_failure(username: str, address: str) -> None:
             cache.set(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW)
 
 
-def clear_user(username: str) -> None:
+def clear_user(username: str, kind: str = LOGIN) -> None:
     """A successful login forgives the username's failures (not the address's)."""
-    cache.delete_many(_keys(username, ""))
+    cache.delete_many(_keys(username, "", kind))
+
+
+def window_minutes() -> int:
+    """How long a refusal lasts, as the refusal pages say it."""
+    return max(1, settings.LOGIN_THROTTLE_WINDOW // 60)

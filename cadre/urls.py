@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cadre import import_views, views
+from cadre import import_views, twofactor_views, views
 
 urlpatterns = [
     path("", views.cadre_list, name="cadre_list"),
@@ -9,4 +9,5 @@ urlpatterns = [
     path("import/", import_views.cadre_import, name="cadre_import"),
     path("<int:pk>/", views.negotiator_detail, name="negotiator_detail"),
     path("<int:pk>/edit/", views.negotiator_edit, name="negotiator_edit"),
+    path("<int:pk>/two-factor/reset/", twofactor_views.reset, name="two_factor_reset"),
 ]

@@ -51,6 +51,7 @@ def negotiator_detail(request, pk):
             "row": queries.cadre_row(negotiator, timezone.now()),
             "negotiator": negotiator,
             "show_names": access.may(request.user, Can.SEE_NAMES, negotiator.force_id),
+            "two_factor": queries.two_factor_of(negotiator.user),
         },
     )
 
@@ -100,8 +101,12 @@ def my_profile(request):
     accreditation and mobile."""
     memberships = list(queries.memberships_of(request.user))
     negotiator = queries.negotiator_for(request.user)
+    two_factor = {
+        "two_factor": queries.two_factor_of(request.user),
+        "may_turn_off_two_factor": access.may_turn_off_two_factor(request.user),
+    }
     if negotiator is None:
-        return render(request, "cadre/me.html", {"memberships": memberships})
+        return render(request, "cadre/me.html", {"memberships": memberships, **two_factor})
     form = OwnMobileForm(
         request.POST or None,
         negotiator=negotiator,
@@ -123,5 +128,6 @@ def my_profile(request):
             "row": queries.cadre_row(negotiator, timezone.now()),
             "form": form,
             "memberships": memberships,
+            **two_factor,
         },
     )

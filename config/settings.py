@@ -95,6 +95,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cadre",
     "roster",
     "callouts",
@@ -109,10 +112,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After OTPMiddleware (it needs request.user.is_verified) and htmx (a polled partial is
+    # sent to the code page as a whole-page redirect).
+    "cadre.middleware.TwoFactorMiddleware",
     "cadre.middleware.ChooseForceMiddleware",
 ]
 
@@ -231,6 +238,19 @@ else:
 # Failed logins per username and per client address inside the window.
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
+
+# Two-factor login (README, "Two-factor login"): coordinators, supervisors and superusers
+# must enter a code from an authenticator app after their password; on by default in
+# production, off for local use. Anyone with a device set up is asked for a code either way.
+REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
+OTP_TOTP_ISSUER = "Standby"
+# Wrong codes are limited like wrong passwords (cadre.throttle: LOGIN_THROTTLE_ATTEMPTS per
+# window, in the shared cache), with one clear message. django-otp's own back-off (1, 2,
+# 4... s per device) would also refuse a right code typed quickly after a wrong one.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# The admin's device pages show no secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from cadre import twofactor_views
 from cadre.auth_views import ThrottledLoginView, ThrottledPasswordChangeView
 from config import views
 
@@ -10,6 +11,15 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Two-factor login (cadre.middleware sends a login owing its code to the first two).
+    path("two-factor/code/", twofactor_views.code, name="two_factor_code"),
+    path("two-factor/setup/", twofactor_views.setup, name="two_factor_setup"),
+    path(
+        "two-factor/recovery-codes/",
+        twofactor_views.recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("two-factor/off/", twofactor_views.turn_off, name="two_factor_off"),
     path("password/", ThrottledPasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",

@@ -41,6 +41,9 @@ def app_env(database_url, standin_url="http://127.0.0.1:9") -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "false",
+        # As in production: the soak never logs in through the login page (the API's bearer
+        # token, Twilio's signed webhooks), which two-factor login leaves alone.
+        "REQUIRE_TWO_FACTOR": "true",
         "SECRET_KEY": "soak-secret-key-that-is-long-enough-0123456789-ABCDEFGHIJ",
         # Plain HTTP on loopback: no TLS proxy in front to redirect to.
         "SECURE_SSL_REDIRECT": "false",

@@ -6,6 +6,8 @@ nowhere else.
     make_force          a force
     make_user           a login (password "pw") with login roles in a force (a membership)
     make_membership     a login's roles in one more force
+    make_two_factor     a login's authenticator set up, with its recovery codes
+    app_code            the code an authenticator app shows (now, or a step ahead)
     make_negotiator     a cadre member with a current accreditation
     make_cadre          six members of one force: n1..n4, c1, c2
     put_on              a shift on the force's rota
@@ -20,12 +22,15 @@ nowhere else.
 """
 
 import itertools
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django_otp.oath import TOTP
 from twilio.request_validator import RequestValidator
 
+from cadre import services as cadre_services
 from cadre.models import Accreditation, Force, Membership, Negotiator
 from callouts import services
 from callouts.models import Callout, Incident, Message
@@ -62,6 +67,25 @@ def make_membership(user, force, *roles):
     membership.roles = {*membership.roles, *(str(r).lower() for r in roles)}
     membership.save()
     return membership
+
+
+def app_code(device, ahead=0) -> str:
+    """The code the app shows now, or `ahead` steps of 30 s later (a code is taken once, and
+    one step ahead is accepted: a test needing a second code need not wait)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def make_two_factor(user):
+    """Two-factor login set up for `user` as the set-up page does it: (device, recovery codes)."""
+    device = cadre_services.start_two_factor(user)
+    made = cadre_services.confirm_two_factor(device, app_code(device))
+    # Setting up took the code showing now; the test's first login may use it again.
+    device.refresh_from_db()
+    device.last_t = -1
+    device.save(update_fields=["last_t"])
+    return device, made
 
 
 def make_negotiator(

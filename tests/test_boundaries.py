@@ -27,6 +27,8 @@ from django.db.models import Q
 from django.urls import URLResolver, converters, get_resolver
 from django.urls.resolvers import RoutePattern
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from cadre.models import Accreditation, Force, Membership, Negotiator
@@ -59,6 +61,7 @@ from tests.factories import (
     make_incident,
     make_message,
     make_negotiator,
+    make_two_factor,
     make_unavailability,
     make_user,
     put_on,
@@ -120,6 +123,11 @@ class Other:
         self.coordinator = make_user("for-coord", [COORDINATOR], force=self.force)
         cadre["c1"].user = self.coordinator
         cadre["c1"].save()
+        # A member with two-factor login on: a reset from another force must not touch it.
+        self.member = make_user("for-member", [NEGOTIATOR], force=self.force)
+        cadre["n2"].user = self.member
+        cadre["n2"].save()
+        make_two_factor(self.member)
         policy = create_default_policy(self.force)
         self.policy = policy
         self.incident = make_incident(self.force, brief="Secret brief of FOR")
@@ -205,6 +213,8 @@ class Other:
             rows(RotaChange.objects.filter(rota__force=force)),
             rows(FeedToken.objects.filter(user=self.coordinator)),
             rows(ApiToken.objects.filter(user=self.coordinator)),
+            rows(TOTPDevice.objects.filter(user=self.member)),
+            rows(StaticToken.objects.filter(device__user=self.member)),
         ]
 
     def secrets(self):
@@ -241,7 +251,7 @@ class Other:
             "body": "Y",
             "digit": "1",
             "csv_text": csv,
-            "confirm": "1",
+            "confirm": "yes",
         }
 
     def json(self):

@@ -26,7 +26,7 @@ LOCAL_ONLY = {"DATABASE_URL", "Q_SYNC", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 def load_settings(code=None, **env):
     """Import the settings in a fresh interpreter; return (exit code, output)."""
     ours = set(GOOD_PRODUCTION) | {"Q_SYNC", "DATABASE_URL", "REDIS_URL", "ALLOW_SIMULATOR"}
-    ours |= {"SPOOL_DIR", "DB_POOL_TIMEOUT"}
+    ours |= {"SPOOL_DIR", "DB_POOL_TIMEOUT", "REQUIRE_TWO_FACTOR"}
     clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -107,6 +107,17 @@ def test_the_pool_checks_each_connection_and_a_request_waits_for_one_only_briefl
     )
     assert code == 0, out
     assert out.split() == ["config.database", "check_connection", "3", "2"]
+
+
+def test_it_requires_two_factor_login_in_production_unless_told_otherwise():
+    show = "from django.conf import settings; print(settings.REQUIRE_TWO_FACTOR)"
+    assert load_settings(show, **GOOD_PRODUCTION)[1].split()[-1] == "True"
+    assert load_settings(show)[1].split()[-1] == "False"  # local use: DEBUG on
+    told = GOOD_PRODUCTION | {"REQUIRE_TWO_FACTOR": "false"}
+    assert load_settings(show, **told)[1].split()[-1] == "False"
+    assert load_settings(show, REQUIRE_TWO_FACTOR="true")[1].split()[-1] == "True"
+    code, out = load_settings(show, REQUIRE_TWO_FACTOR="sometimes")
+    assert code != 0 and "REQUIRE_TWO_FACTOR must be true or false" in out
 
 
 def test_the_spool_lives_under_the_var_dir_unless_told():
