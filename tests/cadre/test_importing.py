@@ -4,8 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadre import rules
-from cadre import importing
+from cadre import importing, rules
 from cadre.importing import Known, LoginTie, OnRecord, file_problem, parse_date, read_cadre_csv
 
 HEADER = "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
