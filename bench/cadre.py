@@ -12,12 +12,12 @@ CSV_ROWS = 1000
 IMPORT_ROWS = 18_000  # the file the production issue measured: ten times a large register
 
 
-def big_csv(rows: int, force="WSX", valid_until="2028-01-01") -> str:
+def big_csv(rows: int, force="WSX", valid_until="2028-01-01", name="Person") -> str:
     """`rows` people of `force` with distinct real-format mobiles (07911 000000 on)."""
     lines = ["callsign,full_name,mobile,roles,force,passed_on,valid_until,username"]
     for i in range(rows):
         lines.append(
-            f"CS-{i:05d},Person {i},07911 {i:06d},negotiator;adviser,{force},"
+            f"CS-{i:05d},{name} {i},07911 {i:06d},negotiator;adviser,{force},"
             f"2025-01-01,{valid_until},user{i}"
         )
     return "\n".join(lines) + "\n"
@@ -84,6 +84,15 @@ def cadre_list():
 def csv_import():
     """Upload, preview and confirm through the pages (in-process client): a new register,
     the same file again (every row unchanged), then every row with a renewed accreditation."""
+    from django.test import override_settings
+
+    # As in production: with DEBUG on, Django keeps every statement with its parameters,
+    # which for an import costs more than the import.
+    with override_settings(DEBUG=False):
+        return import_figures()
+
+
+def import_figures():
     from django.contrib.auth.models import User
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
@@ -123,10 +132,11 @@ def csv_import():
     answer, seconds = preview(new)
     assert answer.context["counts"]["unchanged"] == IMPORT_ROWS
     figures.append(Figure("preview the same file again (all unchanged)", seconds, "s", 2))
-    answer, seconds = preview(big_csv(IMPORT_ROWS, force="BIM", valid_until="2029-01-01"))
+    renewed = big_csv(IMPORT_ROWS, force="BIM", valid_until="2029-01-01", name="Renamed")
+    answer, seconds = preview(renewed)
     assert answer.context["counts"]["changed"] == IMPORT_ROWS
-    figures.append(Figure("preview every row renewed", seconds, "s", 2))
-    figures.append(Figure(f"confirm {IMPORT_ROWS:,} renewals", confirm(answer), "s", 5))
+    figures.append(Figure("preview every row renamed and renewed", seconds, "s", 2))
+    figures.append(Figure(f"confirm {IMPORT_ROWS:,} changes", confirm(answer), "s", 5))
     return figures
 
 

@@ -28,6 +28,7 @@ ROLES = ("negotiator", "coordinator", "adviser")
 KINDS = ("initial", "refresher", "cpd")
 ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+UK_MOBILE = re.compile(r"07[0-9]{9}")
 USERNAME = re.compile(r"[\w.@+-]{1,150}")
 MAX_ROWS = 20_000  # ten times the largest real register, with room to spare
 
@@ -191,6 +192,19 @@ class _Seen:
         self.usernames: dict[str, int] = {}
 
 
+def mobile_of(raw: str, known: Known) -> str:
+    """The mobile in E.164 (InvalidMobile if it is not one). A number the register already
+    holds, written plainly (07911 123456, +447911123456), is taken as it is: it was checked
+    when it was saved, and checking it again is most of the time a register sent again
+    takes."""
+    plain = raw.replace(" ", "")
+    if UK_MOBILE.fullmatch(plain):
+        plain = "+44" + plain[1:]
+    if plain in known.mobiles:
+        return plain
+    return normalise_mobile(raw)
+
+
 def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
     """Return (CadreRow or None, problems) for one CSV record."""
     problems = []
@@ -230,7 +244,7 @@ def check_row(number: int, record: dict[str, str], known: Known, seen: _Seen):
 
     mobile = ""
     try:
-        mobile = normalise_mobile(value["mobile"])
+        mobile = mobile_of(value["mobile"], known)
     except InvalidMobile as error:
         problem(f"Mobile: {error}")
     if mobile:

@@ -224,3 +224,26 @@ def test_no_cells_make_the_checker_raise(cells):
     )
     result = read_cadre_csv(HEADER + body, KNOWN)
     assert result.ok or result.problems
+
+
+def test_it_takes_a_registered_mobile_as_it_is_and_checks_any_other(monkeypatch):
+    from cadre import phones
+
+    checked = []
+    normalise = phones.normalise_mobile
+
+    def counting(raw):
+        checked.append(raw)
+        return normalise(raw)
+
+    monkeypatch.setattr(importing, "normalise_mobile", counting)
+    for raw in ("07700 900001", "+44 7700 900001", "07700900001"):
+        line = f"ALPHA-01,Amira Khan,{raw},negotiator,WSX,2025-01-01,2027-12-31,\n"
+        (row,) = read_cadre_csv(HEADER + line, KNOWN).rows
+        assert row.mobile == "+447700900001"
+    assert checked == []
+    odd = "ALPHA-01,Amira Khan,(07700) 900001,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    assert read_cadre_csv(HEADER + odd, KNOWN).rows[0].mobile == "+447700900001"
+    assert checked == ["(07700) 900001"]
+    bad = "ALPHA-01,Amira Khan,07000 000001,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    assert "Mobile:" in read_cadre_csv(HEADER + bad, KNOWN).problems[0].message
