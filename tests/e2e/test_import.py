@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from roster.models import RotaChange
 from roster.queries import rota_for
-from tests.e2e.test_phones import looks_right, sized  # noqa: F401 (sized is a fixture)
+from tests.e2e.conftest import looks_right
 from tests.factories import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
