@@ -97,12 +97,15 @@ class AlreadyImported(Exception):
 
 
 def keep_upload(user, filename: str, text: str) -> CadreImport:
-    """Keep an uploaded CSV for its preview and confirming (uploads older than a day and
-    never confirmed are deleted now)."""
-    with transaction.atomic():
-        stale = timezone.now() - PENDING_KEPT
-        CadreImport.objects.filter(imported_at=None, uploaded_at__lt=stale).delete()
-        return CadreImport.objects.create(by=user, filename=filename[:255], text=text)
+    """Keep an uploaded CSV for its preview and confirming."""
+    return CadreImport.objects.create(by=user, filename=filename[:255], text=text)
+
+
+def forget_stale_uploads() -> None:
+    """Delete uploads never confirmed within PENDING_KEPT: names and mobiles are not kept in
+    files nobody imported (the escalator clock runs this hourly, config/jobs.py)."""
+    stale = timezone.now() - PENDING_KEPT
+    CadreImport.objects.filter(imported_at=None, uploaded_at__lt=stale).delete()
 
 
 def import_cadre(upload: CadreImport, allowed_force_ids, digest: str) -> tuple[bool, ImportResult]:

@@ -222,15 +222,17 @@ def test_it_shows_an_upload_only_to_whoever_uploaded_it(coordinator_client, clie
 def test_it_forgets_uploads_never_confirmed_after_a_day(coordinator_client, force):
     from datetime import timedelta
 
+    from django.core.management import call_command
     from django.utils import timezone
 
-    upload(coordinator_client, GOOD)
-    CadreImport.objects.update(uploaded_at=timezone.now() - timedelta(days=2))
+    forgotten = upload(coordinator_client, GOOD).context["kept"]
     done = upload(coordinator_client, GOOD)
     confirm(coordinator_client, done)
-    CadreImport.objects.filter(pk=done.context["kept"].pk).update(
-        uploaded_at=timezone.now() - timedelta(days=2)
-    )
-    upload(coordinator_client, GOOD)
-    assert CadreImport.objects.count() == 2  # the record of the import stays
-    assert CadreImport.objects.filter(imported_at__isnull=False).count() == 1
+    fresh = upload(coordinator_client, GOOD).context["kept"]
+    two_days_ago = timezone.now() - timedelta(days=2)
+    CadreImport.objects.exclude(pk=fresh.pk).update(uploaded_at=two_days_ago)
+    call_command("escalator", "--once")  # the clock's hourly job, as it runs it
+    assert not CadreImport.objects.filter(pk=forgotten.pk).exists()
+    assert CadreImport.objects.filter(pk=fresh.pk).exists()
+    record = CadreImport.objects.get(pk=done.context["kept"].pk)  # the import's record stays
+    assert (record.added, record.text) == (2, "")
