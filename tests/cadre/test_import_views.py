@@ -236,3 +236,17 @@ def test_it_forgets_uploads_never_confirmed_after_a_day(coordinator_client, forc
     assert CadreImport.objects.filter(pk=fresh.pk).exists()
     record = CadreImport.objects.get(pk=done.context["kept"].pk)  # the import's record stays
     assert (record.added, record.text) == (2, "")
+
+
+def test_it_saves_nothing_when_the_database_refuses_a_row(coordinator_client, force, monkeypatch):
+    """A mobile taken between the check and the save (here: the check is not told of it)."""
+    preview = upload(coordinator_client, GOOD)
+    make_negotiator(force, "ZULU-26", mobile="+447700900003")
+    blind = importing.Known(force_codes=frozenset({"HOME"}))
+    monkeypatch.setattr(services.queries, "known_register", lambda allowed=None: blind)
+    response = confirm(coordinator_client, preview)
+    assert response.status_code == 409
+    assert "The register changed while importing; nothing was saved." in response.text
+    assert people() == ["ZULU-26"]
+    assert not User.objects.filter(username="ben").exists()
+    assert CadreImport.objects.get().imported_at is None
