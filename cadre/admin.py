@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from cadre.forms import AccreditationForm, clean_mobile_for
-from cadre.models import Accreditation, Force, Membership, Negotiator
+from cadre.models import Accreditation, CadreImport, Force, Membership, Negotiator
 
 
 @admin.register(Force)
@@ -66,3 +66,20 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["force", "is_coordinator", "is_supervisor", "is_negotiator"]
     search_fields = ["user__username", "force__code"]
     raw_id_fields = ["user"]
+
+
+@admin.register(CadreImport)
+class CadreImportAdmin(admin.ModelAdmin):
+    """The record of CSV imports: who, when, how many added and changed. Read only; the file's
+    text is not shown (it is dropped once imported)."""
+
+    list_display = ["uploaded_at", "by", "filename", "imported_at", "added", "changed"]
+    list_filter = ["imported_at"]
+    fields = ["by", "filename", "uploaded_at", "imported_at", "added", "changed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -200,3 +200,30 @@ class Membership(models.Model):
 
     def role_labels(self) -> str:
         return ", ".join(LoginRole(r).label for r in self.roles)
+
+
+class CadreImport(models.Model):
+    """A CSV file uploaded to the cadre import, kept from its preview until it is confirmed
+    so that the file never travels back through the browser; only its uploader sees it.
+
+    Once imported its text is dropped (names and mobiles live in the register, not in a
+    copy of the file): who imported it, when, and how many people it added and changed stay
+    as the record. Uploads never confirmed are deleted after a day (by the escalator clock's
+    hourly cadre.services.forget_stale_uploads).
+    """
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.filename or 'CSV'} uploaded {self.uploaded_at:%Y-%m-%d %H:%M}"

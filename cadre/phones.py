@@ -29,9 +29,12 @@ def normalise_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if e164.startswith(OFCOM_DRAMA_PREFIX) and len(e164) == len(OFCOM_DRAMA_PREFIX) + 3:
         return e164
-    if not phonenumbers.is_valid_number(number):
+    # number_type is UNKNOWN exactly when is_valid_number is false; asking it alone halves
+    # the time an import of thousands of rows spends here.
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         raise InvalidMobile(f"“{text}” is not a valid phone number.")
-    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+    if kind not in MOBILE_TYPES:
         raise InvalidMobile(f"“{text}” is not a mobile number: callouts are sent by SMS.")
     return e164
 

@@ -16,8 +16,16 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cadre import rules
-from cadre.importing import Known, LoginTie
-from cadre.models import LOGIN_ROLE_FIELDS, Force, LoginRole, Membership, Negotiator
+from cadre.importing import Known, LoginTie, OnRecord
+from cadre.models import (
+    LOGIN_ROLE_FIELDS,
+    ROLE_FIELDS,
+    Accreditation,
+    Force,
+    LoginRole,
+    Membership,
+    Negotiator,
+)
 
 
 def negotiator_for(user) -> Negotiator | None:
@@ -139,8 +147,9 @@ def cadre_page(negotiators, filters: dict, now: datetime, page=None):
 
 
 def known_register(allowed_force_ids=None) -> Known:
-    """What the CSV import checks new rows against; `allowed_force_ids`: the forces the
-    importing login may add people to (every force when None)."""
+    """What the CSV import checks rows against; `allowed_force_ids`: the forces the
+    importing login may add people to and update (every force when None). A few queries
+    however large the register."""
     forces = dict(Force.objects.values_list("code", "pk"))
     allowed = forces.keys() if allowed_force_ids is None else None
     if allowed is None:
@@ -163,15 +172,42 @@ def known_register(allowed_force_ids=None) -> Known:
     return Known(
         force_codes=frozenset(forces),
         allowed_force_codes=frozenset(allowed),
-        callsigns=frozenset(Negotiator.objects.values_list("force__code", "callsign").iterator()),
+        people=_on_record(allowed),
         mobiles={
             mobile: f"{callsign} ({code})"
             for mobile, callsign, code in Negotiator.objects.values_list(
                 "mobile", "callsign", "force__code"
-            )
+            ).iterator()
         },
         logins={
             name: LoginTie(t["staff"], t["superuser"], t["has_record"], frozenset(t["forces"]))
             for name, t in logins.items()
         },
     )
+
+
+def _on_record(force_codes) -> dict[tuple[str, str], OnRecord]:
+    """The people of these forces as the import compares rows with them: two queries."""
+    people = Negotiator.objects.filter(force__code__in=force_codes)
+    accreditations: dict[int, set] = {}
+    for pk, kind, passed_on, valid_until in (
+        Accreditation.objects.filter(negotiator__in=people)
+        .values_list("negotiator", "kind", "passed_on", "valid_until")
+        .iterator()
+    ):
+        accreditations.setdefault(pk, set()).add((kind, passed_on, valid_until))
+    fields = ("pk", "force__code", "callsign", "full_name", "mobile", "user__username")
+    flags = tuple(ROLE_FIELDS.values())
+    found = {}
+    for values in people.values_list(*fields, *flags).iterator():
+        pk, code, callsign, full_name, mobile, username = values[: len(fields)]
+        held = values[len(fields) :]
+        found[(code, callsign)] = OnRecord(
+            pk=pk,
+            full_name=full_name,
+            mobile=mobile,
+            roles=frozenset(role.value for role, on in zip(ROLE_FIELDS, held, strict=True) if on),
+            username=username or "",
+            accreditations=frozenset(accreditations.get(pk, ())),
+        )
+    return found

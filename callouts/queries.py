@@ -2,7 +2,9 @@
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db.models import Case, F, Q, When, Window
+from django.db.models.functions import RowNumber
 
 from cadre import access
 from cadre.access import Can
@@ -188,12 +190,35 @@ def boards_for(incidents, user=None) -> dict[int, board.Board]:
     }
 
 
-def board_alerts(incident) -> list[Message]:
-    """Alerts with nobody to text: the board is where they are recorded, so it shows them."""
-    return list(
-        Message.objects.filter(
-            incident=incident, purpose=Message.Purpose.ALERT, to_number=""
-        ).order_by("created_at", "pk")
+ALERTS_SHOWN = 20  # the board shows the newest; the timeline has every one
+
+
+def board_alerts(incident) -> tuple[list[Message], int]:
+    """Alerts with nobody to text: the board is where they are recorded, so it shows the
+    newest ALERTS_SHOWN of them (oldest first), with how many there are in all."""
+    alerts = Message.objects.filter(incident=incident, purpose=Message.Purpose.ALERT, to_number="")
+    newest = list(alerts.order_by("-created_at", "-pk")[:ALERTS_SHOWN])[::-1]
+    return newest, len(newest) if len(newest) < ALERTS_SHOWN else alerts.count()
+
+
+def messages_of(numbers):
+    """Every message to or from these phone numbers."""
+    return Message.objects.filter(
+        Q(direction="out", to_number__in=numbers) | Q(direction="in", from_number__in=numbers)
+    )
+
+
+def newest_per_number(messages, newest: int):
+    """Of `messages`, each phone number's `newest` (oldest first), each carrying its `number`:
+    one query, and never more than `newest` rows a number however long the history."""
+    number = Case(When(direction="out", then=F("to_number")), default=F("from_number"))
+    latest_first = [F("created_at").desc(), F("pk").desc()]
+    return (
+        messages.annotate(
+            number=number, rank=Window(RowNumber(), partition_by=[number], order_by=latest_first)
+        )
+        .filter(rank__lte=newest)
+        .order_by("created_at", "pk")
     )
 
 
@@ -201,11 +226,10 @@ def _name(user) -> str:
     return user.get_username() if user is not None else ""
 
 
-def timeline_for(incident, only_negotiator=None, person="") -> timeline.Timeline:
-    """The incident's log and who went; a negotiator's own lines only when `only_negotiator`.
+TIMELINE_PAGE = 500  # lines a page of the timeline shows; the CSV export has them all
 
-    Three queries however long the log.
-    """
+
+def _timeline_sources(incident, only_negotiator):
     events = Event.objects.filter(incident=incident).select_related("negotiator", "actor")
     deployments = Deployment.objects.filter(incident=incident).select_related(
         "negotiator", "stood_down_by"
@@ -213,38 +237,83 @@ def timeline_for(incident, only_negotiator=None, person="") -> timeline.Timeline
     if only_negotiator is not None:
         events = events.filter(negotiator=only_negotiator)
         deployments = deployments.filter(negotiator=only_negotiator)
+    return events, deployments
+
+
+def _event_facts(events) -> list[timeline.EventFacts]:
+    return [
+        timeline.EventFacts(
+            at=e.at,
+            kind=e.kind,
+            callsign=e.negotiator.callsign if e.negotiator else "",
+            actor=_name(e.actor),
+            role=e.role,
+            channel=e.channel,
+            data=e.data or {},
+        )
+        for e in events
+    ]
+
+
+def _deployment_facts(deployments) -> list[timeline.DeploymentFacts]:
+    return [
+        timeline.DeploymentFacts(
+            callsign=d.negotiator.callsign,
+            role=d.role,
+            accepted_at=d.accepted_at,
+            late=d.late,
+            eta_minutes=d.eta_minutes,
+            eta_at=d.eta_at,
+            arrived_at=d.arrived_at,
+            withdrawn_at=d.withdrawn_at,
+            stood_down_at=d.stood_down_at,
+            stood_down_by=_name(d.stood_down_by),
+        )
+        for d in deployments
+    ]
+
+
+def timeline_for(incident, only_negotiator=None, person="") -> timeline.Timeline:
+    """The incident's whole log and who went (the CSV export); a negotiator's own lines only
+    when `only_negotiator`.
+
+    Two queries however long the log.
+    """
+    events, deployments = _timeline_sources(incident, only_negotiator)
     return timeline.build(
         incident.raised_at,
         incident.needs or {},
-        [
-            timeline.EventFacts(
-                at=e.at,
-                kind=e.kind,
-                callsign=e.negotiator.callsign if e.negotiator else "",
-                actor=_name(e.actor),
-                role=e.role,
-                channel=e.channel,
-                data=e.data or {},
-            )
-            for e in events.order_by("at", "pk")
-        ],
-        [
-            timeline.DeploymentFacts(
-                callsign=d.negotiator.callsign,
-                role=d.role,
-                accepted_at=d.accepted_at,
-                late=d.late,
-                eta_minutes=d.eta_minutes,
-                eta_at=d.eta_at,
-                arrived_at=d.arrived_at,
-                withdrawn_at=d.withdrawn_at,
-                stood_down_at=d.stood_down_at,
-                stood_down_by=_name(d.stood_down_by),
-            )
-            for d in deployments
-        ],
+        _event_facts(events.order_by("at", "pk")),
+        _deployment_facts(deployments),
         person=person,
     )
+
+
+def timeline_page(incident, number, only_negotiator=None, person=""):
+    """One page of the log (TIMELINE_PAGE lines, oldest first) and who went, as
+    (timeline, page); `number` as asked (Paginator.get_page makes junk the first page).
+
+    Only the page's events are loaded: the same five queries however long the log.
+    """
+    events, deployments = _timeline_sources(incident, only_negotiator)
+    people = (
+        events.exclude(negotiator=None)
+        .order_by()
+        .values_list("negotiator__callsign", flat=True)
+        .distinct()
+    )
+    if person:
+        events = events.filter(negotiator__callsign=person)
+    page = Paginator(events.order_by("at", "pk"), TIMELINE_PAGE).get_page(number)
+    record = timeline.build(
+        incident.raised_at,
+        incident.needs or {},
+        _event_facts(page.object_list),
+        _deployment_facts(deployments),
+        person=person,
+        people=people,
+    )
+    return record, page
 
 
 def filter_incidents(

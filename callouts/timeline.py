@@ -198,10 +198,15 @@ def build(
     events: Iterable[EventFacts],
     deployments: Iterable[DeploymentFacts],
     person: str = "",
+    people: Iterable[str] | None = None,
 ) -> Timeline:
+    """The timeline of `events` (only `person`'s lines when given). `people`: everyone in the
+    whole log, for the filter, when `events` are only a page of it."""
     events = sorted(events, key=lambda e: e.at)
     deployments = list(deployments)
-    people = sorted({e.callsign for e in events if e.callsign} | {d.callsign for d in deployments})
+    if people is None:
+        people = {e.callsign for e in events if e.callsign}
+    people = sorted({*people, *(d.callsign for d in deployments)})
     lines = tuple(
         Line(
             at=e.at,

@@ -45,6 +45,7 @@ CLOCK = (
         "callouts.engine.inbound.take_in_spool",
         every=1,
     ),
+    Job("delete cadre CSV uploads never confirmed", "cadre.services.forget_stale_uploads", 3600),
 )
 
 # Run by the clock as soon as the webhook takes a reply in (a PostgreSQL NOTIFY on

@@ -443,11 +443,12 @@ def follow_ups_count(forces, now: datetime) -> dict:
     )
 
 
-def follow_ups_recorded(forces, limit: int = 50):
-    return list(
+def follow_ups_recorded(forces):
+    """Follow-ups recorded, newest first (the welfare page shows them a page at a time)."""
+    return (
         FollowUp.objects.filter(deployment__negotiator__force__in=forces)
         .select_related("deployment__negotiator", "deployment__incident", "recorded_by")
-        .order_by("-held_at", "-pk")[:limit]
+        .order_by("-held_at", "-pk")
     )
 
 

@@ -26,6 +26,7 @@ from reports.forms import FollowUpForm, PeriodForm, WorkloadSettingsForm
 
 manager_required = access.require(Can.READ_CADRE)
 WELFARE_PAGE = 200
+RECORDED_PAGE = 50
 
 
 def forces_for(user):
@@ -148,7 +149,9 @@ def welfare(request):
         {
             "owed": queries.follow_ups_owed(forces, now, limit=WELFARE_PAGE),
             "counts": queries.follow_ups_count(forces, now),
-            "recorded": queries.follow_ups_recorded(forces),
+            "recorded": Paginator(queries.follow_ups_recorded(forces), RECORDED_PAGE).get_page(
+                request.GET.get("page")
+            ),
             "can_read_notes": access.is_supervisor(request.user),
             "hours": settings.WELFARE_FOLLOW_UP_HOURS,
         },

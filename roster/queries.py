@@ -151,3 +151,8 @@ def last_undoable(rota, user, actions):
         .order_by("-at", "-id")
         .first()
     )
+
+
+def changes(rota):
+    """The rota's changes log, newest first (the changes page shows it a page at a time)."""
+    return RotaChange.objects.filter(rota=rota).select_related("by").order_by("-at", "-id")

@@ -78,12 +78,22 @@ def test_it_refuses_an_import_into_another_force(client, avm_coordinator, wessex
         "callsign,full_name,mobile,roles,force,passed_on,valid_until\n"
         "HIJACK-1,Hijack Person,07700 900777,negotiator,WSX,2025-01-01,2027-12-31\n"
     )
+    response = upload_and_confirm_anyway(client, csv)
+    assert "You are not a coordinator of WSX" in response.text
+    assert not Negotiator.objects.filter(callsign="HIJACK-1").exists()
+
+
+def upload_and_confirm_anyway(client, csv):
+    """Upload a CSV, then send a confirm the preview did not offer: the confirm's answer."""
     upload = BytesIO(csv.encode())
     upload.name = "cadre.csv"
-    response = client.post(reverse("cadre_import"), {"file": upload})
-    assert "You are not a coordinator of WSX" in response.text
-    response = client.post(reverse("cadre_import"), {"csv_text": csv, "confirm": "1"})
-    assert not Negotiator.objects.filter(callsign="HIJACK-1").exists()
+    preview = client.post(reverse("cadre_import"), {"file": upload}, follow=True)
+    assert preview.context["confirm"] is None
+    response = client.post(
+        preview.redirect_chain[-1][0], {"plan": preview.context["result"].digest()}
+    )
+    assert response.status_code == 409
+    return response
 
 
 def test_it_refuses_a_supervisor_token_raising_or_standing_down_in_another_force(
@@ -137,7 +147,7 @@ def test_it_refuses_to_link_a_superuser_by_csv_import(client, wessex):
         "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
         "NEW-01,New Person,07700 900555,negotiator,WSX,2025-01-01,2027-12-31,admin\n"
     )
-    response = client.post(reverse("cadre_import"), {"csv_text": csv, "confirm": "1"})
+    response = upload_and_confirm_anyway(client, csv)
     assert "Login “admin” is an administrator" in response.text
     assert not Negotiator.objects.filter(callsign="NEW-01").exists()
     assert not Membership.objects.filter(user=admin).exists()

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 
 from cadre.models import Negotiator, Role
 from callouts import rules
@@ -208,7 +209,25 @@ StepFormSet = forms.formset_factory(
     can_delete=True,
     max_num=12,
     validate_max=True,
+    # Never build more rows than this whatever the form claims (Django's default is 1,012).
+    absolute_max=50,
 )
+
+STEPS_ALTERED = (
+    "The step rows were sent incomplete or altered, so nothing was saved. They are shown "
+    "again as they were: make your changes again."
+)
+
+
+def step_count(data) -> int | None:
+    """How many step rows a posted policy form says it has, or None when that count (the
+    formset's management form) is missing, not a whole number or beyond what any page sends:
+    a form made by hand, which gets STEPS_ALTERED rather than a guess."""
+    counts = ManagementForm(data, prefix="steps")
+    if not counts.is_valid():
+        return None
+    total, initial = counts.cleaned_data[TOTAL_FORM_COUNT], counts.cleaned_data[INITIAL_FORM_COUNT]
+    return total if 0 <= initial <= total <= StepFormSet.absolute_max else None
 
 
 class IncidentFilterForm(forms.Form):

@@ -9,7 +9,7 @@ from cadre.access import Can
 from callouts import services
 from callouts.engine import policy as policies
 from callouts.models import EscalationPolicy
-from callouts.web.forms import PolicyForm, StepFormSet, needs_from
+from callouts.web.forms import STEPS_ALTERED, PolicyForm, StepFormSet, needs_from, step_count
 
 policy_editor_required = access.require(Can.EDIT_POLICIES)
 
@@ -52,10 +52,9 @@ def default_initial():
     ]
 
 
-def with_one_more_row(data):
+def with_one_more_row(data, total):
     """The posted form with one more (empty) step row: "Add a step" without JavaScript."""
     data = data.copy()
-    total = int(data.get("steps-TOTAL_FORMS") or 0)
     data["steps-TOTAL_FORMS"] = str(min(total + 1, StepFormSet.max_num))
     return data
 
@@ -69,9 +68,19 @@ def policy_edit(request, pk=None):
         policy = get_object_or_404(my_policies(request), pk=pk)
         force = policy.force
     data = request.POST if request.method == "POST" else None
+    if data is not None and (total := step_count(data)) is None:
+        # Not a page of ours sent this: show the policy's steps as they are, say so, save nothing.
+        steps = StepFormSet(
+            initial=step_initial(policy) if policy.pk else default_initial(),
+            form_kwargs={"force": force},
+            prefix="steps",
+        )
+        form = PolicyForm(data, instance=policy, force=force)
+        context = {"form": form, "steps": steps, "policy": policy, "altered": STEPS_ALTERED}
+        return render(request, "callouts/policy_edit.html", context, status=400)
     adding = data is not None and "add_step" in data
     if adding:
-        data = with_one_more_row(data)
+        data = with_one_more_row(data, total)
     form = PolicyForm(data, instance=policy, force=force)
     steps = StepFormSet(
         data,

@@ -10,7 +10,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from cadre import access
 from cadre.access import Can
+from callouts import queries
 from callouts.models import Message
 from callouts.web import simulator
 
@@ -40,35 +40,29 @@ def simulator_only(view):
     return wrapped
 
 
-def handset(negotiator, messages, said=None):
+def handset(negotiator, log, call=None, said=None):
     """One phone: its recent messages (newest last), the call ringing on it, if any, and
     what its last answered call said (while that call is still in the log)."""
-    log = messages[-LOG_LENGTH:]
     if said and not any(m.pk == said["call"] for m in log):
         said = None
-    call = next(
-        (
-            m
-            for m in reversed(messages)
-            if m.channel == "voice" and m.direction == "out" and m.status not in CALL_OVER
-        ),
-        None,
-    )
     return {"negotiator": negotiator, "log": log, "call": call, "said": said}
 
 
 def handsets(negotiators, session=None):
+    """The handsets of `negotiators`: two queries, only the newest messages of each phone."""
     said = (session or {}).get(SAID, {})
     negotiators = list(negotiators)
-    numbers = {n.mobile: n for n in negotiators}
-    by_number: dict[str, list] = {n.mobile: [] for n in negotiators}
-    messages = Message.objects.filter(
-        Q(direction="out", to_number__in=numbers) | Q(direction="in", from_number__in=numbers)
-    ).order_by("created_at", "pk")
-    for m in messages:
-        number = m.to_number if m.direction == "out" else m.from_number
-        by_number[number].append(m)
-    return [handset(n, by_number[n.mobile], said.get(str(n.pk))) for n in negotiators]
+    numbers = [n.mobile for n in negotiators]
+    logs: dict[str, list] = {number: [] for number in numbers}
+    for m in queries.newest_per_number(queries.messages_of(numbers), LOG_LENGTH):
+        logs[m.number].append(m)
+    calls = queries.messages_of(numbers).filter(direction="out", channel="voice")
+    ringing = {
+        m.number: m for m in queries.newest_per_number(calls.exclude(status__in=CALL_OVER), 1)
+    }
+    return [
+        handset(n, logs[n.mobile], ringing.get(n.mobile), said.get(str(n.pk))) for n in negotiators
+    ]
 
 
 def my_negotiators(request):

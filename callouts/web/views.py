@@ -60,6 +60,7 @@ def board_context(request, incident):
     forces the viewer coordinates."""
     view = queries.view_of(request.user, incident)
     summary = queries.board_for(incident, user=request.user)
+    alerts, alerts_total = queries.board_alerts(incident) if view.manage else ([], 0)
     return {
         "incident": incident,
         "board": summary,
@@ -70,7 +71,8 @@ def board_context(request, incident):
         "show_names": bool(view.names_of),
         "lent": not view.manage and bool(view.row_forces),
         "own_row": summary.rows[0] if view.own_only and summary.rows else None,
-        "alerts": queries.board_alerts(incident) if view.manage else [],
+        "alerts": alerts,
+        "alerts_total": alerts_total,
         "poll_seconds": POLL_SECONDS,
         "can_call_again": view.manage
         and incident.status in services.CALL_AGAIN_FROM
@@ -218,7 +220,9 @@ def incident_timeline(request, pk):
     manager = queries.can_manage(request.user)
     own = None if manager else negotiator_for(request.user)
     person = request.GET.get("person", "").strip()
-    record = queries.timeline_for(incident, only_negotiator=own, person=person)
+    record, page = queries.timeline_page(
+        incident, request.GET.get("page"), only_negotiator=own, person=person
+    )
     if person and person not in record.people:
         messages.error(request, f"Nobody called {person} appears in this incident.")
     services.record_access(
@@ -230,6 +234,7 @@ def incident_timeline(request, pk):
         {
             "incident": incident,
             "timeline": record,
+            "page": page,
             "person": person,
             "can_manage": manager,
             "time_zone": settings.TIME_ZONE,

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,9 @@ from cadre.queries import negotiator_for
 from roster import queries, services
 from roster.forms import SwapForm, UnavailabilityForm
 from roster.models import Shift, SwapRequest, Unavailability
+
+PAST_PAGE = 20  # past shifts a page; the newest first
+SWAPS_SHOWN = 20  # the newest swap requests
 
 
 def me(request):
@@ -49,11 +53,14 @@ def render_my_shifts(request, unavailability_form):
             shift.takers = list(swap_takers(negotiator, shift))
         context.update(
             upcoming=upcoming,
-            past=mine.filter(end__lte=now).order_by("-start")[:20],
+            past=Paginator(mine.filter(end__lte=now).order_by("-start"), PAST_PAGE).get_page(
+                request.GET.get("page")
+            ),
             absences=Unavailability.objects.filter(negotiator=negotiator, end__gt=now),
             swaps=SwapRequest.objects.filter(shift__negotiator=negotiator)
             .select_related("shift", "taker")
-            .order_by("-requested_at")[:20],
+            .order_by("-requested_at")[:SWAPS_SHOWN],
+            swaps_shown=SWAPS_SHOWN,
             unavailability_form=unavailability_form,
         )
     return render(request, "roster/my_shifts.html", context)

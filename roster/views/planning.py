@@ -4,14 +4,15 @@ import calendar
 from datetime import datetime, timedelta
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cadre.access import Can
 from cadre.models import Negotiator
-from roster import rules, services
+from roster import queries, rules, services
 from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
-from roster.models import RotaChange, RotationPattern
+from roster.models import RotationPattern
 from roster.views.board import (
     cadre_of,
     current_rota,
@@ -22,6 +23,8 @@ from roster.views.board import (
     submit,
     view_state,
 )
+
+CHANGES_PER_PAGE = 100
 
 
 @rota_editor_required
@@ -86,12 +89,13 @@ def unavailable_for(request):
 @rota_reader_required
 def audit(request):
     rota = current_rota(request, Can.READ_ROTA)
-    entries = list(RotaChange.objects.filter(rota=rota).select_related("by")[:200])
+    page = Paginator(queries.changes(rota), CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    entries = list(page.object_list)
     for entry in entries:
         # Shifts as they were and became, in TIME_ZONE clock time (stored as UTC ISO text).
         entry.before_lines = [shift_line(s) for s in entry.before or []]
         entry.after_lines = [shift_line(s) for s in entry.after or []]
-    return render(request, "roster/audit.html", {"entries": entries, "rota": rota})
+    return render(request, "roster/audit.html", {"entries": entries, "page": page, "rota": rota})
 
 
 def shift_line(snapshot) -> dict:

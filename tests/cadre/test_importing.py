@@ -4,15 +4,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cadre import rules
-from cadre.importing import Known, LoginTie, read_cadre_csv
+from cadre import importing, rules
+from cadre.importing import Known, LoginTie, OnRecord, file_problem, parse_date, read_cadre_csv
 
 HEADER = "callsign,full_name,mobile,roles,force,passed_on,valid_until,username\n"
+AMIRA = OnRecord(
+    pk=7,
+    full_name="Amira Khan",
+    mobile="+447700900001",
+    roles=frozenset({"negotiator"}),
+    username="amira",
+    accreditations=frozenset({("initial", date(2025, 1, 1), date(2027, 12, 31))}),
+)
 KNOWN = Known(
     force_codes=frozenset({"WSX", "AVM"}),
-    callsigns=frozenset({("WSX", "ALPHA-01")}),
+    people={("WSX", "ALPHA-01"): AMIRA},
     mobiles={"+447700900001": "ALPHA-01 (WSX)"},
-    logins={"taken": LoginTie(has_record=True, forces=frozenset({"WSX"}))},
+    logins={
+        "taken": LoginTie(has_record=True, forces=frozenset({"WSX"})),
+        "amira": LoginTie(has_record=True, forces=frozenset({"WSX"})),
+    },
 )
 
 
@@ -43,7 +54,7 @@ def test_it_reports_every_problem_with_its_spreadsheet_row():
     text = (
         HEADER
         + "BRAVO-02,Ben Blake,12345,negotiator,WSX,2025-01-01,2027-12-31,\n"  # row 2: phone
-        + "ALPHA-01,Amira Khan,07700900004,negotiator,WSX,2025-01-01,2027-12-31,\n"  # 3: exists
+        + "ALPHA-01,Amira Khan,07700900004,negotiator,WSX,2025-01-01,2027-12-31,bob\n"  # 3: login
         + "CHARLIE-03,Cat Carver,07700900001,negotiator,WSX,2025-01-01,2027-12-31,\n"  # 4
         + "DELTA-04,Dev D,07700900005,pilot,WSX,2025-01-01,2027-12-31,\n"  # 5: role
         + "ECHO-05,Eli E,07700900006,negotiator,XXX,2025-01-01,2027-12-31,\n"  # 6: force
@@ -56,7 +67,7 @@ def test_it_reports_every_problem_with_its_spreadsheet_row():
     assert rows == {2, 3, 4, 5, 6, 7, 8, 9}
     messages = " | ".join(f"{row}: {msg}" for row, msg in found)
     assert "2: Mobile: “12345” is not a valid phone number." in messages
-    assert "3: Callsign ALPHA-01 already exists in WSX." in messages
+    assert "3: ALPHA-01 already has the login “amira”: change it on their page." in messages
     assert "4: Mobile +447700900001 already belongs to ALPHA-01 (WSX)." in messages
     assert "5: Unknown role “pilot”" in messages
     assert "6: Unknown force code “XXX”." in messages
@@ -66,6 +77,63 @@ def test_it_reports_every_problem_with_its_spreadsheet_row():
     assert "9: Callsign GOLF-07 is also on row 8." in messages
     assert "9: Mobile +447700900008 is also on row 8." in messages
     assert not read_cadre_csv(text, KNOWN).ok
+
+
+def test_it_says_which_rows_are_new_changed_or_unchanged_and_what_changes():
+    same = "ALPHA-01,Amira Khan,07700 900001,negotiator,WSX,2025-01-01,2027-12-31,amira\n"
+    result = read_cadre_csv(HEADER + same, KNOWN)
+    assert [(r.status, r.on_record) for r in result.rows] == [("unchanged", AMIRA)]
+    renewed = "alpha-01,Amira Khan-Lee,07700 900001,adviser,wsx,2025-01-01,2028-12-31,\n"
+    newcomer = "ALPHA-01,Ali Ahmed,07700 900002,negotiator,AVM,2025-01-01,2027-12-31,\n"
+    result = read_cadre_csv(HEADER + renewed + newcomer, KNOWN)
+    assert result.ok
+    assert [(r.status, r.changes) for r in result.rows] == [
+        ("changed", ("name", "roles", "accreditation")),
+        ("new", ()),
+    ]
+    assert [len(result.having(s)) for s in ("new", "changed", "unchanged")] == [1, 1, 0]
+
+
+def test_it_links_a_login_to_someone_without_one_as_a_change():
+    without = OnRecord(7, "Amira Khan", "+447700900001", frozenset({"negotiator"}))
+    known = Known(force_codes=KNOWN.force_codes, people={("WSX", "ALPHA-01"): without})
+    line = "ALPHA-01,Amira Khan,07700 900001,negotiator,WSX,2025-01-01,2027-12-31,amira\n"
+    (row,) = read_cadre_csv(HEADER + line, known).rows
+    assert row.changes == ("accreditation", "login")
+
+
+def test_its_fingerprint_changes_when_what_saving_would_do_changes():
+    line = "ALPHA-01,Amira Khan,07700 900001,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    before = read_cadre_csv(HEADER + line, Known(force_codes=KNOWN.force_codes))
+    after = read_cadre_csv(HEADER + line, KNOWN)
+    again = read_cadre_csv(HEADER + line, KNOWN)
+    assert before.digest() != after.digest() == again.digest()
+
+
+def test_it_refuses_a_whole_file_with_a_nul_or_too_many_rows(monkeypatch):
+    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    three = HEADER + "a\r\nb\rc\n"
+    assert file_problem(three) is None
+    assert "more than 3 rows" in file_problem(three + "d\n")
+    assert "NUL" in file_problem(HEADER + "a\x00\n")
+    assert file_problem(HEADER + "x" * 200_000 + "\n") is None  # the checker says why
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2025-01-31", date(2025, 1, 31)),
+        ("2025-1-3", date(2025, 1, 3)),
+        ("31/01/2025", date(2025, 1, 31)),
+        ("3/1/2025", date(2025, 1, 3)),
+        ("31/02/2025", None),
+        ("２０２５-01-31", None),
+        ("2025-01-31x", None),
+        ("20250131", None),
+    ],
+)
+def test_it_reads_dates_as_a_spreadsheet_writes_them(text, day):
+    assert parse_date(text) == day
 
 
 def test_it_refuses_a_file_with_missing_columns_or_no_rows():
@@ -156,3 +224,26 @@ def test_no_cells_make_the_checker_raise(cells):
     )
     result = read_cadre_csv(HEADER + body, KNOWN)
     assert result.ok or result.problems
+
+
+def test_it_takes_a_registered_mobile_as_it_is_and_checks_any_other(monkeypatch):
+    from cadre import phones
+
+    checked = []
+    normalise = phones.normalise_mobile
+
+    def counting(raw):
+        checked.append(raw)
+        return normalise(raw)
+
+    monkeypatch.setattr(importing, "normalise_mobile", counting)
+    for raw in ("07700 900001", "+44 7700 900001", "07700900001"):
+        line = f"ALPHA-01,Amira Khan,{raw},negotiator,WSX,2025-01-01,2027-12-31,\n"
+        (row,) = read_cadre_csv(HEADER + line, KNOWN).rows
+        assert row.mobile == "+447700900001"
+    assert checked == []
+    odd = "ALPHA-01,Amira Khan,(07700) 900001,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    assert read_cadre_csv(HEADER + odd, KNOWN).rows[0].mobile == "+447700900001"
+    assert checked == ["(07700) 900001"]
+    bad = "ALPHA-01,Amira Khan,07000 000001,negotiator,WSX,2025-01-01,2027-12-31,\n"
+    assert "Mobile:" in read_cadre_csv(HEADER + bad, KNOWN).problems[0].message

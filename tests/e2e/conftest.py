@@ -1,6 +1,8 @@
 """Browser fixtures: Playwright driving Debian's Chromium against pytest-django's live_server.
 
-Reuse them from any app's browser test (`phone_page` is a phone-sized `page`):
+Reuse them from any app's browser test (`phone_page` is a phone-sized `page`; `sized` is a
+page at desktop and at phone size in turn, and `looks_right(page, name)` checks it fits and
+keeps a screenshot in var/screenshots/):
 
     pytestmark = pytest.mark.e2e
 
@@ -13,8 +15,10 @@ import logging
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 # Playwright's sync API runs an event loop in this thread; Django would refuse
 # database access from the test body without this.
@@ -120,3 +124,41 @@ def escalator(request):
     yield
     stop.set()
     thread.join(10)
+
+
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+SHOTS = Path(django_settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(request, browser):
+    """A page at one of the two sizes (the phone one with touch, as negotiators use it)."""
+    width, height = SIZES[request.param]
+    phone = request.param == "phone"
+    context = browser.new_context(
+        locale="en-GB",
+        timezone_id="Europe/London",
+        viewport={"width": width, "height": height},
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.size_name = request.param
+    yield page
+    context.close()
+
+
+def looks_right(page, name):
+    """No sideways scrolling, no console error; a screenshot kept for review."""
+    page.wait_for_load_state("networkidle")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{page.size_name}.png"), full_page=True)
+    scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    # A mobile browser widens its layout viewport to fit what overflows (innerWidth grows
+    # with it), so the screen's own width is the limit too.
+    width = SIZES[page.size_name][0]
+    assert scroll <= inner <= width, f"{name} at {page.size_name}: {scroll}px wide in {width}px"
+    assert page.console_errors == [], f"{name}: {page.console_errors}"

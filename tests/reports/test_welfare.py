@@ -104,3 +104,31 @@ def test_it_hides_another_forces_follow_ups(client, force, cadre):
     client.force_login(user)
     assert client.get("/reports/welfare/").context["owed"] == []
     assert client.get(f"/reports/welfare/{d.pk}/").status_code == 404
+
+
+def test_it_pages_the_recorded_follow_ups_newest_first(
+    supervisor_client, force, cadre, monkeypatch, django_assert_max_num_queries
+):
+    from reports import views
+
+    monkeypatch.setattr(views, "RECORDED_PAGE", 2)
+
+    def record(count):
+        for hours in range(count):
+            d = stood_down(force, cadre["n1"], hours_ago=100 + hours)
+            held_at = d.stood_down_at + timedelta(hours=1)
+            FollowUp.objects.create(deployment=d, outcome="done", held_at=held_at)
+
+    record(1)
+    with django_assert_max_num_queries(40) as counted:
+        supervisor_client.get("/reports/welfare/")
+    few = len(counted)
+    record(4)
+    with django_assert_max_num_queries(few):
+        first = supervisor_client.get("/reports/welfare/")
+    newest = FollowUp.objects.order_by("-held_at")
+    assert list(first.context["recorded"]) == list(newest[:2])
+    oldest = supervisor_client.get("/reports/welfare/?page=3")
+    assert list(oldest.context["recorded"]) == [newest.last()]
+    assert supervisor_client.get("/reports/welfare/?page=zz").context["recorded"].number == 1
+    assert supervisor_client.get("/reports/welfare/?page=7").context["recorded"].number == 3

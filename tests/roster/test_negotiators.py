@@ -24,6 +24,32 @@ def test_it_lists_my_upcoming_and_past_shifts(negotiator_client, negotiator_user
     assert "Past" in html
 
 
+def test_it_pages_my_past_shifts_newest_first(
+    negotiator_client, negotiator_user, rota, django_assert_max_num_queries
+):
+    from roster.views.mine import PAST_PAGE
+
+    def past_shifts(count, weeks_back):
+        for week in range(count):
+            put_on(me(negotiator_user), start=soon() - timedelta(weeks=weeks_back + week), days=1)
+
+    past_shifts(1, 1)
+    with django_assert_max_num_queries(40) as counted:
+        negotiator_client.get("/rota/mine/")
+    few = len(counted)
+    past_shifts(PAST_PAGE + 4, 2)
+    with django_assert_max_num_queries(few):
+        first = negotiator_client.get("/rota/mine/")
+    starts = [s.start for s in first.context["past"]]
+    assert len(starts) == PAST_PAGE and starts == sorted(starts, reverse=True)
+    older = negotiator_client.get("/rota/mine/?page=2")
+    assert len(older.context["past"]) == 5
+    assert min(s.start for s in older.context["past"]) < min(starts)
+    assert "Page 2 of 2" in older.text
+    assert negotiator_client.get("/rota/mine/?page=%00").context["past"].number == 1
+    assert negotiator_client.get("/rota/mine/?page=1e9").context["past"].number == 1
+
+
 def test_it_requests_a_swap_a_coordinator_approves_in_place(
     negotiator_client, negotiator_user, rota, force
 ):
