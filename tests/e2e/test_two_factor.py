@@ -12,11 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from cadre.access import NEGOTIATOR
-from tests.e2e import test_phones
-from tests.e2e.test_phones import looks_right
+from tests.e2e.conftest import looks_right
 from tests.factories import login, make_negotiator, make_two_factor, make_user
-
-sized = test_phones.sized  # the page at desktop and at phone size (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
