@@ -152,8 +152,12 @@ def _handler(standin: StandIn):
             if "/Calls/" in path and path.endswith(".json"):
                 return self._update_call(path.rsplit("/", 1)[1][: -len(".json")])
             kind = self._kind()
-            length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            form = self._form()
+            if form is None:
+                # The client died mid-request (a SIGKILLed worker): Twilio takes no message
+                # from half a request, and its To would be missing here.
+                self.close_connection = True
+                return None
             if kind is None:
                 return self._reply(404, {"code": 20404, "message": "Not found", "status": 404})
             with standin.lock:
@@ -198,9 +202,19 @@ def _handler(standin: StandIn):
                 time.sleep(fault["answer_after"])
             return self._reply(201, record)
 
-        def _update_call(self, sid):
+        def _form(self):
+            """The form posted, or None when fewer bytes came than Content-Length said."""
             length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            raw = self.rfile.read(length)
+            if len(raw) < length:
+                return None
+            return {k: v[0] for k, v in parse_qs(raw.decode(errors="replace")).items()}
+
+        def _update_call(self, sid):
+            form = self._form()
+            if form is None:
+                self.close_connection = True
+                return None
             with standin.lock:
                 call = next((c for c in standin.calls if c["sid"] == sid), None)
                 if call is not None and form.get("Status"):

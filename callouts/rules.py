@@ -14,14 +14,23 @@ from callouts.models import Incident, IncidentKind
 
 MAX_PER_ROLE = 20
 # NUL and the other C0 controls but tab and line breaks: PostgreSQL cannot store NUL.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+CONTROL = re.compile(f"[{CONTROL_CHARS}]")
+# What str.split() and str.strip() take for space, less the controls above.
+SPACE_CHARS = r"\t\n\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# The same two checks as patterns, for the OpenAPI document (Python's re and ECMA-262 read
+# them alike): text without controls, and such text that is not blank.
+TEXT_PATTERN = f"^[^{CONTROL_CHARS}]*$"
+FILLED_TEXT_PATTERN = f"^[^{CONTROL_CHARS}]*[^{CONTROL_CHARS}{SPACE_CHARS}][^{CONTROL_CHARS}]*$"
 LOCATION_MAX = Incident._meta.get_field("location").max_length
 RENDEZVOUS_MAX = Incident._meta.get_field("rendezvous").max_length
 BRIEF_MAX = 5000
 
 
 def clean_count(role, count) -> int:
-    """How many more of a role: a whole number from 1 to MAX_PER_ROLE."""
+    """How many more of a role: a whole number from 1 to MAX_PER_ROLE (JSON's 2.0 is 2)."""
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_PER_ROLE:
         raise ValidationError(f"The number of {role}s must be between 1 and {MAX_PER_ROLE}.")
     return count
@@ -72,9 +81,6 @@ def clean_incident(*, kind, location, rendezvous="", brief="") -> dict:
     if kind not in IncidentKind.values:
         errors["kind"] = "Choose the kind of incident (one of: " + ", ".join(IncidentKind.values)
         errors["kind"] += ")."
-    if isinstance(location, str):
-        # Spaces and line breaks are squeezed: the area goes into a single-segment SMS.
-        location = " ".join(location.split())
     location = _text(
         location,
         "location",
@@ -82,6 +88,9 @@ def clean_incident(*, kind, location, rendezvous="", brief="") -> dict:
         errors,
         "Give a rough area: it goes into the callout message.",
     )
+    # Measured as typed (the form's field and the document's maxLength agree), then squeezed:
+    # the area goes into a single-segment SMS.
+    location = " ".join(location.split())
     rendezvous = _text(rendezvous, "rendezvous", RENDEZVOUS_MAX, errors).strip()
     brief = _text(brief, "brief", BRIEF_MAX, errors)
     if errors:

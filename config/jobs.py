@@ -72,7 +72,12 @@ ON_WORKER_START = (
 
 def _run_worker_start(**_):
     from django.utils.module_loading import import_string
+    from django_q.conf import Conf
 
+    if Conf.SYNC:
+        # Tests: each task runs in the caller, which is no worker, and django-q2 "spawns" it
+        # anew per task: every sync task would leave another watch thread behind.
+        return
     for job in ON_WORKER_START:
         import_string(job.run)()
 

@@ -1,7 +1,7 @@
 """`make soak`: the fault scenarios, each PASS or FAIL; exits 1 on any loss or duplicate.
 
-SOAK_ONLY=2,5 runs some of them. Scenario 2 (a 3-minute outage) runs beside 1, 3
-and 4, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
+SOAK_ONLY=2,5 runs some of them. Scenario 2 (a 3-minute outage) runs beside 1, 3,
+4 and 7, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
 and 6 (the storm) run alone afterwards. See README, "Faults (`make soak`)".
 """
 
@@ -13,7 +13,7 @@ import time
 import traceback
 from types import SimpleNamespace
 
-from soak import postgres, report, scenarios, scenarios_app, stack
+from soak import postgres, report, scenarios, scenarios_app, scenarios_scale, stack
 
 SCENARIOS = {
     1: ("provider answering after 20 s for 45 s", scenarios.slow_provider),
@@ -22,6 +22,7 @@ SCENARIOS = {
     4: ("escalator killed and restarted", scenarios_app.escalator_kill),
     5: ("PostgreSQL stopped for 30 s", scenarios_app.database_restart),
     6: ("storm: 20 incidents, 200 replies a minute", scenarios_app.storm),
+    7: ("two worker machines on Redis, one SIGKILLed", scenarios_scale.two_machines),
 }
 BESIDE_OTHERS = (2,)
 ALONE = (5, 6)

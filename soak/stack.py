@@ -1,5 +1,6 @@
 """One scenario's running app: a database copied from the template, its own Twilio stand-in,
-gunicorn (DEBUG off, as in production), a real `qcluster` and the `escalator`.
+gunicorn (DEBUG off, as in production), a real `qcluster` (or several, each a worker machine,
+with `redis_url`: the queue in Redis) and the `escalator`.
 
 The template database is migrated and seeded once per run (`prepare`); each
 scenario gets `CREATE DATABASE ... TEMPLATE`, a second's work. Logs go to
@@ -80,8 +81,12 @@ def prepare(server) -> str:
 
 
 class Stack:
-    def __init__(self, name, server, token, delay=0.05):
+    def __init__(self, name, server, token, delay=0.05, redis_url=None, clusters=1, env=None):
         self.name, self.server, self.token = name, server, token
+        self.redis_url, self.extra_env = redis_url, env or {}
+        # "qcluster", "qcluster-b", ...: each a machine's queue workers.
+        self.clusters = ["qcluster", *(f"qcluster-{c}" for c in "bcd"[: clusters - 1])]
+        self.processes = ("web", *self.clusters, "escalator")
         self.database = f"soak_{name}"
         self.standin = StandIn(delay=delay)
         self.port = free_port()
@@ -104,21 +109,24 @@ class Stack:
                 "--workers", "2", "--threads", "4", "--worker-class", "gthread",
                 "--timeout", "60", "--log-level", "warning",
             ]  # fmt: skip
-        return [*python, "manage.py", process]
+        return [*python, "manage.py", process.split("-")[0]]
 
     def start(self):
         admin(self.server, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         admin(self.server, f'CREATE DATABASE "{self.database}" TEMPLATE "{TEMPLATE}"')
-        for process in ("web", "qcluster", "escalator"):
+        for process in self.processes:
             self.log(process).unlink(missing_ok=True)
         self.standin.start()
         LIVE.add(self)
-        self.env = app_env(self.url, self.standin.base_url)
-        for process in ("web", "qcluster", "escalator"):
+        self.env = {**app_env(self.url, self.standin.base_url), **self.extra_env}
+        if self.redis_url:
+            self.env["REDIS_URL"] = self.redis_url
+        for process in self.processes:
             self.launch(process)
         if not processes.wait_for(self._web_up, 30):
             raise RuntimeError(f"{self.name}: gunicorn did not come up; see {self.log('web')}")
-        self.wait_for_workers()
+        for cluster in self.clusters:
+            self.wait_for_workers(cluster=cluster)
         return self
 
     def _web_up(self):
@@ -128,9 +136,9 @@ class Stack:
         except OSError:
             return False
 
-    def wait_for_workers(self, timeout=30):
-        cluster = self.procs["qcluster"]
-        return processes.wait_for(lambda: processes.queue_workers(cluster), timeout)
+    def wait_for_workers(self, timeout=30, cluster="qcluster"):
+        leader = self.procs[cluster]
+        return processes.wait_for(lambda: processes.queue_workers(leader), timeout)
 
     def launch(self, process):
         if STOPPING.is_set():
@@ -179,7 +187,7 @@ class Stack:
 
     def tracebacks(self) -> int:
         total = 0
-        for process in ("web", "qcluster", "escalator"):
+        for process in self.processes:
             path = self.log(process)
             if path.exists():
                 total += path.read_text(errors="replace").count("Traceback (most recent call")

@@ -1,5 +1,6 @@
 """config/jobs.py is the one list of background jobs, and the escalator runs it."""
 
+import threading
 from unittest import mock
 
 from django.core.management import call_command
@@ -38,3 +39,14 @@ def test_one_failing_job_does_not_stop_the_others(db):
     ):
         call_command("escalator", "--once")
     assert second.called
+
+
+def test_a_task_run_in_the_caller_starts_no_worker_threads(db):
+    # The sync queue (tests) "spawns" a worker per task: each used to leave a thread behind
+    # that watched the escalator for as long as the process lived.
+    from django_q.tasks import async_task
+
+    before = threading.active_count()
+    for _ in range(3):
+        async_task("math.floor", 1.5)
+    assert threading.active_count() == before

@@ -3,11 +3,13 @@
 No session cookies are read here, so CSRF does not apply (csrf_exempt).
 """
 
+import calendar
 import json
+import re
 from datetime import UTC, datetime
 from functools import wraps
 
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -33,9 +35,11 @@ def invalid(errors: dict):
     return error(400, "Invalid input", errors=errors)
 
 
-def api_view(methods, manager=False):
+def api_view(methods, manager=False, params=()):
     """Bearer token required (401 otherwise); `manager`: a coordinator or supervisor of some
-    force (403); what they may touch there is scoped per endpoint (cadre.access)."""
+    force (403); what they may touch there is scoped per endpoint (cadre.access). A query
+    parameter not in `params` is refused (400), not ignored: `?time=` for `?at=` would
+    otherwise answer for now, silently (`params=None`: not looked at)."""
 
     def decorator(view):
         @csrf_exempt
@@ -56,11 +60,23 @@ def api_view(methods, manager=False):
                 request.body  # noqa: B018  (read now: too large is our answer, in JSON)
             except RequestDataTooBig:
                 return error(413, "The request body is too large")
+            try:
+                unknown = params is not None and unknown_names(request.GET, params, "parameter")
+            except TooManyFieldsSent:
+                return invalid({"query": "Too many query parameters"})
+            if unknown:
+                return invalid(unknown)
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def unknown_names(given, known, what):
+    """A message for each name in `given` that is not `known`."""
+    takes = f"this takes {', '.join(known)}" if known else "this takes none"
+    return {name: f"Unknown {what} ({takes})" for name in given if name not in known}
 
 
 def iso(moment):
@@ -88,9 +104,13 @@ def pick_force(user, code, action=Can.MANAGE_INCIDENTS):
     return None, "Say which force, by code (you work for several)"
 
 
+INCIDENT_FIELDS = ("kind", "location", "rendezvous", "brief", "needs", "policy", "force")
+
+
 def incident_arguments(request, data):
-    """Checked arguments for services.raise_incident, or a dict of per-field errors."""
-    errors = {}
+    """Checked arguments for services.raise_incident, or a dict of per-field errors. A field
+    not in INCIDENT_FIELDS is an error: "neds" must not quietly mean the default needs."""
+    errors = unknown_names(data, INCIDENT_FIELDS, "field")
     fields = {name: data.get(name) for name in ("kind", "location", "rendezvous", "brief")}
     try:
         fields = rules.clean_incident(**fields)
@@ -102,10 +122,15 @@ def incident_arguments(request, data):
             needs = rules.clean_needs(data["needs"])
         except ValidationError as e:
             errors["needs"] = " ".join(e.message_dict["needs"])
-    force, problem = pick_force(request.user, data.get("force"))
+    code = data.get("force")
+    if isinstance(code, str | None):
+        force, problem = pick_force(request.user, code)
+    else:
+        force, problem = None, "Give the force's code"
     if problem:
         errors["force"] = problem
-    policy = data.get("policy")
+    # An empty name means the default, as an empty force code means the only force.
+    policy = data.get("policy") if data.get("policy") != "" else None
     if policy is not None and force is not None:
         if not isinstance(policy, str):
             errors["policy"] = "Give the policy's name"
@@ -207,38 +232,52 @@ def incident_stand_down(request, pk):
     return JsonResponse(incident_summary(incident))
 
 
+def _at_pattern():
+    """ISO 8601 as a control room writes it: a real day from 1900 to 2200, hours and minutes,
+    seconds and a fraction optional, then Z, an offset, or nothing (TIME_ZONE's clock). A space
+    stands for the plus of an offset that was not URL-encoded."""
+    # [0-9], not \d: Python's \d takes any script's digits, ECMA-262's only these.
+    year = r"(?:19[0-9]{2}|2[01][0-9]{2}|2200)"
+    leap = "|".join(str(y) for y in range(1900, 2201) if calendar.isleap(y))
+    day = (
+        r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+        r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    )
+    hour = r"(?:[01][0-9]|2[0-3])"
+    time = rf"{hour}:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{{1,6}})?)?"
+    return rf"^(?:{year}-{day}|(?:{leap})-02-29)T{time}(?:Z|[+\- ]{hour}:[0-5][0-9])?$"
+
+
+AT_PATTERN = _at_pattern()
+
+
 def parse_at(raw):
-    """An ISO-8601 moment; without an offset it is read as Europe/London time."""
-    if not raw:
+    """A moment written as AT_PATTERN says (now when absent), or None."""
+    if raw is None:
         return timezone.now()
-    raw = raw.strip()
-    if "T" in raw:
-        # An unencoded "+01:00" in a query string arrives as " 01:00".
-        raw = raw.replace(" ", "+")
-    try:
-        moment = datetime.fromisoformat(raw)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=local_tz())
-        moment.astimezone(UTC)  # 9999-12-31T23:59:59-14:00 is past the end of time in UTC
-    except (ValueError, OverflowError):
+    if not re.fullmatch(AT_PATTERN, raw):
         return None
-    if not 1900 <= moment.year <= 2200:
-        return None
-    return moment
+    moment = datetime.fromisoformat(raw.replace(" ", "+"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local_tz())
+    # In UTC before any query: PostgreSQL refuses offsets past ±15:59, which ISO allows.
+    return moment.astimezone(UTC)
 
 
-@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"], params=None)
 def not_found(request, rest=""):
     """Any other /api/ address: JSON like the rest of the API, never an HTML page (and, as
     everywhere under /api/, nothing at all without a token)."""
     return error(404, "No such endpoint or object")
 
 
-@api_view(["GET"])
+@api_view(["GET"], params=("at", "force"))
 def oncall(request):
-    at = parse_at(request.GET.get("at", ""))
+    at = parse_at(request.GET.get("at"))
     if at is None:
-        return invalid({"at": "Give an ISO-8601 date and time, e.g. 2026-03-29T01:30:00+00:00"})
+        return invalid(
+            {"at": "Give a date and time from 1900 to 2200, e.g. 2026-03-29T01:30:00+00:00"}
+        )
     try:
         force, problem = pick_force(request.user, request.GET.get("force"), Can.READ_ON_CALL)
     except NotYourForce as e:

@@ -2,23 +2,30 @@
 
 from django.http import JsonResponse
 
+from cadre.models import Role
 from callouts import rules
-from callouts.models import IncidentKind
-from callouts.web.api import api_view
+from callouts.board import STATE_LABELS
+from callouts.models import Incident, IncidentKind
+from callouts.web.api import AT_PATTERN, api_view
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# What each error status means, for every operation that can answer it.
+DESCRIBED = {
+    "400": "Invalid input, or a field or query parameter this does not take: `errors` has "
+    "a message for each",
+    "401": "Missing, unknown or revoked token (with `WWW-Authenticate: Bearer`)",
+    "403": "The token's user holds no role for this in that force (or any force)",
+    "404": "No such incident (or not your force's)",
+    "413": "The request body is larger than the server takes",
+}
 
 
-def responses(ok_code, ok_schema, *codes):
-    described = {
-        "400": "Invalid input: `errors` has a message per field",
-        "401": "Missing, unknown or revoked token",
-        "403": "The token's user holds no role for this in that force (or any force)",
-        "404": "No such incident (or not your force's)",
-    }
-    result = {ok_code: {"description": "OK", "content": json_of(ok_schema)}}
-    for code in codes:
-        result[code] = {"description": described[code], "content": json_of(ERROR)}
+def responses(ok_code, ok_schema, *codes, ok="OK", links=None):
+    result = {ok_code: {"description": ok, "content": json_of(ok_schema)}}
+    if links:
+        result[ok_code]["links"] = links
+    for code in ("400", *codes, "401", "413"):
+        result[code] = {"description": DESCRIBED[code], "content": json_of(ERROR)}
     return result
 
 
@@ -26,15 +33,57 @@ def json_of(schema):
     return {"application/json": {"schema": schema}}
 
 
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema):
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def text(limit, description, pattern=rules.TEXT_PATTERN):
+    return {"type": "string", "maxLength": limit, "pattern": pattern, "description": description}
+
+
+def closed(properties, required=None):
+    """An object with exactly these properties (all of them, unless `required` says which):
+    an answer that gains or loses a key no longer matches its document."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+def by_id(operation):
+    return {"operationId": operation, "parameters": {"id": "$response.body#/id"}}
+
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+COUNT = {"type": "integer", "minimum": 0, "maximum": rules.MAX_PER_ROLE}
 NEEDS = {
-    "type": "object",
-    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": rules.MAX_PER_ROLE},
+    "type": ["object", "null"],
+    "properties": dict.fromkeys(Role.values, COUNT),
+    "additionalProperties": False,
+    # At least one person in all: some role asked for one or more.
+    "anyOf": [{"required": [role], "properties": {role: {"minimum": 1}}} for role in Role.values],
     "description": "People needed per role (roles asked for 0 are left out; at least one "
-    "person in all)",
+    "person in all). Absent or null: the policy's own needs",
     "example": {"negotiator": 2, "coordinator": 1},
 }
 TIME = {"type": ["string", "null"], "format": "date-time"}
+ROLE = {"type": "string", "enum": Role.values}
+SUMMARY = {
+    "id": {"type": "integer", "minimum": 1},
+    "reference": {"type": "string"},
+    "status": {"type": "string", "enum": Incident.Status.values},
+}
+FORCE_CODE = {
+    "type": ["string", "null"],
+    "description": "Force code; required when the token's user belongs to several (never "
+    "guessed). A force that is not theirs: 403",
+}
 
 DOCUMENT = {
     "openapi": "3.1.0",
@@ -42,7 +91,9 @@ DOCUMENT = {
         "title": "Standby control-room API",
         "version": "1.0",
         "description": "Raise and follow negotiator callouts. Send `Authorization: Bearer "
-        "<token>` (from `manage.py create_api_token USERNAME`). Times are UTC.",
+        "<token>` (from `manage.py create_api_token USERNAME`). Times are UTC. Every answer "
+        "is JSON, errors an `Error`: a method an address does not take is 405 with `Allow`, "
+        "and any other address under /api/ is 404.",
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
@@ -51,12 +102,13 @@ DOCUMENT = {
             "post": {
                 "summary": "Raise an incident; escalation starts at once",
                 "operationId": "raiseIncident",
-                "requestBody": {
-                    "required": True,
-                    "content": json_of({"$ref": "#/components/schemas/NewIncident"}),
-                },
+                "requestBody": {"required": True, "content": json_of(ref("NewIncident"))},
                 "responses": responses(
-                    "201", {"$ref": "#/components/schemas/IncidentSummary"}, "400", "401", "403"
+                    "201",
+                    ref("IncidentSummary"),
+                    "403",
+                    ok="Raised",
+                    links={"getIncident": by_id("getIncident"), "standDown": by_id("standDown")},
                 ),
             }
         },
@@ -65,18 +117,20 @@ DOCUMENT = {
                 "summary": "An incident's status, needs and everyone asked",
                 "operationId": "getIncident",
                 "parameters": [ID],
-                "responses": responses(
-                    "200", {"$ref": "#/components/schemas/Incident"}, "401", "403", "404"
-                ),
+                "responses": responses("200", ref("Incident"), "403", "404"),
             }
         },
         "/api/incidents/{id}/stand-down/": {
             "post": {
-                "summary": "Stand the incident down; everyone asked is told",
+                "summary": "Stand the incident down; everyone asked is told (again: no change)",
                 "operationId": "standDown",
                 "parameters": [ID],
                 "responses": responses(
-                    "200", {"$ref": "#/components/schemas/IncidentSummary"}, "401", "403", "404"
+                    "200",
+                    ref("IncidentSummary"),
+                    "403",
+                    "404",
+                    links={"getIncident": by_id("getIncident")},
                 ),
             }
         },
@@ -88,130 +142,99 @@ DOCUMENT = {
                     {
                         "name": "at",
                         "in": "query",
-                        "description": "ISO-8601; without an offset, Europe/London time. "
-                        "Default: now.",
-                        "schema": {"type": "string", "format": "date-time"},
+                        "description": "ISO 8601, a day from 1900 to 2200: "
+                        "`2026-03-29T01:30:00Z`, with an offset, or without one for "
+                        "Europe/London's clock (`2026-03-29T02:30`). Default: now.",
+                        "schema": {"type": "string", "pattern": AT_PATTERN},
                     },
-                    {
-                        "name": "force",
-                        "in": "query",
-                        "description": "Force code; required when the token's user belongs to "
-                        "several (never guessed)",
-                        "schema": {"type": "string"},
-                    },
+                    {"name": "force", "in": "query", "schema": FORCE_CODE},
                 ],
-                "responses": responses(
-                    "200", {"$ref": "#/components/schemas/OnCall"}, "400", "401", "403"
-                ),
+                "responses": responses("200", ref("OnCall"), "403"),
             }
         },
         "/api/openapi.json": {
             "get": {
                 "summary": "This document",
                 "operationId": "openapi",
-                "responses": {
-                    "200": {"description": "OpenAPI 3.1 document"},
-                    "401": {"description": "Missing, unknown or revoked token"},
-                },
+                "responses": responses("200", {"type": "object"}, ok="OpenAPI 3.1 document"),
             }
         },
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {
-            "Error": {
-                "type": "object",
-                "properties": {
+            "Error": closed(
+                {
                     "error": {"type": "string"},
                     "errors": {"type": "object", "additionalProperties": {"type": "string"}},
                 },
-                "required": ["error"],
-            },
+                required=["error"],
+            ),
             "NewIncident": {
                 "type": "object",
                 "required": ["kind", "location"],
+                "additionalProperties": False,
                 "properties": {
                     "kind": {"type": "string", "enum": IncidentKind.values},
-                    "location": {
-                        "type": "string",
-                        "maxLength": rules.LOCATION_MAX,
-                        "description": "Rough area; goes into the SMS",
-                    },
-                    "rendezvous": {
-                        "type": "string",
-                        "maxLength": rules.RENDEZVOUS_MAX,
-                        "description": "Never sent by SMS",
-                    },
-                    "brief": {
-                        "type": "string",
-                        "maxLength": rules.BRIEF_MAX,
-                        "description": "Never sent by SMS",
-                    },
+                    "location": text(
+                        rules.LOCATION_MAX,
+                        "Rough area; goes into the SMS (spaces and line breaks squeezed)",
+                        rules.FILLED_TEXT_PATTERN,
+                    ),
+                    "rendezvous": nullable(text(rules.RENDEZVOUS_MAX, "Never sent by SMS")),
+                    "brief": nullable(text(rules.BRIEF_MAX, "Never sent by SMS")),
                     "needs": NEEDS,
-                    "policy": {"type": "string", "description": "Policy name; default if absent"},
-                    "force": {
-                        "type": "string",
-                        "description": "Force code; required when the token's user belongs to "
-                        "several (never guessed)",
+                    "policy": {
+                        "type": ["string", "null"],
+                        "description": "The name of one of the force's policies; absent or "
+                        "null: its default",
                     },
+                    "force": FORCE_CODE,
                 },
             },
-            "IncidentSummary": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "integer"},
-                    "reference": {"type": "string"},
-                    "status": {
-                        "type": "string",
-                        "enum": ["calling", "filled", "exhausted", "stood_down", "closed"],
+            "IncidentSummary": closed(SUMMARY),
+            "Incident": closed(
+                {
+                    **SUMMARY,
+                    "kind": {"type": "string", "enum": IncidentKind.values},
+                    "location": {"type": "string"},
+                    "raised_at": {"type": "string", "format": "date-time"},
+                    "filled_at": TIME,
+                    "stood_down_at": TIME,
+                    "stood_down_by": {"type": ["string", "null"]},
+                    "closed_at": TIME,
+                    "closed_by": {"type": ["string", "null"]},
+                    "step": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "1-based; 0 = not yet",
                     },
-                },
-            },
-            "Incident": {
-                "allOf": [
-                    {"$ref": "#/components/schemas/IncidentSummary"},
-                    {
+                    "next_step_at": TIME,
+                    "needs": {
                         "type": "object",
-                        "properties": {
-                            "kind": {"type": "string"},
-                            "location": {"type": "string"},
-                            "raised_at": TIME,
-                            "filled_at": TIME,
-                            "stood_down_at": TIME,
-                            "stood_down_by": {"type": ["string", "null"]},
-                            "closed_at": TIME,
-                            "closed_by": {"type": ["string", "null"]},
-                            "step": {"type": "integer", "description": "1-based; 0 = not yet"},
-                            "next_step_at": TIME,
-                            "needs": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "object",
-                                    "properties": {
-                                        "needed": {"type": "integer"},
-                                        "filled": {
-                                            "type": "integer",
-                                            "description": "Places taken by people who went: "
-                                            "kept after stand-down and close",
-                                        },
-                                    },
+                        "propertyNames": ROLE,
+                        "additionalProperties": closed(
+                            {
+                                "needed": {"type": "integer", "minimum": 0},
+                                "filled": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "Places taken by people who went: "
+                                    "kept after stand-down and close",
                                 },
-                            },
-                            "asked": {
-                                "type": "array",
-                                "items": {"$ref": "#/components/schemas/Asked"},
-                            },
-                        },
+                            }
+                        ),
                     },
-                ]
-            },
-            "Asked": {
-                "type": "object",
-                "properties": {
+                    "asked": {"type": "array", "items": ref("Asked")},
+                }
+            ),
+            "Asked": closed(
+                {
                     "callsign": {"type": "string"},
-                    "asked_for": {"type": "array", "items": {"type": "string"}},
+                    "asked_for": {"type": "array", "items": ROLE},
                     "role": {
                         "type": ["string", "null"],
+                        "enum": [*Role.values, None],
                         "description": "The place they filled (from the deployment record)",
                     },
                     "went": {
@@ -221,22 +244,12 @@ DOCUMENT = {
                     },
                     "state": {
                         "type": "string",
-                        "enum": [
-                            "asked",
-                            "delivered",
-                            "accepted",
-                            "declined",
-                            "no_answer",
-                            "unreachable",
-                            "stood_down",
-                            "not_reached",
-                            "unknown",
-                        ],
+                        "enum": list(STATE_LABELS),
                         "description": "not_reached: the provider has failed the message so "
                         "far (retrying); unknown: the provider cannot say whether it took it",
                     },
                     "late": {"type": "boolean"},
-                    "eta_minutes": {"type": ["integer", "null"]},
+                    "eta_minutes": {"type": ["integer", "null"], "minimum": 0},
                     "eta_at": {
                         **TIME,
                         "description": "Minutes counted from the message that gave the ETA; "
@@ -247,7 +260,10 @@ DOCUMENT = {
                     "accepted_at": TIME,
                     "arrived_at": TIME,
                     "stood_down_at": TIME,
-                    "unreachable_on": {"type": "array", "items": {"type": "string"}},
+                    "unreachable_on": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": ["sms", "voice"]},
+                    },
                     "keyword": {
                         "type": ["string", "null"],
                         "enum": ["stop", "start", "help", None],
@@ -257,19 +273,17 @@ DOCUMENT = {
                         "type": ["string", "null"],
                         "description": "Why they may not have heard (provider trouble)",
                     },
-                },
-            },
-            "OnCall": {
-                "type": "object",
-                "properties": {
+                }
+            ),
+            "OnCall": closed(
+                {
                     "at": {"type": "string", "format": "date-time"},
                     "force": {"type": "string"},
-                    "on_call": {
-                        "type": "object",
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
-            },
+                    "on_call": closed(
+                        dict.fromkeys(Role.values, {"type": "array", "items": {"type": "string"}})
+                    ),
+                }
+            ),
         },
     },
 }

@@ -1,12 +1,15 @@
 """The control-room API through HTTP, with bearer tokens."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import URLPattern, get_resolver, reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from callouts.models import ApiToken, Callout, EscalationPolicy, Incident
@@ -130,6 +133,11 @@ def test_it_raises_with_a_named_policy(client, force, coordinator_token):
         ({"kind": "hostage", "location": "Dover", "needs": [2, 1]}, {"needs"}),
         ({"kind": "hostage", "location": "Dover", "policy": "Nope"}, {"policy"}),
         ({"kind": "hostage", "location": "Dover", "force": "ZZZ"}, {"force"}),
+        # Measured as typed, as the form and the document measure it.
+        ({"kind": "hostage", "location": "Dover   " * 12}, {"location"}),
+        # Found by the schema fuzzer: each of these was taken, as if the field were absent.
+        ({"kind": "hostage", "location": "Dover", "force": {}}, {"force"}),
+        ({"kind": "hostage", "location": "Dover", "neds": {"negotiator": 5}}, {"neds"}),
     ],
 )
 def test_it_answers_400_with_a_message_per_field(client, force, coordinator_token, body, fields):
@@ -137,6 +145,23 @@ def test_it_answers_400_with_a_message_per_field(client, force, coordinator_toke
     assert response.status_code == 400
     assert set(response.json()["errors"]) == fields
     assert not Incident.objects.exists()
+
+
+def test_it_takes_what_its_document_allows_that_it_used_to_refuse(client, force, coordinator_token):
+    # Found by the schema fuzzer: an empty policy name (the default, as an empty force code
+    # is the only force) and a count written 2.0 (an integer in JSON Schema).
+    body = {"kind": "hostage", "location": "Dover", "policy": "", "needs": {"negotiator": 2.0}}
+    response = post_json(client, reverse("api_incidents"), body, coordinator_token)
+    assert response.status_code == 201
+    assert Incident.objects.get().needs == {"negotiator": 2}
+
+
+@pytest.mark.parametrize("query", [{"at": ""}, {"time": "2026-03-29T01:30Z"}, {"": "null"}])
+def test_it_refuses_a_query_it_does_not_understand(client, force, coordinator_token, query):
+    # Found by the schema fuzzer: each answered for now, as if nothing had been asked.
+    response = client.get(reverse("api_oncall"), query, **bearer(coordinator_token))
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == set(query)
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"\xff"])
@@ -331,3 +356,22 @@ def test_it_answers_a_body_too_large_in_json(client, force, coordinator_token, s
     )
     assert response.status_code == 413
     assert response.json()["error"] == "The request body is too large"
+
+
+def test_it_answers_for_a_moment_with_any_offset_iso_allows(client, force, coordinator_token):
+    # Found by the schema fuzzer: PostgreSQL keeps offsets to ±15:59, and +21:44 was a 500.
+    response = client.get(
+        reverse("api_oncall"), {"at": "2126-12-28T21:06+21:44"}, **bearer(coordinator_token)
+    )
+    assert response.status_code == 200
+    assert response.json()["at"] == "2126-12-27T23:22:00Z"
+
+
+@given(st.from_regex(api.AT_PATTERN, fullmatch=True))
+def test_it_reads_every_time_its_document_admits(raw):
+    assert api.parse_at(raw) is not None
+
+
+@given(st.text())
+def test_it_reads_no_time_its_document_refuses(raw):
+    assert (api.parse_at(raw) is None) == (re.fullmatch(api.AT_PATTERN, raw) is None)

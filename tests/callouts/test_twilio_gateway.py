@@ -1,5 +1,8 @@
 """The real Twilio SDK path, against the local stand-in (bench/twilio_standin.py)."""
 
+import socket
+import time
+
 import pytest
 import requests
 import urllib3
@@ -213,3 +216,18 @@ def test_it_finds_a_lost_message_behind_many_newer_ones_to_that_number(
         gateway.send_sms(other)
     Message.objects.filter(pk=message.pk).update(status="sending", provider_sid=None)
     assert gateway.find_sent(Message.objects.get(pk=message.pk)) == sid
+
+
+def test_the_stand_in_takes_no_message_from_half_a_request(standin):
+    # A worker SIGKILLed while writing its request: the stand-in used to record a message
+    # to "" (the To never arrived), so the kill test counted one SMS too many.
+    host, port = standin.base_url.removeprefix("http://").split(":")
+    body = b"To=%2B447700900123&From=%2B447700900000&Body=CALLOUT"
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(
+            b"POST /2010-04-01/Accounts/AC0/Messages.json HTTP/1.1\r\nHost: x\r\n"
+            + f"Content-Length: {len(body) + 40}\r\n\r\n".encode()
+            + body
+        )
+    time.sleep(0.3)
+    assert standin.messages == []
