@@ -42,7 +42,7 @@ from callouts.messaging.gateways import (
     get_gateway,
 )
 from callouts.messaging.gateways.base import status_callback_url
-from callouts.messaging.status import mark_unreachable, move_on_if_nobody_reachable
+from callouts.messaging.status import PROVIDER, mark_unreachable, move_on_if_nobody_reachable
 from callouts.models import Callout, Incident, Message
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,12 @@ def send_collected(collected) -> int:
     return batch.finish()
 
 
+# Outcomes saved together by record_ready: as soon as this many are back, or this many
+# seconds after the last save (finish saves every one as it comes).
+SAVE_AT_ONCE = 10
+SAVE_WITHIN = 0.1
+
+
 class Batch:
     """Messages in flight from one task: claimed, handed to the sending threads, recorded.
 
@@ -166,6 +172,7 @@ class Batch:
         # One message in flight per number: two answers to one phone reach it in order.
         self.busy: set[str] = set()
         self.waiting: dict[str, list] = {}
+        self.saved_at = time.monotonic()
 
     def add(self, message_ids) -> int:
         claimed = claim(message_ids, timezone.now()) if message_ids else []
@@ -196,7 +203,12 @@ class Batch:
         self.results.put((message, _call(message)))
 
     def record_ready(self) -> int:
-        """Save the outcomes already back; returns how many."""
+        """Save the outcomes already back, when there are a few or they have waited a moment
+        (saving each alone costs a transaction); returns how many were saved."""
+        now = time.monotonic()
+        if self.results.qsize() < SAVE_AT_ONCE and now - self.saved_at < SAVE_WITHIN:
+            return 0
+        self.saved_at = now
         done = []
         while True:
             try:
@@ -344,36 +356,41 @@ def claim(message_ids, now) -> list[Message]:
 def _record_sent(taken) -> set[int]:
     """[(message, Sent)] the provider took: their sids saved; the ids of those saved.
 
-    Only messages still SENDING (locked first): a status callback that came before
-    us has adopted the sid itself (it carries our id) and moved the status on.
+    Only messages still SENDING: a status callback that came before us has adopted the
+    sid itself (it carries our id) and moved the status on. One is one conditional
+    update; several are locked, then updated in one statement.
     """
     if not taken:
         return set()
-    from callouts.messaging.status import PROVIDER
-
-    still = set(
-        Message.objects.select_for_update()
-        .filter(pk__in=[m.pk for m, _ in taken], status=S.SENDING)
-        .values_list("pk", flat=True)
-    )
-    taken = [(m, sent) for m, sent in taken if m.pk in still]
-    if not taken:
-        return still
     now = timezone.now()
-    statuses = {}
+    saved = {"sent_at": now, "status_at": now, "next_attempt_at": None}
+    if len(taken) == 1:
+        [(message, sent)] = taken
+        still = Message.objects.filter(pk=message.pk, status=S.SENDING).update(
+            status=_sent_status(sent), provider_sid=sent.sid, **saved
+        )
+        still = {message.pk} if still else set()
+    else:
+        still = set(
+            Message.objects.select_for_update()
+            .filter(pk__in=[m.pk for m, _ in taken], status=S.SENDING)
+            .values_list("pk", flat=True)
+        )
+    taken = [(m, sent) for m, sent in taken if m.pk in still]
+    if len(taken) > 1:
+        Message.objects.filter(pk__in=still).update(
+            status=Case(*(When(pk=m.pk, then=Value(_sent_status(sent))) for m, sent in taken)),
+            provider_sid=Case(*(When(pk=m.pk, then=Value(sent.sid)) for m, sent in taken)),
+            **saved,
+        )
     for message, sent in taken:
-        status = PROVIDER.get(sent.status, S.SENT)
-        statuses[message.pk] = status if status in (S.SENT, S.RINGING) else S.SENT
-    Message.objects.filter(pk__in=still).update(
-        status=Case(*(When(pk=pk, then=Value(status)) for pk, status in statuses.items())),
-        provider_sid=Case(*(When(pk=m.pk, then=Value(sent.sid)) for m, sent in taken)),
-        sent_at=now,
-        status_at=now,
-        next_attempt_at=None,
-    )
-    for message, sent in taken:
-        message.provider_sid, message.status = sent.sid, statuses[message.pk]
+        message.provider_sid, message.status = sent.sid, _sent_status(sent)
     return still
+
+
+def _sent_status(sent) -> str:
+    status = PROVIDER.get(sent.status, S.SENT)
+    return status if status in (S.SENT, S.RINGING) else S.SENT
 
 
 def _retry_later(message, error):
