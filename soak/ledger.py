@@ -4,6 +4,13 @@
 message the stand-in takes carries our Message id (from the status-callback URL),
 so a duplicate is one Message taken more than once; two messages with the same
 text (two "ETA noted" answers, a callout on two incidents) are not duplicates.
+Identical texts to one number are interchangeable, though: when the outcome of two
+of them is lost (say, as the database stops), the provider can only be asked by
+number and text, so reconciling may adopt one's send for the other and send that
+one again. The phone then has exactly the texts it was due, and so does the ledger:
+a message taken twice gives its spare copy to an identical one, to the same number,
+that the provider never took (`_interchange`). A phone given more identical texts
+than were due is still a duplicate.
 
 Due, per kind of outgoing SMS:
 - callout: every callout Message the engine saved (one per incident, round, step,
@@ -77,10 +84,11 @@ def measure(stack, since=0.0) -> Figures:
         first_taken.setdefault(m["message_id"], m["received_at"])
     last_taken = {m["message_id"]: m["received_at"] for m in arrivals}
     out = stack.sql(
-        "SELECT id, purpose, status, to_number, callout_id, created_at, attempts, error_code "
-        "FROM callouts_message "
+        "SELECT id, purpose, status, to_number, callout_id, created_at, attempts, error_code, "
+        "body FROM callouts_message "
         "WHERE direction = 'out' AND channel = 'sms' AND to_number <> ''"
     )
+    taken = _interchange(taken, out)
     cutoff = datetime.now(UTC) - timedelta(seconds=time.monotonic() - since)
     backlog = {row[0] for row in out if row[5] < cutoff}
     figures.last_arrival = max(
@@ -95,7 +103,7 @@ def measure(stack, since=0.0) -> Figures:
     figures.stray = sum(n for pk, n in taken.items() if pk not in known)
     answers_to = Counter()
     stand_downs_for = set()
-    for pk, purpose, status, to_number, callout_id, _, attempts, error in out:
+    for pk, purpose, status, to_number, callout_id, _, attempts, error, _ in out:
         tally = figures.tallies[PURPOSE.get(purpose, "other")]
         if purpose == "reply":
             answers_to[to_number] += 1
@@ -128,6 +136,23 @@ def measure(stack, since=0.0) -> Figures:
     _expected_stand_downs(stack, figures, stand_downs_for)
     _replies(stack, figures, answers_to)
     return figures
+
+
+def _interchange(taken: Counter, out) -> Counter:
+    """Taken counts with each spare copy of a text given to an identical one never taken."""
+    taken = Counter(taken)
+    groups = defaultdict(list)
+    for pk, _, status, to_number, *_, body in out:
+        groups[(to_number, body)].append((pk, status))
+    for members in groups.values():
+        spare = [pk for pk, _ in members for _ in range(max(0, taken.get(pk, 0) - 1))]
+        for pk, status in sorted(members):
+            if not spare:
+                break
+            if not taken.get(pk) and status != "cancelled":
+                taken[spare.pop()] -= 1
+                taken[pk] += 1
+    return taken
 
 
 def _expected_stand_downs(stack, figures, stand_downs_for):
