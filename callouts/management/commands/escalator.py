@@ -29,8 +29,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval=None, once=False, **options):
         stop = threading.Event()
+
+        def on_signal(*_):
+            # Not stop.set() here: the handler runs in the main thread, which may be inside
+            # stop.wait() holding the event's lock, and set() would wait for it for ever (a
+            # SIGTERM hung the clock this way). Another thread sets it once the wait lets go.
+            threading.Thread(target=stop.set, name="escalator-stop", daemon=True).start()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, on_signal)
         tick = interval or min(job.every for job in jobs.CLOCK)
         # The quickest job follows --interval; the others keep their own.
         schedule = [(job, max(job.every, tick), import_string(job.run)) for job in jobs.CLOCK]
