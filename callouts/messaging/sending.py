@@ -209,29 +209,26 @@ class Batch:
         if self.results.qsize() < SAVE_AT_ONCE and now - self.saved_at < SAVE_WITHIN:
             return 0
         self.saved_at = now
-        done = []
-        while True:
-            try:
-                done.append(self.results.get_nowait())
-            except queue.Empty:
-                break
+        done = self._drain([])
         self._save(done)
         return len(done)
 
     def finish(self) -> int:
         """Wait for every message in flight, saving each outcome as it comes; how many taken."""
         while self.outstanding:
-            done = [self.results.get()]
-            while True:
-                try:
-                    done.append(self.results.get_nowait())
-                except queue.Empty:
-                    break
-            self._save(done)
+            self._save(self._drain([self.results.get()]))
         if self.taken or self.errors:
             health.record(self.taken, self.errors)
         taken, self.taken, self.errors = self.taken, 0, []
         return taken
+
+    def _drain(self, done: list) -> list:
+        """`done` and every outcome already back, without waiting."""
+        while True:
+            try:
+                done.append(self.results.get_nowait())
+            except queue.Empty:
+                return done
 
     def _save(self, done):
         if not done:
@@ -364,27 +361,30 @@ def _record_sent(taken) -> set[int]:
         return set()
     now = timezone.now()
     saved = {"sent_at": now, "status_at": now, "next_attempt_at": None}
+    status = {m.pk: _sent_status(sent) for m, sent in taken}
     if len(taken) == 1:
         [(message, sent)] = taken
-        still = Message.objects.filter(pk=message.pk, status=S.SENDING).update(
-            status=_sent_status(sent), provider_sid=sent.sid, **saved
+        updated = Message.objects.filter(pk=message.pk, status=S.SENDING).update(
+            status=status[message.pk], provider_sid=sent.sid, **saved
         )
-        still = {message.pk} if still else set()
+        still = {message.pk} if updated else set()
     else:
         still = set(
             Message.objects.select_for_update()
-            .filter(pk__in=[m.pk for m, _ in taken], status=S.SENDING)
+            .filter(pk__in=list(status), status=S.SENDING)
             .values_list("pk", flat=True)
         )
-    taken = [(m, sent) for m, sent in taken if m.pk in still]
-    if len(taken) > 1:
-        Message.objects.filter(pk__in=still).update(
-            status=Case(*(When(pk=m.pk, then=Value(_sent_status(sent))) for m, sent in taken)),
-            provider_sid=Case(*(When(pk=m.pk, then=Value(sent.sid)) for m, sent in taken)),
-            **saved,
-        )
+        if still:
+            Message.objects.filter(pk__in=still).update(
+                status=Case(*(When(pk=pk, then=Value(status[pk])) for pk in still)),
+                provider_sid=Case(
+                    *(When(pk=m.pk, then=Value(sent.sid)) for m, sent in taken if m.pk in still)
+                ),
+                **saved,
+            )
     for message, sent in taken:
-        message.provider_sid, message.status = sent.sid, _sent_status(sent)
+        if message.pk in still:
+            message.provider_sid, message.status = sent.sid, status[message.pk]
     return still
 
 

@@ -304,6 +304,25 @@ def test_it_saves_each_sid_as_its_request_returns(force, gateway, settings, tmp_
     assert Message.objects.get(pk=slow).status == "sent"
 
 
+def test_it_saves_a_batch_of_sids_but_never_over_a_status_callback_that_came_first(force):
+    first, second = pending_alerts(force, 2)
+    Message.objects.filter(pk__in=[first, second]).update(status="sending")
+    # The provider's callback for the first arrived before its request returned.
+    Message.objects.filter(pk=first).update(status="delivered", provider_sid="SMcallback")
+    rows = list(Message.objects.filter(pk__in=[first, second]).order_by("pk"))
+
+    saved = sending._record_sent(
+        [(rows[0], Sent("SMreturned1", "queued")), (rows[1], Sent("SMreturned2", "queued"))]
+    )
+
+    assert saved == {second}
+    assert list(
+        Message.objects.filter(pk__in=[first, second])
+        .order_by("pk")
+        .values_list("status", "provider_sid")
+    ) == [("delivered", "SMcallback"), ("sent", "SMreturned2")]
+
+
 def test_it_polls_where_there_is_no_notify(db):
     """SQLite: no NOTIFY, so a Listener simply sleeps and the clock's tick does the work."""
     if connection.vendor == "postgresql":
