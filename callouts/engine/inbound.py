@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 import psycopg
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 
 from cadre.models import Negotiator
@@ -438,7 +438,11 @@ def _sender(number):
 
     Most replies come from someone with a live callout: one query finds both.
     """
-    live = live_callouts(Q(negotiator__mobile=number), select=("negotiator",))
+    live = list(
+        Callout.objects.filter(negotiator__mobile=number, incident__status__in=Incident.LIVE)
+        .select_related("incident", "negotiator")
+        .order_by("asked_at", "pk")
+    )
     if live:
         return live[0].negotiator, live
     return Negotiator.objects.filter(mobile=number).first(), []
@@ -446,16 +450,6 @@ def _sender(number):
 
 def body_is_yes(body: str) -> bool:
     return "".join(ch for ch in body.upper() if ch.isalnum()) == "YES"
-
-
-def live_callouts(who, select=()) -> list[Callout]:
-    """Callouts to live incidents of a negotiator (or matching a Q), oldest first."""
-    who = who if isinstance(who, Q) else Q(negotiator=who)
-    return list(
-        Callout.objects.filter(who, incident__status__in=Incident.LIVE)
-        .select_related("incident", *select)
-        .order_by("asked_at", "pk")
-    )
 
 
 KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
