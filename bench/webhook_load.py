@@ -228,7 +228,7 @@ def main():
         result = loadgen.run(url, build_requests(int(rate * seconds)), rate=rate)
         web_cpu, db_cpu = cpu_seconds(web) - web_before, cpu_seconds(database) - db_before
         wall = time.perf_counter() - wall
-        closed = closed_loop(url)
+        closed = closed_loop(url, children(gunicorn.pid), database_url)
     finally:
         gunicorn.terminate()
         gunicorn.wait(10)
@@ -250,30 +250,40 @@ CLOSED_CONNECTIONS, CLOSED_SECONDS = 8, 8.0
 TARGET_CLOSED_RATE, TARGET_CLOSED_P99_MS = 1000, 50
 
 
-def closed_loop(url):
+def closed_loop(url, web, database_url):
     """8 connections each posting its next reply as soon as the last is answered, interleaved
     with its baseline: the same requests with a wrong signature (403: all the work but the
-    insert and the NOTIFY)."""
+    insert and the NOTIFY). Each run with the CPU it cost, split: gunicorn's workers,
+    PostgreSQL's backends, and this process (the load generator)."""
     from bench import loadgen
 
     real = build_requests(30_000, seed_value=9, prefix="SMshut")
     forged = [(p, b, {**h, "X-Twilio-Signature": "forged"}) for p, b, h in real[:20_000]]
     runs = []
     for requests in (forged, real, forged):
-        runs.append(loadgen.run_closed(url, requests, CLOSED_CONNECTIONS, CLOSED_SECONDS))
+        database = database_backends(database_url)
+        before = cpu_seconds(web), cpu_seconds(database), time.process_time()
+        result = loadgen.run_closed(url, requests, CLOSED_CONNECTIONS, CLOSED_SECONDS)
+        after = cpu_seconds(web), cpu_seconds(database), time.process_time()
+        runs.append((result, [b - a for a, b in zip(before, after, strict=True)]))
     return runs
 
 
 def report_closed(runs):
     names = ["wrong signature (baseline)", "signed replies", "wrong signature (baseline)"]
     print(f"closed loop, {CLOSED_CONNECTIONS} connections, {CLOSED_SECONDS:.0f} s each")
-    for name, result in zip(names, runs, strict=True):
+    for name, (result, cpu) in zip(names, runs, strict=True):
         rate = len(result.latencies) / result.seconds if result.seconds else 0
+        answered = max(len(result.latencies), 1)
+        web, database, generator = (seconds / answered * 1000 for seconds in cpu)
         print(
             f"  {name}: {rate:.0f} req/s, p50 {result.percentile(50) * 1000:.1f} ms, p99 "
-            f"{result.percentile(99) * 1000:.1f} ms, answered {result.statuses}"
+            f"{result.percentile(99) * 1000:.1f} ms, answered {result.statuses}\n"
+            f"    CPU a request: gunicorn {web:.2f} ms + PostgreSQL {database:.2f} ms "
+            f"+ load generator {generator:.2f} ms = {web + database + generator:.2f} ms"
         )
-    real = runs[1]
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    real = runs[1][0]
     rate = len(real.latencies) / real.seconds if real.seconds else 0
     met = rate >= TARGET_CLOSED_RATE and real.percentile(99) * 1000 <= TARGET_CLOSED_P99_MS
     print(

@@ -12,6 +12,7 @@ import threading
 
 from django.utils import timezone
 
+from callouts import rows
 from callouts.models import Event, Message
 
 K = Event.Kind
@@ -53,7 +54,7 @@ def insert(events) -> list[Event]:
     if getattr(_gathering, "events", None) is not None:
         _gathering.events.extend(events)
         return events
-    return Event.objects.bulk_create(events) if events else []
+    return rows.insert(events)
 
 
 _gathering = threading.local()
@@ -74,8 +75,7 @@ def gathered():
     _gathering.events = gathered_events = []
     try:
         yield
-        if gathered_events:
-            Event.objects.bulk_create(gathered_events)
+        rows.insert(gathered_events)
     finally:
         _gathering.events = None
 

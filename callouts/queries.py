@@ -28,14 +28,19 @@ def managed_incidents(user):
 
 def visible_incidents(user):
     """Managers see their forces' incidents and, through mutual aid, a neighbour's incidents
-    that called their people; a negotiator sees those they were called to."""
+    that called their people; a negotiator sees those they were called to. Each once: no
+    DISTINCT needed."""
     forces = access.force_ids(user, Can.MANAGE_INCIDENTS)
-    seen = Q(force__in=forces) | Q(callouts__negotiator__force__in=forces)
+    # Subqueries, not joins: joined to every callout, the list needed DISTINCT over all of
+    # them (five years of one force: 360 ms a page where it took 90).
+    ours = Q(negotiator__force__in=forces)
     negotiator = negotiator_for(user)
     if negotiator is not None:
-        seen |= Q(callouts__negotiator=negotiator)
+        ours |= Q(negotiator=negotiator)
     if not forces and negotiator is None:
         return Incident.objects.none()
+    called = Callout.objects.filter(ours).values("incident_id")
+    seen = Q(force__in=forces) | Q(pk__in=called)
     return Incident.objects.select_related("force").filter(seen)
 
 

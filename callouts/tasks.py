@@ -11,6 +11,7 @@ The escalator clock (config/jobs.py) queues its finds directly.
 """
 
 from django.db import transaction
+from django_q.brokers import get_broker
 from django_q.tasks import async_task
 
 FIRE_STEP = "callouts.engine.steps.fire_and_send"
@@ -52,3 +53,17 @@ def handle_replies_now(message_ids: list[int]):
 
 def deliver_reminders_now():
     async_task(DELIVER_REMINDERS, group="reminders")
+
+
+_broker = None
+
+
+def unfinished() -> int:
+    """Tasks queued and not yet done: waiting, or taken by a worker (django-q2's broker).
+
+    The Redis broker does not count tasks a cluster has taken and not yet finished.
+    """
+    global _broker
+    if _broker is None:
+        _broker = get_broker()
+    return (_broker.queue_size() or 0) + (_broker.lock_size() or 0)

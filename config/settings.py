@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.logs.request_id_middleware",
+    # Twilio's webhooks go on through WEBHOOK_MIDDLEWARE only (config/webhook_middleware.py).
+    "config.webhook_middleware.WebhookShortcut",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,6 +123,15 @@ MIDDLEWARE = [
     # sent to the code page as a whole-page redirect).
     "cadre.middleware.TwoFactorMiddleware",
     "cadre.middleware.ChooseForceMiddleware",
+]
+# Twilio's signed webhooks need no session, login or CSRF token: only the layers that shape
+# the answer, each also in MIDDLEWARE and in the same order (the same headers go back).
+WEBHOOK_PREFIX = "/twilio/"
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -170,7 +181,15 @@ elif _engine == "django.db.backends.postgresql":
     # qcluster forks its workers after opening connections, and a pool shared
     # across a fork hands the same socket to several processes (django-q2 issue
     # #209: "the last operation didn't produce records"); there, plain connections.
-    if sys.argv[1:2] != ["qcluster"]:
+    if sys.argv[1:2] == ["qcluster"]:
+        # Each worker keeps its connection from task to task instead of opening one per
+        # task (django-q2 closes "old" connections around every task and every look at
+        # the queue): a new connection costs PostgreSQL a process and cold caches, which a
+        # storm of replies paid hundreds of times a minute. Checked before reuse, so one
+        # dropped by a database restart is replaced, not used.
+        DATABASES["default"]["CONN_MAX_AGE"] = 300
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    else:
         from config import database
 
         DATABASES["default"]["OPTIONS"]["pool"] = {
@@ -363,6 +382,7 @@ if not TWILIO_AUTH_TOKEN and SMS_GATEWAY == "simulator":
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -378,10 +398,13 @@ LOGGING = {
             "filters": ["mask"],
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # twilio.http_client logs every request's headers at INFO: ten lines per SMS.
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django sets its own logger to INFO: without this, LOG_LEVEL=ERROR still logged
+        # a warning per refused webhook (20,000 lines in one benchmark).
+        "django": {"level": LOG_LEVEL},
         "django.db.backends": {"level": "WARNING"},
+        # twilio.http_client logs every request's headers at INFO: ten lines per SMS.
         "twilio.http_client": {"level": "WARNING"},
     },
 }

@@ -7,6 +7,8 @@ from cadre.auth_views import ThrottledLoginView, ThrottledPasswordChangeView
 from config import views
 
 urlpatterns = [
+    # First: the SMS webhook is the busiest path, and patterns are tried in order.
+    path("twilio/", include("callouts.web.webhook_urls")),
     path("", views.dashboard, name="dashboard"),
     path("healthz/", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
@@ -30,7 +32,6 @@ urlpatterns = [
     path("rota/", include("roster.urls")),
     path("", include("callouts.urls")),
     path("reports/", include("reports.urls")),
-    path("twilio/", include("callouts.web.webhook_urls")),
     # The admin's own login page is not throttled: send strangers to ours (keeping ?next=);
     # anyone signed in who is not a superuser is refused with a 403 page.
     path("admin/login/", views.admin_login),

@@ -31,11 +31,29 @@ def available(alias: str = "default") -> bool:
     return connections[alias].vendor == "postgresql"
 
 
-def notify(channel: str, alias: str = "default") -> None:
-    """Wake whoever listens on `channel` once the current transaction commits (now, outside one)."""
+# The escalator clock, once woken by REPLIES, hands replies over again this many seconds
+# later whether or not another NOTIFY came (callouts/management/commands/escalator.py): a
+# web process need send REPLIES no more often than this.
+COALESCE = 0.05
+
+_last_sent: dict[str, float] = {}
+
+
+def notify(channel: str, alias: str = "default", at_most_every: float = 0.0) -> None:
+    """Wake whoever listens on `channel` once the current transaction commits (now, outside one).
+
+    `at_most_every`: seconds; this process sends none if it sent one that recently (the
+    listener looks again that long after it wakes). Under a storm of replies the webhook's
+    NOTIFY was one of its three round trips to the database.
+    """
     db = connections[alias]
     if db.vendor != "postgresql":
         return
+    if at_most_every:
+        now = time.monotonic()
+        if now - _last_sent.get(channel, float("-inf")) < at_most_every:
+            return
+        _last_sent[channel] = now
     with db.cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, '')", [channel])
 

@@ -232,7 +232,7 @@ def export_incidents(request):
             + " ".join(form.non_field_errors() or ["a filter is not valid."]),
         )
         return redirect(f"/incidents/?{request.GET.urlencode()}")
-    incidents = incident_queries.visible_incidents(request.user).distinct().order_by("-raised_at")
+    incidents = incident_queries.visible_incidents(request.user).order_by("-raised_at")
     incidents = incident_queries.filter_incidents(incidents, **form.filters())
     callout_services.record_access(
         request.user, AccessRecord.What.EXPORT_INCIDENTS, filters=request.GET.dict()
@@ -243,7 +243,7 @@ def export_incidents(request):
 
 @manager_required
 def export_timeline(request, pk):
-    incident = get_object_or_404(incident_queries.visible_incidents(request.user).distinct(), pk=pk)
+    incident = get_object_or_404(incident_queries.visible_incidents(request.user), pk=pk)
     record = incident_queries.timeline_for(incident, person=request.GET.get("person", ""))
     callout_services.record_access(
         request.user,

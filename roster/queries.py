@@ -21,9 +21,11 @@ def rota_for(force: Force) -> Rota:
     return rota
 
 
-def person(n: Negotiator) -> rules.Person:
-    periods = tuple(Period(a.passed_on, a.valid_until) for a in n.accreditations.all())
-    return rules.Person(n.pk, n.callsign, n.active, periods, tuple(n.roles))
+def person(n: Negotiator, periods=None) -> rules.Person:
+    """`periods`: their accreditations' periods, oldest first, when the caller has them."""
+    if periods is None:
+        periods = [Period(a.passed_on, a.valid_until) for a in n.accreditations.all()]
+    return rules.Person(n.pk, n.callsign, n.active, tuple(periods), tuple(n.roles))
 
 
 def span(s: Shift) -> rules.Span:
@@ -113,14 +115,26 @@ def on_call(force, at) -> dict[str, list[Negotiator]]:
     Deployable: active, accredited at `at`, and not marked unavailable at `at`.
     Every role is a key, possibly with an empty list.
     """
-    shifts = list(Shift.objects.covering(at).filter(rota__force=force))
-    ids = {s.negotiator_id for s in shifts}
-    negotiators = {n.pk: n for n in negotiators_with_accreditations().filter(pk__in=ids)}
-    absences = Unavailability.objects.filter(negotiator_id__in=ids, start__lte=at, end__gt=at)
+    # Plain rows and subqueries, not instances and lists of ids: a first step to a force of
+    # 300 on call waited 25 ms here, most of it making 900 model instances.
+    shifts = Shift.objects.covering(at).filter(rota__force=force)
+    rostered = shifts.values("negotiator_id")
+    periods: dict[int, list[Period]] = {}
+    for pk, passed_on, valid_until in (
+        Accreditation.objects.filter(negotiator__in=rostered)
+        .order_by("passed_on")
+        .values_list("negotiator_id", "passed_on", "valid_until")
+    ):
+        periods.setdefault(pk, []).append(Period(passed_on, valid_until))
+    negotiators = {n.pk: n for n in Negotiator.objects.filter(pk__in=rostered)}
+    absences = Unavailability.objects.filter(negotiator__in=rostered, start__lte=at, end__gt=at)
     decided = rules.on_call(
-        [span(s) for s in shifts],
+        [
+            rules.Span(*row)
+            for row in shifts.values_list("negotiator_id", "role", "start", "end", "pk")
+        ],
         [absence(u) for u in absences],
-        [person(n) for n in negotiators.values()],
+        [person(n, periods.get(n.pk, ())) for n in negotiators.values()],
         at,
     )
     return {role: [negotiators[pk] for pk in pks] for role, pks in decided.items()}

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
+from config import wakeup
 from tests.factories import make_cadre, make_force, make_negotiator, make_user
 
 
@@ -13,6 +14,12 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_wake_up_sent_yet():
+    """Each test's first reply wakes the clock, whatever the test before it sent."""
+    wakeup._last_sent.clear()
 
 
 @pytest.fixture

@@ -72,7 +72,11 @@ def make_membership(user, force, *roles):
 def app_code(device, ahead=0) -> str:
     """The code the app shows now, or `ahead` steps of 30 s later (a code is taken once, and
     one step ahead is accepted: a test needing a second code need not wait)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    # A code taken just as the 30 s step turned is matched one step back and the device keeps
+    # that drift; `device` may be a copy from before, so the stored drift is the one to use.
+    stored = type(device).objects.filter(pk=device.pk).values_list("drift", flat=True).first()
+    drift = device.drift if stored is None else stored
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, drift)
     totp.time = time.time() + ahead * device.step
     return f"{totp.token():0{device.digits}d}"
 
@@ -105,7 +109,8 @@ def make_negotiator(
         force=force or Force.objects.first() or make_force(),
         callsign=callsign or f"CALL-{n:03d}",
         full_name=f"Person {n}",
-        mobile=mobile or f"+4477009{n:05d}"[:13],
+        # Not +447700 9xxxxx: the numbers tests write out (a stranger's, the Twilio number).
+        mobile=mobile or f"+447701{n:06d}",
         active=active,
         user=user,
     )
@@ -216,6 +221,27 @@ def post_sms(client, person_or_number, body, sid="SM1"):
     number = getattr(person_or_number, "mobile", person_or_number)
     params = {"From": number, "To": "+447700900000", "Body": body, "MessageSid": sid}
     return post_signed(client, "/twilio/sms/", params)
+
+
+def answer_all_replies(timeout=10.0):
+    """Tick the clock until every SMS reply taken in is handled, and its answer recorded.
+
+    Beside a live server the escalator thread (tests/e2e/conftest.py) ticks too and may
+    take a reply first: this tick then finds nothing, and the reply is still being
+    handled in that thread. Waiting for the replies themselves, not for one tick, keeps
+    a fixture's later steps (a stand-down) after them.
+    """
+    from callouts.engine import clock
+
+    deadline = time.monotonic() + timeout
+    waiting = Message.objects.filter(direction=Message.Direction.IN, status=Message.Status.RECEIVED)
+    while True:
+        clock.tick()
+        if not waiting.exists():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"replies still not handled after {timeout} s")
+        time.sleep(0.02)
 
 
 def login(page, live_server, username, password="pw"):

@@ -150,3 +150,36 @@ def test_it_signs_simulator_webhooks_with_a_random_key_per_installation(tmp_path
     assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
     sources = "".join(p.read_text() for p in (ROOT / "config").glob("*.py"))
     assert first not in sources
+
+
+def test_log_level_applies_to_djangos_own_loggers_too():
+    code = (
+        "import django, logging; django.setup(); "
+        "print([logging.getLogger(n).isEnabledFor(logging.WARNING) "
+        "for n in ('django.request', 'django.security.csrf', 'callouts')])"
+    )
+    status, output = load_settings(code, LOG_LEVEL="ERROR")
+    assert status == 0, output
+    assert output.strip().endswith("[False, False, False]")
+    status, output = load_settings(code)  # INFO by default: warnings are logged
+    assert output.strip().endswith("[True, True, True]")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_process_that_used_the_pool_exits_without_waiting_on_its_threads():
+    """Left to the pool's __del__ at exit, each of its threads was given 5 s to stop, in
+    vain: a command or worker that had served a request took 20 s more to exit."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/postgres"
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client(HTTP_HOST='localhost').get('/healthz/').status_code)"
+    )
+    status, output = load_settings(code, DATABASE_URL=url)
+    assert status == 0, output
+    assert "couldn't stop thread" not in output

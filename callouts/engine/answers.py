@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cadre.models import ROLE_FIELDS
 from cadre.queries import negotiator_for
-from callouts import events, tasks
+from callouts import events, rows, tasks
 from callouts.engine import audiences, escalation
 from callouts.messaging import outbox, replies, texts
 from callouts.models import Callout, Deployment, Incident, Message, Response
@@ -62,13 +62,12 @@ def record(
     # No savepoint: inside the reply task's transaction an error undoes the whole message
     # anyway, and the lock is held for two fewer round trips.
     with transaction.atomic(savepoint=False):
-        incident = Incident.objects.select_for_update().get(pk=incident_id)
-        callouts = (
-            Callout.objects.all() if negotiator else Callout.objects.select_related("negotiator")
-        )
-        callout = callouts.get(pk=callout_id)
+        incident = rows.get(Incident, incident_id, lock=True)
         if negotiator:
+            callout = rows.get(Callout, callout_id)
             callout.negotiator = negotiator
+        else:
+            callout = Callout.objects.select_related("negotiator").get(pk=callout_id)
         callout.incident = incident
         handler = {
             replies.ACCEPT: _accept,
@@ -80,8 +79,17 @@ def record(
 
 
 def _response(callout, kind, channel, message, eta=None, late=False):
-    Response.objects.create(
-        callout=callout, kind=kind, channel=channel, message=message, eta_minutes=eta, late=late
+    rows.insert(
+        [
+            Response(
+                callout=callout,
+                kind=kind,
+                channel=channel,
+                message=message,
+                eta_minutes=eta,
+                late=late,
+            )
+        ]
     )
 
 
@@ -138,7 +146,7 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
     if callout.state == Callout.State.ACCEPTED:
         if eta is not None:
             callout.eta_minutes = eta
-            callout.save(update_fields=["eta_minutes"])
+            rows.update(callout, ("eta_minutes",))
             _set_eta(callout, eta, at)
             _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
         _response(callout, Response.Kind.ACCEPT, channel, message, eta)
@@ -156,7 +164,7 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
         if callout.state != Callout.State.STOOD_DOWN:
             callout.state = Callout.State.STOOD_DOWN
             callout.stood_down_at = now
-        callout.save(update_fields=["late", "answered_at", "state", "stood_down_at"])
+        rows.update(callout, ("late", "answered_at", "state", "stood_down_at"))
         _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
         _deploy(incident, callout, "", eta, at, late=True)
         _log(incident, callout, K.LATE, channel, at, eta=eta, over=incident.status)
@@ -165,7 +173,7 @@ def _accept(incident, callout, eta, channel, message) -> Outcome:
     callout.role = role
     callout.eta_minutes = eta
     callout.answered_at = now
-    callout.save(update_fields=["state", "role", "eta_minutes", "answered_at"])
+    rows.update(callout, ("state", "role", "eta_minutes", "answered_at"))
     _response(callout, Response.Kind.ACCEPT, channel, message, eta)
     _deploy(incident, callout, role, eta, at)
     _log(incident, callout, K.ACCEPTED, channel, at, role=role, eta=eta)
@@ -186,7 +194,7 @@ def _decline(incident, callout, eta, channel, message) -> Outcome:
     callout.state = Callout.State.DECLINED
     callout.role = ""
     callout.answered_at = now
-    callout.save(update_fields=["state", "role", "answered_at"])
+    rows.update(callout, ("state", "role", "answered_at"))
     if was_accepted:
         Deployment.objects.filter(callout=callout, withdrawn_at__isnull=True).update(
             withdrawn_at=at
@@ -208,7 +216,7 @@ def _eta(incident, callout, eta, channel, message) -> Outcome:
         return _not_going(incident, callout)
     at = _sent_at(message, timezone.now())
     callout.eta_minutes = eta
-    callout.save(update_fields=["eta_minutes"])
+    rows.update(callout, ("eta_minutes",))
     _set_eta(callout, eta, at)
     _response(callout, Response.Kind.ETA, channel, message, eta)
     _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
@@ -221,7 +229,7 @@ def _arrived(incident, callout, eta, channel, message) -> Outcome:
     at = _sent_at(message, timezone.now())
     if callout.arrived_at is None:
         callout.arrived_at = at
-        callout.save(update_fields=["arrived_at"])
+        rows.update(callout, ("arrived_at",))
         Deployment.objects.filter(callout=callout, arrived_at__isnull=True).update(arrived_at=at)
         _log(incident, callout, K.ARRIVED, channel, at, role=callout.role)
     _response(callout, Response.Kind.ARRIVED, channel, message)

@@ -70,10 +70,16 @@ def dispatch_replies(now=None) -> int:
     side), at most REPLY_CHUNK a task, and no more than two chunks per worker in hand
     at once: the rest stay in the database, oldest first, where the reply tasks take
     them themselves as they finish (inbound.handle_many), instead of piling up in the
-    queue to be re-queued after the grace.
+    queue to be re-queued after the grace. Nor is a task queued while every worker has
+    one: a reply task that is running pulls what waits, and in a storm a task queued for
+    each wake-up only waited behind them, to find its replies handled already (stop 16:
+    2,500 such tasks left in the queue after 4,000 replies, each costing the clock, the
+    queue and a worker).
     """
     now = now or timezone.now()
     count = workers()
+    if tasks.unfinished() >= count:
+        return 0
     room = 2 * count * inbound.REPLY_CHUNK - inbound.replies_in_hand(now)
     replies = inbound.claim_replies(now, min(room, BATCH))
     if not replies:

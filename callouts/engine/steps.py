@@ -13,12 +13,17 @@ from django.utils import timezone
 from cadre.models import Negotiator
 from callouts import events, tasks
 from callouts.engine import answers, audiences, escalation
-from callouts.messaging import outbox, sending, texts
+from callouts.messaging import budget, outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
 
 
 def asked_state(incident) -> tuple[list[Callout], list[escalation.Asked]]:
+    """The incident's callouts (each with its negotiator) and what each has been sent."""
+    if incident.round == 0 and incident.step_index == -1:
+        return [], []  # its first step: nobody has been asked anything yet
     callouts = list(incident.callouts.select_related("negotiator"))
+    for callout in callouts:
+        callout.incident = incident
     sent: dict[int, set] = {}
     for callout_id, step, channel in Message.objects.filter(
         incident=incident, purpose=Message.Purpose.CALLOUT, round=incident.round
@@ -42,8 +47,10 @@ def asked_state(incident) -> tuple[list[Callout], list[escalation.Asked]]:
 @dataclass
 class Fired:
     decision: escalation.Decision
-    # Callout messages saved as pending; the caller sends them after commit.
+    # The messages saved (callouts and alerts); the caller sends them after commit.
     message_ids: list[int] = field(default_factory=list)
+    # Those of them saved already claimed for the caller (fire's `claim`), to send at once.
+    claimed: list[Message] = field(default_factory=list)
 
 
 # A step with more messages than this asks other queue workers to help send them: one
@@ -59,22 +66,33 @@ def fire_and_send(incident_id: int, step_index: int | None = None):
     SHARE_ABOVE each. Whoever claims a message first sends it (the claim skips rows
     another holds), so a busy queue only means this task sends them all itself.
     """
-    fired = fire(incident_id, step_index)
+    fired = fire(incident_id, step_index, claim=sending.CLAIM_CHUNK)
     if fired is None:
         return None
-    ids = fired.message_ids
-    for start in range(SHARE_ABOVE, len(ids), SHARE_ABOVE):
+    batch = sending.Batch()
+    batch.start_claimed(fired.claimed)
+    ids = fired.message_ids[len(fired.claimed) :]
+    for start in range(0, len(ids), SHARE_ABOVE):
         tasks.send_now(ids[start : start + SHARE_ABOVE])
-    sending.send_many(ids)
+    if ids and len(fired.claimed) >= budget.size():
+        # Our own fill the budget: no more can go before one of them is back. Meanwhile
+        # other workers take what they can, and this process's interpreter starts our
+        # requests instead of claiming (300 SMS: the last request went 40 ms sooner).
+        batch.save_next()
+    batch.add(ids)
+    batch.finish()
     return fired.decision.action
 
 
-def fire(incident_id: int, step_index: int | None = None, now=None) -> Fired | None:
+def fire(incident_id: int, step_index: int | None = None, now=None, claim: int = 0) -> Fired | None:
     """Fire the incident's next step if it is due (and is `step_index`, when given).
 
     Steps with no wait are followed at once by the next, in the same transaction.
     Returns the last decision and the messages to send, or None when there was
-    nothing to look at.
+    nothing to look at. `claim`: up to this many of them are saved already claimed for
+    the caller, who sends them as soon as this commits, without a claim of its own (a
+    step's first requests went out 15-20 ms later for it). If the caller dies before
+    sending them, they are reconciled when the lease ends, as any claimed message is.
     """
     ids = []
     with transaction.atomic():
@@ -85,14 +103,15 @@ def fire(incident_id: int, step_index: int | None = None, now=None) -> Fired | N
             return None
         now = now or timezone.now()
         while True:
-            decision = _decide(incident, now)
-            ids += _apply(incident, decision, now)
+            callouts, decision = _decide(incident, now)
+            ids += _apply(incident, decision, callouts, now)
             if decision.action != "fire" or decision.next_at > now:
-                return Fired(decision, ids)
+                return Fired(decision, [m.pk for m in ids], sending.claim_made(ids[:claim], now))
 
 
-def _decide(incident, now) -> escalation.Decision:
-    _, asked = asked_state(incident)
+def _decide(incident, now) -> tuple[list[Callout], escalation.Decision]:
+    """The incident's callouts as loaded, and what the escalation decides."""
+    callouts, asked = asked_state(incident)
     index = incident.step_index + 1
     step_candidates = []
     # The first step is due as soon as it is asked for; next_step_at is then
@@ -100,7 +119,7 @@ def _decide(incident, now) -> escalation.Decision:
     due = index == 0 or incident.next_step_at is None or incident.next_step_at <= now
     if index < len(incident.steps) and due:
         step_candidates = audiences.candidates(incident, incident.steps[index], now)
-    return escalation.decide(
+    return callouts, escalation.decide(
         status=incident.status,
         needs=incident.needs,
         steps=incident.steps,
@@ -112,7 +131,7 @@ def _decide(incident, now) -> escalation.Decision:
     )
 
 
-def _apply(incident, decision, now) -> list[int]:
+def _apply(incident, decision, callouts, now) -> list[Message]:
     if decision.action == "filled":
         answers.mark_filled(incident)
     elif decision.action == "exhausted":
@@ -127,7 +146,7 @@ def _apply(incident, decision, now) -> list[int]:
                 incident, texts.short_alert_sms(incident, dict(decision.missing))
             )
     elif decision.action == "fire":
-        created = _send(incident, decision)
+        created = _send(incident, decision, callouts)
         incident.step_index = decision.step_index
         incident.next_step_at = decision.next_at
         incident.save(update_fields=["step_index", "next_step_at", "mutual_aid"])
@@ -145,15 +164,16 @@ def _apply(incident, decision, now) -> list[int]:
             missing=dict(decision.missing),
             next_at=decision.next_at.isoformat() if decision.next_at else None,
         )
-        return [m.pk for m in created if m is not None]
+        return [m for m in created if m is not None]
     return []
 
 
-def _send(incident, decision) -> list[Message]:
-    """Callouts and their messages for one step, inserted in bulk under the incident's lock."""
-    people = {
-        c.negotiator_id: c for c in incident.callouts.select_related("negotiator", "incident")
-    }
+def _send(incident, decision, callouts) -> list[Message]:
+    """Callouts and their messages for one step, inserted in bulk under the incident's lock.
+
+    `callouts`: the incident's, as loaded (with their negotiators) for the decision.
+    """
+    people = {c.negotiator_id: c for c in callouts}
     new_people = Negotiator.objects.in_bulk(
         [s.person_id for s in decision.sends if s.person_id not in people] + list(decision.alerts)
     )

@@ -21,7 +21,6 @@ import logging
 import os
 import random
 import threading
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -33,12 +32,22 @@ def size() -> int:
     return max(1, int(getattr(settings, "CALLOUTS_PROVIDER_CONCURRENCY", 100)))
 
 
+# When every slot is in use, how long at most before a process looks again for one that
+# another process gave back: one thread looks, so looking often costs little, and a step's
+# next wave sent from another worker starts that much sooner (20 ms: 300 SMS 10 ms slower).
+LOOK_AT_MOST_EVERY = 0.005
+
+
 class Budget:
     def __init__(self, slots: int, folder: Path | None):
         self.slots = slots
         self.folder = folder
         self._threads = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
+        # Signalled when a slot of ours is given back, or the thread looking hands over.
+        self._freed = threading.Condition(self._lock)
+        self._looking = False
+        self._backoff = 0.001
         self._held: set[int] = set()
         self._files: dict[int, int] = {}
         self.in_flight = 0  # this process's, for tests and figures
@@ -75,28 +84,58 @@ class Budget:
         return fd
 
     def _take(self) -> int:
-        wait = 0.001
-        while True:
-            start = random.randrange(self.slots)
-            with self._lock:
-                for step in range(self.slots):
-                    index = (start + step) % self.slots
-                    if index in self._held:
+        """A free slot, waiting for one if need be.
+
+        When every slot is in use, one thread of this process looks again now and then for
+        a slot another process gave back; the others sleep until one of ours is given back
+        or the looker hands over. Each thread polling on its own made a process whose 100
+        threads waited for another's burn a third of a core scanning slots (300-SMS step).
+        """
+        with self._lock:
+            looking = waited = False
+            try:
+                while True:
+                    index = self._scan()
+                    if index is not None:
+                        if not waited:
+                            self._backoff = 0.001  # no longer short of slots
+                        return index
+                    waited = True
+                    if self._looking and not looking:
+                        self._freed.wait()
                         continue
-                    try:
-                        fcntl.flock(self._file(index), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:
-                        continue  # another process's request
-                    self._held.add(index)
-                    return index
-            # Every slot is in use by other processes: one frees within a request's time.
-            time.sleep(wait)
-            wait = min(wait * 2, 0.02)
+                    self._looking = looking = True
+                    # Every slot is in use: one frees within a request's time.
+                    self._freed.wait(self._backoff)
+                    self._backoff = min(self._backoff * 2, LOOK_AT_MOST_EVERY)
+            finally:
+                if looking:
+                    self._looking = False
+                if waited:
+                    # The next waiter looks now: for another slot freed meanwhile, or to
+                    # be the one that looks from now on.
+                    self._freed.notify()
+
+    def _scan(self) -> int | None:
+        """Take a free slot (the caller holds the lock), or None."""
+        start = random.randrange(self.slots)
+        for step in range(self.slots):
+            index = (start + step) % self.slots
+            if index in self._held:
+                continue
+            try:
+                fcntl.flock(self._file(index), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another process's request
+            self._held.add(index)
+            return index
+        return None
 
     def _give(self, index: int) -> None:
         with self._lock:
             fcntl.flock(self._files[index], fcntl.LOCK_UN)
             self._held.discard(index)
+            self._freed.notify()
 
 
 _budget: Budget | None = None

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callouts import events, tasks
+from callouts import events, rows, tasks
 from callouts.messaging import texts
 from callouts.models import Callout, Channel, Message
 
@@ -55,7 +55,7 @@ def insert(messages: list[Message]) -> list[Message]:
 def _insert(messages: list[Message]) -> list[Message]:
     try:
         with transaction.atomic():
-            return Message.objects.bulk_create(messages)
+            return rows.insert(messages)
     except IntegrityError:
         created = []
         for message in messages:
@@ -130,7 +130,7 @@ def answer(**fields) -> Message:
             next_attempt_at=timezone.now() + collected.lease,
         )
     message = new_message(**fields)
-    message.save()
+    rows.insert([message])
     events.queued([message])
     if claimed:
         collected.claimed.append(message)

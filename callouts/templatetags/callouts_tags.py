@@ -1,5 +1,6 @@
 from django import template
 from django.conf import settings
+from django.utils.html import format_html_join
 
 from cadre.models import Role
 from callouts import board
@@ -10,6 +11,25 @@ register = template.Library()
 @register.filter
 def duration(delta):
     return board.duration(delta)
+
+
+@register.filter
+def asked_items(rows):
+    """The incident list's "Asked" details, a <li> a person: one filter, where a template
+    loop for each of the 1,200 people on a page of history was a third of its time."""
+    return format_html_join(
+        "",
+        "<li>{}: {}{}{}</li>",
+        (
+            (
+                row.callsign,
+                str(row.state_label).lower(),
+                " (late)" if row.late else "",
+                f" after {duration(row.response_time)}" if row.response_time else "",
+            )
+            for row in rows
+        ),
+    )
 
 
 @register.filter

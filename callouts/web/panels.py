@@ -9,7 +9,6 @@ def dashboard_context(request) -> dict:
     live = list(
         queries.visible_incidents(request.user)
         .filter(status__in=Incident.LIVE)
-        .distinct()
         .order_by("-raised_at")[:20]
     )
     if manager:

@@ -81,7 +81,7 @@ def board_context(request, incident):
 
 
 def visible_incident(request, pk):
-    return get_object_or_404(queries.visible_incidents(request.user).distinct(), pk=pk)
+    return get_object_or_404(queries.visible_incidents(request.user), pk=pk)
 
 
 @login_required
@@ -248,7 +248,7 @@ def incident_timeline(request, pk):
 def incident_list(request):
     """Live incidents and the history: who was asked, who answered, who went, how fast."""
     manager = queries.can_manage(request.user)
-    incidents = queries.visible_incidents(request.user).distinct().order_by("-raised_at")
+    incidents = queries.visible_incidents(request.user).order_by("-raised_at")
     filters = IncidentFilterForm(
         request.GET or None, forces=access.forces(request.user, Can.MANAGE_INCIDENTS)
     )

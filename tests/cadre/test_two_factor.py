@@ -2,6 +2,7 @@
 authenticator, recovery codes, throttling, turning it off, a coordinator's reset."""
 
 import re
+import time
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -202,6 +203,22 @@ def test_it_lets_a_negotiator_opt_in_and_then_asks_them_for_a_code(negotiator_us
     me = client.get(reverse("my_profile"))
     assert "Recovery codes left: 10" in me.text
     assert "Turn off" in me.text
+    client.post(reverse("logout"))
+    assert landed(log_in(client, "neg")) == CODE_PAGE
+    assert enter(client, app_code(device, ahead=1))["Location"] == "/"
+
+
+def test_it_takes_a_code_typed_as_the_step_turns_and_the_next_login_still_works(
+    negotiator_user, client, monkeypatch
+):
+    log_in(client, "neg")
+    client.get(SETUP_PAGE)
+    device = TOTPDevice.objects.get(user=negotiator_user)
+    typed = app_code(device)
+    now = time.time
+    monkeypatch.setattr(time, "time", lambda: now() + device.step)
+    client.post(SETUP_PAGE, {"code": typed})
+    assert "Recovery codes left: 10" in client.get(reverse("my_profile")).text
     client.post(reverse("logout"))
     assert landed(log_in(client, "neg")) == CODE_PAGE
     assert enter(client, app_code(device, ahead=1))["Location"] == "/"

@@ -1,5 +1,6 @@
 """Incident pages as their users see them: raise, board, buttons, history."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -196,6 +197,25 @@ def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, 
     assert client.post(reverse("incident_stand_down", args=[incident.pk])).status_code == 404
 
 
+def test_it_lists_a_neighbours_incident_that_called_our_people_once(client, force, incident):
+    """Mutual aid: seen through each of our people it called, listed (and counted) once."""
+    from cadre.access import COORDINATOR
+
+    other = make_force("Other Police", "OTH")
+    lender = make_user("lender", [COORDINATOR], force=other)
+    for n in range(3):
+        make_callout(incident, make_negotiator(other, f"OSCAR-{n}"))
+    # The lending coordinator is also one of the people it called.
+    make_callout(incident, make_negotiator(other, "OSCAR-ME", user=lender))
+    hidden = make_incident(force)  # called none of theirs
+    client.force_login(lender)
+    listing = client.get(reverse("incident_list")).content.decode()
+    assert listing.count(f'data-reference="{incident.reference}"') == 1
+    assert hidden.reference not in listing
+    assert client.get(reverse("incident_board", args=[incident.pk])).status_code == 200
+    assert client.get(reverse("incident_board", args=[hidden.pk])).status_code == 404
+
+
 def test_it_stands_down_and_closes_only_once_confirmed(coordinator_client, incident):
     url = reverse("incident_stand_down", args=[incident.pk])
     page = coordinator_client.get(url)
@@ -268,12 +288,21 @@ def test_it_lists_history_with_who_went_and_how_fast(supervisor_client, force):
         state=Callout.State.DECLINED,
         answered_at=raised + timedelta(minutes=1),
     )
+    make_callout(
+        incident,
+        make_negotiator(force, "MIKE-3"),
+        state=Callout.State.STOOD_DOWN,
+        late=True,
+        answered_at=raised + timedelta(minutes=6),
+    )
     response = supervisor_client.get(reverse("incident_list"))
     html = response.content.decode()
     row = response.context["rows"][0]
-    assert (row["timing"].asked, row["timing"].answered, row["timing"].went) == (2, 2, 1)
+    assert (row["timing"].asked, row["timing"].answered, row["timing"].went) == (3, 3, 1)
     assert "KILO-1" in html
-    assert "LIMA-2: declined after" in html
+    # Times from when each was asked, a moment after the raise.
+    assert re.search(r"<li>LIMA-2: declined after \d+ s</li>", html)
+    assert re.search(r"<li>MIKE-3: stood down, not needed \(late\) after 5 min \d\d s</li>", html)
     assert "4 min 00 s" in html
 
 

@@ -1,6 +1,7 @@
 """Replies keep pace with a storm: answers sent side by side, within one provider budget,
 woken by the commit that makes the work, and never twice."""
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -8,14 +9,17 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from callouts import tasks
 from callouts.engine import clock, inbound, steps
+from callouts.engine.policy import create_default_policy
 from callouts.messaging import budget, outbox, sending
 from callouts.messaging.gateways import Gateway, Sent, TemporaryError
 from callouts.models import Event, Message
 from config import wakeup
-from tests.factories import post_sms, raise_incident
+from tests.factories import make_force, make_negotiator, post_sms, put_on, raise_incident
 
 
 class CountingGateway(Gateway):
@@ -137,6 +141,34 @@ def test_it_hands_a_storm_of_replies_to_tasks_that_take_more_themselves(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_it_queues_no_reply_task_while_every_worker_has_one(client, cadre, on_call, force, gateway):
+    from django.utils import timezone
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    raise_incident(force)
+    gateway.sent.clear()
+    for n in range(3):
+        post_sms(client, f"+4479000{n:05d}", "hello", f"SMbusy{n}")
+    # Two workers, each with a task: one waiting, one taken (locked) and running.
+    now = timezone.now()
+    OrmQ.objects.create(key=Conf.CLUSTER_NAME, payload="waiting", lock=now)
+    OrmQ.objects.create(key=Conf.CLUSTER_NAME, payload="taken", lock=now + timedelta(seconds=90))
+    with (
+        mock.patch("callouts.tasks.async_task") as queued,
+        mock.patch.object(clock, "workers", return_value=2),
+    ):
+        assert clock.dispatch_replies() == 0
+        assert not queued.called
+        # The replies wait unclaimed: a running reply task takes them at once.
+        assert len(inbound.claim_replies(timezone.now(), 10, stale=True)) == 3
+        OrmQ.objects.filter(payload="taken").delete()  # that task is done
+        Message.objects.filter(direction="in").update(next_attempt_at=now)
+        assert clock.dispatch_replies() == 3
+        assert queued.called
+
+
+@pytest.mark.django_db(transaction=True)
 def test_it_never_doubles_an_answer_when_the_reply_task_runs_twice_or_is_killed(
     client, cadre, on_call, force, gateway, settings
 ):
@@ -204,7 +236,10 @@ def test_it_offers_a_large_steps_later_messages_to_other_workers_and_sends_each_
 ):
     with mock.patch("callouts.tasks.async_task") as queued:
         incident = raise_incident(force)  # its fire task is queued, not run
-        with mock.patch.object(steps, "SHARE_ABOVE", 1):
+        with (
+            mock.patch.object(steps, "SHARE_ABOVE", 1),
+            mock.patch.object(sending, "CLAIM_CHUNK", 1),
+        ):
             assert steps.fire_and_send(incident.pk, 0) == "fire"
     ids = list(
         Message.objects.filter(incident=incident, purpose="callout")
@@ -212,8 +247,9 @@ def test_it_offers_a_large_steps_later_messages_to_other_workers_and_sends_each_
         .values_list("pk", flat=True)
     )
     assert len(ids) == 3
-    # The second and third were offered to other workers, one a task; this task, finding
-    # them unclaimed, sent them all itself. The helpers then find nothing left to send.
+    # The first was made claimed for this task; the second and third were offered to
+    # other workers, one a task; this task, finding them unclaimed, sent them all itself.
+    # The helpers then find nothing left to send.
     offered = [call.args[1] for call in queued.call_args_list if call.args[0] == tasks.SEND]
     assert offered == [[ids[1]], [ids[2]]]
     assert sorted(to for to, _ in gateway.sent) == sorted(
@@ -221,6 +257,75 @@ def test_it_offers_a_large_steps_later_messages_to_other_workers_and_sends_each_
     )
     assert all(sending.send_many(chunk) == 0 for chunk in offered)
     assert len(gateway.sent) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_a_steps_first_messages_claimed_as_they_were_made_and_each_once(
+    cadre, on_call, force, gateway
+):
+    with mock.patch("callouts.tasks.async_task"):
+        incident = raise_incident(force)  # its fire task is queued, not run
+    with mock.patch.object(sending, "claim", wraps=sending.claim) as claim:
+        assert steps.fire_and_send(incident.pk, 0) == "fire"
+        assert steps.fire_and_send(incident.pk, 0) is None  # the task run twice
+    assert [call.args[0] for call in claim.call_args_list] == []  # no claim of their own
+    step = Message.objects.filter(incident=incident, purpose="callout")
+    assert sorted(to for to, _ in gateway.sent) == sorted(m.to_number for m in step)
+    assert {(m.status, m.attempts, bool(m.provider_sid)) for m in step} == {("sent", 1, True)}
+    sent_events = Event.objects.filter(incident=incident, kind="message_sent").count()
+    assert sent_events == step.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_claims_the_rest_of_a_step_when_its_first_messages_fill_the_budget_once_one_is_back(
+    cadre, on_call, force, gateway, settings, tmp_path
+):
+    settings.CALLOUTS_PROVIDER_CONCURRENCY = 1
+    settings.VAR_DIR = tmp_path
+    with mock.patch("callouts.tasks.async_task") as queued:
+        incident = raise_incident(force)
+        step = Message.objects.filter(incident=incident, purpose="callout").order_by("pk")
+        seen_when_claiming = []
+        real_claim = sending.claim
+
+        def claim(ids, now):
+            seen_when_claiming.append(list(step.values_list("status", flat=True)))
+            return real_claim(ids, now)
+
+        with (
+            mock.patch.object(steps, "SHARE_ABOVE", 1),
+            mock.patch.object(sending, "CLAIM_CHUNK", 1),
+            mock.patch.object(sending, "claim", claim),
+        ):
+            assert steps.fire_and_send(incident.pk, 0) == "fire"
+    # The first filled the budget: the rest were offered to other workers at once, and
+    # claimed here only once the first was back and saved.
+    assert [c.args[1] for c in queued.call_args_list if c.args[0] == tasks.SEND] == [
+        [m.pk] for m in step[1:]
+    ]
+    assert seen_when_claiming[0] == ["sent", "pending", "pending"]
+    assert [m.status for m in step] == ["sent"] * 3 and len(gateway.sent) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reconciles_a_steps_claimed_messages_if_the_task_dies_before_sending(
+    cadre, on_call, force, gateway
+):
+    with mock.patch("callouts.tasks.async_task"):
+        incident = raise_incident(force)
+    # The fire task commits the step, its messages claimed for it, and dies.
+    fired = steps.fire(incident.pk, 0, claim=sending.CLAIM_CHUNK)
+    assert len(fired.claimed) == 3
+    step = Message.objects.filter(incident=incident, purpose="callout")
+    assert {m.status for m in step} == {"sending"}
+    clock.tick()  # within the lease: nobody else sends them
+    assert gateway.sent == []
+    # The lease ends: the provider has none of them, so each is sent, once.
+    step.update(next_attempt_at="2000-01-01T00:00:00Z")
+    clock.tick()
+    clock.tick()
+    assert sorted(to for to, _ in gateway.sent) == sorted(m.to_number for m in step)
+    assert {m.status for m in step} == {"sent"}
 
 
 def pending_alerts(force, count):
@@ -267,6 +372,48 @@ def test_it_shares_the_budget_between_processes(tmp_path):
         assert not got.wait(0.3)  # both slots held by the first "process"
     assert got.wait(5)
     waiter.join()
+
+
+def test_it_has_one_thread_look_for_another_processs_slots_while_the_rest_sleep(tmp_path):
+    one, other = budget.Budget(20, tmp_path), budget.Budget(20, tmp_path)
+    refused = 0
+    flock = budget.fcntl.flock
+
+    def counted(fd, operation):
+        nonlocal refused
+        try:
+            return flock(fd, operation)
+        except BlockingIOError:
+            refused += 1
+            raise
+
+    done = []
+    with mock.patch.object(budget.fcntl, "flock", counted):
+        with contextlib.ExitStack() as held:
+            for _ in range(20):  # the other "process" holds every slot
+                held.enter_context(one.slot())
+
+            together = threading.Barrier(20, timeout=5)
+
+            def take(n):
+                with other.slot():
+                    done.append(n)
+                    # Held until all twenty have one: slots freed elsewhere are found by
+                    # the waiters themselves, not only when one of theirs comes back.
+                    together.wait()
+
+            waiters = [threading.Thread(target=take, args=(n,)) for n in range(20)]
+            for waiter in waiters:
+                waiter.start()
+            time.sleep(0.5)
+            # Each waiter looks once, then one thread looks for all, every 5 ms once it has
+            # backed off: ~2,500 refusals, where each of the twenty polling made ~12,000
+            # even looking only every 20 ms.
+            assert done == [] and refused < 5_000
+        for waiter in waiters:
+            waiter.join(5)
+    assert sorted(done) == list(range(20))  # every waiter got a slot once they were free
+    assert not together.broken
 
 
 @pytest.mark.django_db(transaction=True)
@@ -352,6 +499,26 @@ def test_it_wakes_the_clock_when_a_reply_is_taken_in(client, cadre):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_a_storm_of_replies_sends_one_wake_up_per_coalescing_window(client, cadre, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    monkeypatch.setattr(wakeup, "COALESCE", 0.5)
+    listener = wakeup.Listener(wakeup.REPLIES)
+    woken = []
+    try:
+        for n in range(5):
+            post_sms(client, f"+4479000{n:05d}", "hello", f"SMcoalesce{n}")
+            woken.append(listener.wait(0.05))
+        assert woken == [{wakeup.REPLIES}, set(), set(), set(), set()]
+        time.sleep(0.5)  # the clock has looked again by now; the next reply wakes it anew
+        post_sms(client, cadre["n1"], "Y", "SMcoalesce5")
+        assert listener.wait(5) == {wakeup.REPLIES}
+    finally:
+        listener.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_it_wakes_the_queue_when_a_task_is_queued_and_hands_tasks_out_in_order(db):
     if connection.vendor != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
@@ -370,3 +537,28 @@ def test_it_wakes_the_queue_when_a_task_is_queued_and_hands_tasks_out_in_order(d
         if broker.listener:
             broker.listener.close()
         broker.purge_queue()
+
+
+def statements_to_fire_the_first_step(force, people: int) -> list[str]:
+    create_default_policy(force)
+    now = timezone.now()
+    for _ in range(people):
+        put_on(make_negotiator(force), start=now - timedelta(hours=1), end=now + timedelta(hours=9))
+    with mock.patch("callouts.tasks.async_task"):
+        incident = raise_incident(force)
+    with CaptureQueriesContext(connection) as done:
+        fired = steps.fire(incident.pk, 0, claim=sending.CLAIM_CHUNK)
+    assert len(fired.message_ids) == people
+    return [q["sql"] for q in done.captured_queries]
+
+
+@pytest.mark.django_db
+def test_it_fires_a_step_in_as_many_statements_for_thirty_people_as_for_three():
+    few = statements_to_fire_the_first_step(make_force("Few", "FEW"), 3)
+    many = statements_to_fire_the_first_step(make_force("Many", "MANY"), 30)
+    assert len(few) == len(many)
+    # Nobody asked yet, so nothing asked is read back: of callouts, only who is deployed
+    # on another incident.
+    reads = [sql for sql in many if sql.startswith("SELECT") and "callouts_callout" in sql]
+    assert len(reads) == 1 and "callouts_incident" in reads[0]
+    assert not [sql for sql in many if sql.startswith("SELECT") and "callouts_message" in sql]

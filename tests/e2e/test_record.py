@@ -8,10 +8,16 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from callouts.engine import clock
 from callouts.engine.policy import create_default_policy
 from callouts.models import Incident
-from tests.factories import login, make_negotiator, post_sms, put_on, raise_incident
+from tests.factories import (
+    answer_all_replies,
+    login,
+    make_negotiator,
+    post_sms,
+    put_on,
+    raise_incident,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +50,7 @@ def stood_down(force, coordinator_user):
         [("NEG-ONE", "Y 20"), ("NEG-TWO", "Y"), ("COORD-ONE", "Y 15"), ("NEG-ONE", "ETA 10")]
     ):
         post_sms(twilio, people[callsign], body, sid=f"SM{sid}")
-        clock.tick()
+        answer_all_replies()
     assert Incident.objects.get().status == "filled"
     services.stand_down(incident, by=coordinator_user)
     return incident
@@ -112,4 +118,10 @@ def test_it_fits_the_board_list_and_timeline_on_a_phone(
         phone_page.goto(f"{live_server.url}{url}")
         width = phone_page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (url, width)
+        # Nor sideways inside a table's own scroll box: the cards fit the screen.
+        wider = phone_page.evaluate(
+            "[...document.querySelectorAll('.table-wrap')]"
+            ".filter(w => w.scrollWidth > w.clientWidth).map(w => w.scrollWidth)"
+        )
+        assert wider == [], (url, wider)
     assert phone_page.console_errors == []

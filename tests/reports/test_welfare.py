@@ -42,13 +42,16 @@ def test_it_records_a_follow_up_done_with_a_note_only_supervisors_read(client, f
     d = stood_down(force, cadre["n1"], hours_ago=30)
     coordinator = make_user("coord", [COORDINATOR], force=force)
     client.force_login(coordinator)
-    today = timezone.localdate() - timedelta(days=1)
+    # An hour after they were stood down, whatever the time of day the test runs at (a
+    # fixed 09:30 yesterday was before they were deployed once the clock passed 17:30).
+    held = timezone.localtime(d.stood_down_at + timedelta(hours=1))
+    today = held.date()
     response = client.post(
         f"/reports/welfare/{d.pk}/",
         {
             "outcome": "done",
             "held_on": today.isoformat(),
-            "held_time": "09:30",
+            "held_time": held.strftime("%H:%M"),
             "note": "Slept badly",
         },
     )

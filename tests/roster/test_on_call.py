@@ -27,3 +27,25 @@ def test_it_ignores_superseded_shifts_and_other_forces(force):
     other = make_force()
     put_on(make_negotiator(other), start=AT - timedelta(hours=4), days=1)
     assert on_call(force, AT) == {role: [] for role in Role.values}
+
+
+def test_it_counts_accreditation_at_the_moment_and_people_lent_from_other_forces(force):
+    from datetime import date
+
+    from cadre.models import Accreditation
+    from roster.queries import rota_for
+
+    lapsed = make_negotiator(force, valid_until=date(2026, 5, 31))
+    renewed = make_negotiator(force, valid_until=date(2026, 5, 31))
+    Accreditation.objects.create(
+        negotiator=renewed,
+        kind=Accreditation.Kind.REFRESHER,
+        passed_on=date(2026, 5, 20),
+        valid_until=date(2027, 5, 20),
+    )
+    never = make_negotiator(force, accredited=False)
+    lent = make_negotiator(make_force())
+    for n in (lapsed, renewed, never):
+        put_on(n, start=AT - timedelta(hours=4), days=1)
+    put_on(lent, start=AT - timedelta(hours=4), days=1, rota=rota_for(force))
+    assert on_call(force, AT)[Role.NEGOTIATOR] == [renewed, lent]

@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from config import jobs, wakeup
 
 log = logging.getLogger("callouts.escalator")
-COALESCE = 0.05
+COALESCE = wakeup.COALESCE
 
 
 class Command(BaseCommand):
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             f"escalator: ticking every {tick}s"
             + (", and woken when a reply comes in" if listener.enabled else "")
         )
-        woken = False
+        woken = looked_again = False
         while not stop.is_set():
             started = time.monotonic()
             if not connection.in_atomic_block:
@@ -80,6 +80,13 @@ class Command(BaseCommand):
                 # A storm of replies is many NOTIFYs: one hand-over per COALESCE at most
                 # (the reply tasks take the rest themselves).
                 stop.wait(COALESCE)
+                if not looked_again:
+                    # And once more after it, NOTIFY or not: a web process sends at most one
+                    # per COALESCE (config.wakeup), so a reply taken in just after the one
+                    # that woke us may have sent none.
+                    looked_again = True
+                    continue
+            looked_again = False
             remaining = tick - (time.monotonic() - last_run[quickest.name])
             woken = bool(listener.wait(max(0.0, min(remaining, tick)), stop))
         listener.close()

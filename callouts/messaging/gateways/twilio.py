@@ -6,14 +6,15 @@ bench/twilio_standin.py; edge and region stay unset then). Status callbacks and
 call TwiML URLs are built from PUBLIC_BASE_URL.
 """
 
+import functools
+
 import requests
 import urllib3
 from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from callouts.messaging import errors
+from callouts.messaging import budget, errors
 from callouts.messaging.gateways.base import (
     AmbiguousError,
     Gateway,
@@ -25,6 +26,7 @@ from callouts.messaging.gateways.base import (
     status_callback_url,
     voice_url,
 )
+from callouts.messaging.gateways.http import PooledHttpClient
 
 # Shorter than the sending lease (CALLOUTS_SENDING_LEASE), so that once the lease
 # is over no request of ours can still reach Twilio.
@@ -71,15 +73,22 @@ def never_connected(error: Exception) -> bool:
     return False
 
 
+@functools.cache
+def _http_client(base_url: str, pool_size: int) -> PooledHttpClient:
+    """One transport for the process: every sending thread's client shares its connections."""
+    return PooledHttpClient(timeout=HTTP_TIMEOUT, pool_size=pool_size, base_url=base_url)
+
+
 class TwilioGateway(Gateway):
     def __init__(self):
+        base_url = settings.TWILIO_API_BASE.rstrip("/")
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
-            http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT),
+            http_client=_http_client(base_url or "https://api.twilio.com", budget.size()),
         )
-        if settings.TWILIO_API_BASE:
-            self.client.api.base_url = settings.TWILIO_API_BASE.rstrip("/")
+        if base_url:
+            self.client.api.base_url = base_url
         self.from_number = settings.TWILIO_FROM_NUMBER
         # The SDK builds these lazily; build them now, before threads share the work.
         self.messages, self.calls = self.client.messages, self.client.calls
