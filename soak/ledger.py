@@ -103,7 +103,8 @@ def measure(stack, since=0.0) -> Figures:
     figures.stray = sum(n for pk, n in taken.items() if pk not in known)
     answers_to = Counter()
     stand_downs_for = set()
-    for pk, purpose, status, to_number, callout_id, _, attempts, error, _ in out:
+    end = datetime.now(UTC)
+    for pk, purpose, status, to_number, callout_id, made, attempts, error, _ in out:
         tally = figures.tallies[PURPOSE.get(purpose, "other")]
         if purpose == "reply":
             answers_to[to_number] += 1
@@ -119,6 +120,7 @@ def measure(stack, since=0.0) -> Figures:
             figures.examples.append(
                 f"message {pk} ({purpose} to {to_number}): {status} after {attempts} attempt(s)"
                 + (f", error {error}" if error else "")
+                + f"; made {(end - made).total_seconds():.0f}s before the end"
                 + f"; taken by the provider {count} time(s)"
                 + (
                     f", the last {last_taken[pk] - first_taken[pk]:.1f}s after the first"

@@ -33,6 +33,7 @@ def finish(stack, clock, result, incidents, recovered, settle_s):
     result.figures = figures
     result.recovery_to_last = recovery_to_last(figures, recovered)
     result.notes.append(f"tracebacks in the app's logs: {stack.tracebacks()}")
+    result.notes += [f"  {failure}" for failure in stack.failures()]
     saved = ledger.evidence(stack, figures, LOGS / f"{stack.name}-evidence.json")
     if saved:
         result.notes.append(f"doubled and lost messages, rows and provider records: {saved}")

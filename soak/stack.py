@@ -7,6 +7,7 @@ scenario gets `CREATE DATABASE ... TEMPLATE`, a second's work. Logs go to
 var/soak/logs/<scenario>-<process>.log.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -192,6 +193,25 @@ class Stack:
             if path.exists():
                 total += path.read_text(errors="replace").count("Traceback (most recent call")
         return total
+
+    def failures(self, most: int = 3) -> list[str]:
+        """The last `most` logged exceptions, a line each (where, and what was raised)."""
+        found = []
+        for process in self.processes:
+            path = self.log(process)
+            if not path.exists():
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                if "Traceback (most recent call" not in line:
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    found.append(f"{process}: {line[:200]}")
+                    continue
+                raised = record.get("exception", "").strip().splitlines()[-1:] or [""]
+                found.append(f"{process}: {record.get('message', '')[:120]} | {raised[0][:200]}")
+        return found[-most:]
 
     def stop(self):
         LIVE.discard(self)

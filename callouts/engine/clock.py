@@ -62,6 +62,13 @@ def workers() -> int:
     return max(1, int(settings.Q_CLUSTER.get("workers") or 1))
 
 
+# A reply due this long and taken by nobody is handed to the queue even while every worker
+# seems to have a task: the tasks counted may be a SIGKILLed cluster's, locked in the
+# database broker until django-q2's retry (90 s), and no running task is pulling (soak 3
+# in CI: replies waited 60 s and more after a whole cluster was killed).
+REPLIES_WAIT_AT_MOST = timedelta(seconds=2)
+
+
 def dispatch_replies(now=None) -> int:
     """Hand waiting replies to the queue: run on every tick, and at once when the webhook
     takes one in (config.jobs.ON_WAKE, PostgreSQL NOTIFY).
@@ -78,7 +85,7 @@ def dispatch_replies(now=None) -> int:
     """
     now = now or timezone.now()
     count = workers()
-    if tasks.unfinished() >= count:
+    if tasks.unfinished() >= count and not inbound.replies_waiting(now - REPLIES_WAIT_AT_MOST):
         return 0
     room = 2 * count * inbound.REPLY_CHUNK - inbound.replies_in_hand(now)
     replies = inbound.claim_replies(now, min(room, BATCH))

@@ -371,6 +371,13 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     return ids
 
 
+def replies_waiting(since) -> bool:
+    """Whether a reply due since then is still waiting for a task to take it."""
+    return Message.objects.filter(
+        direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=since
+    ).exists()
+
+
 def replies_in_hand(now) -> int:
     """Replies claimed for a task and not yet handled (queued or being handled)."""
     return Message.objects.filter(

@@ -169,6 +169,29 @@ def test_it_queues_no_reply_task_while_every_worker_has_one(client, cadre, on_ca
 
 
 @pytest.mark.django_db(transaction=True)
+def test_it_hands_out_replies_that_wait_behind_a_killed_clusters_tasks(
+    client, cadre, on_call, force, gateway
+):
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    raise_incident(force)
+    gateway.sent.clear()
+    post_sms(client, cadre["n1"], "Y", "SMorphan")
+    # A cluster SIGKILLed with two tasks taken: the broker keeps them locked until its retry.
+    now = timezone.now()
+    for _ in range(2):
+        OrmQ.objects.create(key=Conf.CLUSTER_NAME, payload="dead", lock=now + timedelta(seconds=90))
+    with mock.patch.object(clock, "workers", return_value=2):
+        assert clock.dispatch_replies(now) == 0  # just in: a running task may take it
+        later = now + clock.REPLIES_WAIT_AT_MOST + timedelta(seconds=1)
+        assert clock.dispatch_replies(later) == 1  # nobody did: it goes to the queue anyway
+    assert inbound_ids() == []
+    [answer] = gateway.to(cadre["n1"])
+    assert "you are going as" in answer
+
+
+@pytest.mark.django_db(transaction=True)
 def test_it_never_doubles_an_answer_when_the_reply_task_runs_twice_or_is_killed(
     client, cadre, on_call, force, gateway, settings
 ):
