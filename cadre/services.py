@@ -17,8 +17,10 @@ from datetime import timedelta
 from itertools import islice
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -430,12 +432,27 @@ def reset_two_factor(actor, negotiator: Negotiator) -> None:
         raise PermissionError(problem)
     with transaction.atomic():
         _remove_two_factor(negotiator.user)
+        ended = _end_sessions(negotiator.user)
         _record(
             actor,
             negotiator.user,
             f"Two-factor login reset by {actor.get_username()} "
-            f"(for {negotiator.callsign}, {negotiator.force.code})",
+            f"(for {negotiator.callsign}, {negotiator.force.code}); "
+            f"{ended} open session(s) ended",
         )
+
+
+def _end_sessions(user) -> int:
+    """Log the login out everywhere: the lost phone may still hold an open session, which
+    could otherwise set up an authenticator of its own. Sessions are in the database
+    (Django's default engine) and few: a cadre's logins, each on a device or two."""
+    ids = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 def _remove_two_factor(user) -> None:

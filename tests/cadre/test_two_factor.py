@@ -342,6 +342,27 @@ def test_it_lets_a_coordinator_reset_a_members_two_factor_login(coordinator_user
     assert landed(log_in(client, "alpha")) == SETUP_PAGE
 
 
+def test_it_logs_the_member_out_everywhere_when_their_two_factor_login_is_reset(
+    coordinator_user, member, client
+):
+    from django.test import Client
+
+    lost_phone, own_laptop = Client(), Client()
+    for ahead, device in enumerate((lost_phone, own_laptop)):
+        log_in(device, "alpha")
+        enter(device, app_code(TOTPDevice.objects.get(user=member.user), ahead=ahead))
+        assert device.get(reverse("my_shifts")).status_code == 200
+    verified_coordinator(client, coordinator_user)
+    assert reset(client, member).status_code == 302
+
+    for device in (lost_phone, own_laptop):
+        response = device.get(reverse("my_shifts"))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert client.get(reverse("negotiator_detail", args=[member.pk])).status_code == 200
+    entry = LogEntry.objects.filter(object_id=str(member.user.pk)).latest("action_time")
+    assert "2 open session(s) ended" in entry.change_message
+
+
 def test_it_refuses_a_reset_to_another_forces_coordinator(member, client):
     other = make_force("Other Constabulary", "OTH")
     outsider = make_user("outsider", [COORDINATOR], force=other)
