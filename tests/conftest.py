@@ -2,10 +2,20 @@
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from config import wakeup
 from tests.factories import make_cadre, make_force, make_negotiator, make_user
+
+
+def pytest_runtest_setup(item):
+    """`@pytest.mark.postgres("why")`: the test runs on PostgreSQL only, skipped elsewhere
+    saying why (row locks, LISTEN/NOTIFY, the connection pool)."""
+    marker = item.get_closest_marker("postgres")
+    if marker is not None and connection.vendor != "postgresql":
+        reason = marker.args[0] if marker.args else "needs PostgreSQL"
+        pytest.skip(f"{reason} (PostgreSQL only)")
 
 
 @pytest.fixture(autouse=True)

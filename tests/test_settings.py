@@ -165,15 +165,13 @@ def test_log_level_applies_to_djangos_own_loggers_too():
     assert output.strip().endswith("[True, True, True]")
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("the connection pool")
 @pytest.mark.django_db
 def test_a_process_that_used_the_pool_exits_without_waiting_on_its_threads():
     """Left to the pool's __del__ at exit, each of its threads was given 5 s to stop, in
     vain: a command or worker that had served a request took 20 s more to exit."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the connection pool is PostgreSQL's")
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/postgres"
     code = (

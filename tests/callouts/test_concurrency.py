@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -24,12 +24,7 @@ from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Message
 from tests.factories import make_force, make_negotiator, post_signed, put_on, raise_incident
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks need PostgreSQL (select_for_update)"
-    ),
-]
+pytestmark = pytest.mark.postgres("row locks (select_for_update)")
 ROOT = Path(__file__).resolve().parents[2]
 
 

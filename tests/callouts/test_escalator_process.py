@@ -47,7 +47,7 @@ def test_it_survives_database_errors_and_stops_on_sigterm(tmp_path):
     assert err.count("escalator tick failed") >= 2
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_window(tmp_path):
     """The webhook sends at most one NOTIFY per 50 ms a process; the clock, once woken, looks
@@ -58,8 +58,6 @@ def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_windo
     from callouts.engine import inbound
     from callouts.models import Message
 
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {

@@ -243,21 +243,14 @@ def test_spooled_replies_are_handled_like_any_other(client, cadre, on_call, forc
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)
 
 
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's"
-)
-
-
-@pytest.mark.postgres
-@needs_postgres
+@pytest.mark.postgres("the connection pool")
 def test_the_settings_pool_checks_connections_and_waits_briefly(db):
     pool = connection.pool
     assert pool._check is database.check_connection
     assert pool.timeout <= 5
 
 
-@pytest.mark.postgres
-@needs_postgres
+@pytest.mark.postgres("the connection pool")
 def test_it_survives_a_database_restart_without_a_failed_request(client, transactional_db):
     """Every backend killed (as by a restart): the next request gets a fresh connection."""
     assert post_sms(client, STRANGER, "Y", sid="SMbefore").status_code == 200

@@ -503,11 +503,9 @@ def test_it_polls_where_there_is_no_notify(db):
     assert listener.wait(0.01) == set()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_it_wakes_the_clock_when_a_reply_is_taken_in(client, cadre):
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     listener = wakeup.Listener(wakeup.REPLIES)
     try:
         assert listener.wait(0.05) == set()
@@ -520,11 +518,9 @@ def test_it_wakes_the_clock_when_a_reply_is_taken_in(client, cadre):
         listener.close()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_a_storm_of_replies_sends_one_wake_up_per_coalescing_window(client, cadre, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     monkeypatch.setattr(wakeup, "COALESCE", 0.5)
     listener = wakeup.Listener(wakeup.REPLIES)
     woken = []
@@ -540,11 +536,9 @@ def test_a_storm_of_replies_sends_one_wake_up_per_coalescing_window(client, cadr
         listener.close()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_it_wakes_the_queue_when_a_task_is_queued_and_hands_tasks_out_in_order(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     from config.broker import ListeningORM
 
     broker = ListeningORM(list_key="standby-test")

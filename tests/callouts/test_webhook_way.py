@@ -108,13 +108,11 @@ def test_it_stores_an_sms_with_every_column_the_orm_would_give_it(client, db):
     assert stored.status_at == stored.next_attempt_at <= stored.created_at <= timezone.now()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_an_sms_in_with_one_insert_then_wakes_the_clock(client, cadre):
     """The NOTIFY is a transaction of its own: PostgreSQL commits NOTIFYs one at a time,
     and the insert's WAL flush must not be inside that queue."""
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     listener = wakeup.Listener(wakeup.REPLIES)
     try:
         with CaptureQueriesContext(connection) as queries:
@@ -129,11 +127,9 @@ def test_it_takes_an_sms_in_with_one_insert_then_wakes_the_clock(client, cadre):
         listener.close()
 
 
-@pytest.mark.postgres
+@pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
 def test_it_wakes_the_clock_for_a_spooled_sms_taken_in_and_keeps_its_time(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     arrived = timezone.now() - timezone.timedelta(minutes=3)
     spool.keep("SMspooled", STRANGER, "+447700900000", "Y", arrived)
     spool.keep("SMspooled", STRANGER, "+447700900000", "Y", arrived)  # Twilio sent it twice

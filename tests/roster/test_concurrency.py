@@ -4,19 +4,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from roster import services
 from roster.models import Shift
 from roster.queries import rota_for
 from tests.factories import MONDAY, make_force, make_negotiator
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row locks need PostgreSQL (select_for_update)"
-    ),
-]
+pytestmark = pytest.mark.postgres("row locks (select_for_update)")
 
 
 def test_it_saves_only_one_of_two_simultaneous_duplicate_shifts(transactional_db):
