@@ -61,9 +61,13 @@ def board_context(request, incident):
     view = queries.view_of(request.user, incident)
     summary = queries.board_for(incident, user=request.user)
     alerts, alerts_total = queries.board_alerts(incident) if view.manage else ([], 0)
+    everyone = request.GET.get("everyone") == "1"
     return {
         "incident": incident,
         "board": summary,
+        "groups": board.shown(summary.groups, None if everyone else board.GROUP_SHOWN),
+        "everyone": everyone,
+        "group_shown": board.GROUP_SHOWN,
         "progress": board.progress(incident.steps or [], incident.step_index, incident.status),
         "is_live": incident.status in Incident.LIVE,
         "can_manage": view.manage,

@@ -125,3 +125,18 @@ def test_it_describes_the_step_the_escalation_is_on():
     assert board.progress(steps, -1).number == 0
     assert board.progress(steps, 2).current == "Alert coordinators and supervisors"
     assert board.progress(steps, 2).following == ""
+
+
+def test_it_shows_the_first_of_a_long_group_and_anyone_needing_a_call_among_them():
+    asked = [
+        facts(f"K-{i:02d}", asked_at=T0 + timedelta(seconds=i), keyword="stop" if i == 28 else "")
+        for i in range(30)
+    ]
+    b = board.build(NEEDS, asked)
+    [(key, _, rows, total)] = board.shown(b.groups, 5)
+    assert (key, total) == ("waiting", 30)
+    assert [r.callsign for r in rows] == ["K-00", "K-01", "K-02", "K-03", "K-28"]
+    [(_, _, every, total)] = board.shown(b.groups, None)
+    assert len(every) == total == 30
+    [(_, _, few, total)] = board.shown(board.build(NEEDS, asked[:5]).groups, 5)
+    assert len(few) == total == 5

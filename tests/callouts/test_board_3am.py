@@ -116,6 +116,21 @@ def test_it_groups_everyone_else_with_what_they_last_said(
     assert "Still to answer" in html and "Declined" in html
 
 
+def test_it_shows_the_first_of_each_long_group_until_asked_for_everyone(coordinator_client, force):
+    incident = make_incident(force)
+    for n in range(30):
+        make_callout(incident, make_negotiator(force, f"W-{n:02d}"), status="delivered")
+    live = reverse("incident_board_live", args=[incident.pk])
+    for page in (board_html(coordinator_client, incident), coordinator_client.get(live).text):
+        assert page.count('data-state="delivered"') == 25
+        assert "25 of 30 shown" in page and "Show all 30" in page
+        assert "W-24" in page and "W-25" not in page
+    everyone = coordinator_client.get(reverse("incident_board", args=[incident.pk]) + "?everyone=1")
+    assert everyone.text.count('data-state="delivered"') == 30
+    assert f'hx-get="{live}?everyone=1"' in everyone.text  # it stays whole as it refreshes
+    assert coordinator_client.get(live + "?everyone=1").text.count('data-state="delivered"') == 30
+
+
 def test_it_records_an_answer_from_the_page_as_an_sms_is(client, on_call, force, run_tasks):
     from tests.factories import make_user
 

@@ -17,7 +17,14 @@ from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Response
 from roster.models import Shift, SwapRequest
 from tests.e2e.conftest import looks_right
-from tests.factories import login, make_negotiator, put_on, raise_incident
+from tests.factories import (
+    login,
+    make_callout,
+    make_incident,
+    make_negotiator,
+    put_on,
+    raise_incident,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +84,29 @@ def test_it_fits_the_coordinators_pages(sized, live_server, scene):
     ]:
         page.goto(f"{live_server.url}{path}")
         looks_right(page, name)
+
+
+def test_it_shows_a_long_callout_a_group_at_a_time_and_whole_on_asking(
+    sized, live_server, force, coordinator_user
+):
+    incident = make_incident(force, next_step_at=timezone.now() + timedelta(hours=1))
+    for n in range(40):
+        make_callout(incident, make_negotiator(force, f"AID-{n:02d}"), status="delivered")
+    page = sized
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+    waiting = page.locator("[data-group='waiting'] li")
+    expect(waiting).to_have_count(25)
+    expect(page.get_by_text("25 of 40 shown")).to_be_visible()
+    looks_right(page, "board-long")
+    page.get_by_role("link", name="Show all 40").click()
+    expect(waiting).to_have_count(40)
+    # The board refreshes itself every 2 s and stays whole.
+    with page.expect_response(lambda r: "/live/?everyone=1" in r.url):
+        pass
+    expect(waiting).to_have_count(40)
+    page.get_by_role("link", name="Show the first 25 of each group").click()
+    expect(waiting).to_have_count(25)
 
 
 def test_it_fits_the_negotiators_pages_and_takes_an_answer(sized, live_server, scene):
