@@ -24,12 +24,14 @@ def test_it_saves_what_save_would_with_defaults_and_times(cadre, on_call, force)
     assert Response.objects.get(pk=response.pk).callout == callout
 
 
+@pytest.fixture(params=[2, 1000], ids=["arrays", "values"])
+def both_ways(request, monkeypatch):
+    """Many rows as arrays a column (PostgreSQL), then as VALUES (what SQLite always does)."""
+    monkeypatch.setattr(rows, "UNNEST_FROM", request.param)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("unnest_from", [2, 1000], ids=["arrays", "values"])
-def test_it_gives_each_of_many_rows_its_own_key_in_order(
-    cadre, on_call, force, monkeypatch, unnest_from
-):
-    monkeypatch.setattr(rows, "UNNEST_FROM", unnest_from)
+def test_it_gives_each_of_many_rows_its_own_key_in_order(cadre, on_call, force, both_ways):
     incident = raise_incident(force)
     built = [
         events.build(incident, Event.Kind.REPLY_RECEIVED, text=f"reply {n} é ✓", eta=n)
@@ -44,12 +46,10 @@ def test_it_gives_each_of_many_rows_its_own_key_in_order(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("unnest_from", [2, 1000], ids=["arrays", "values"])
 def test_it_saves_many_rows_whole_nulls_and_longest_texts_included(
-    cadre, on_call, force, monkeypatch, unnest_from
+    cadre, on_call, force, both_ways
 ):
     """Many rows go as one array a column on PostgreSQL: nothing is cut short or mixed up."""
-    monkeypatch.setattr(rows, "UNNEST_FROM", unnest_from)
     incident = raise_incident(force)
     callout = make_callout(incident, cadre["n1"])
     longest = "x" * Message._meta.get_field("provider_sid").max_length
@@ -149,13 +149,11 @@ def test_it_inserts_no_more_rows_a_statement_than_the_database_takes(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("unnest_from", [2, 1000], ids=["arrays", "values"])
 def test_a_stand_down_made_twice_is_kept_once_and_the_others_saved(
-    cadre, on_call, force, monkeypatch, unnest_from
+    cadre, on_call, force, both_ways
 ):
     """A unique constraint met by many rows at once reads as Django's IntegrityError on
     either path, so outbox.insert keeps the new rows and leaves out the one that exists."""
-    monkeypatch.setattr(rows, "UNNEST_FROM", unnest_from)
     incident = raise_incident(force)
     callouts = [make_callout(incident, cadre[key]) for key in ("n1", "n2", "c1")]
 
