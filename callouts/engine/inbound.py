@@ -361,8 +361,9 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     with transaction.atomic():
         # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
         ids = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=due)
+            _unhandled()
+            .select_for_update(skip_locked=True)
+            .filter(next_attempt_at__lte=due)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
@@ -373,16 +374,17 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
 
 def replies_waiting(since) -> bool:
     """Whether a reply due since then is still waiting for a task to take it."""
-    return Message.objects.filter(
-        direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__lte=since
-    ).exists()
+    return _unhandled().filter(next_attempt_at__lte=since).exists()
 
 
 def replies_in_hand(now) -> int:
     """Replies claimed for a task and not yet handled (queued or being handled)."""
-    return Message.objects.filter(
-        direction=Message.Direction.IN, status=S.RECEIVED, next_attempt_at__gt=now
-    ).count()
+    return _unhandled().filter(next_attempt_at__gt=now).count()
+
+
+def _unhandled():
+    """Inbound messages taken in and not yet handled."""
+    return Message.objects.filter(direction=IN, status=S.RECEIVED)
 
 
 # A reply task goes on taking replies still waiting after its own, a chunk at a time, for
