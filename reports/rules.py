@@ -93,16 +93,6 @@ def spread(seconds: Sequence[float]) -> Spread:
 
 
 @dataclass(frozen=True)
-class IncidentTiming:
-    """One incident's times, as the database gave them (seconds after raising)."""
-
-    raised_at: datetime
-    needs: dict
-    first_accept: float | None
-    filled: float | None
-
-
-@dataclass(frozen=True)
 class RoleTiming:
     """Per incident and role: the first acceptance, and the acceptances of those who went."""
 

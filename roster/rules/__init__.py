@@ -80,13 +80,6 @@ class Coverage:
     segments: list[Segment] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
 
-    def gaps_between(self, start: datetime, end: datetime, role: str | None = None) -> list[Gap]:
-        return [
-            g
-            for g in self.gaps
-            if g.start < end and g.end > start and (role is None or g.role == role)
-        ]
-
 
 @dataclass(frozen=True)
 class Conflict:

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,15 +13,54 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def escalator(env, interval):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "escalator", "--interval", str(interval)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Escalator:
+    """`manage.py escalator` as a process, its output read as it comes, so a test waits for what
+    the clock says rather than for a guess at how long Django takes to start."""
+
+    def __init__(self, env, interval):
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "escalator", "--interval", str(interval)],
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out, self.err = [], []
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _read(stream, lines):
+        for line in stream:
+            lines.append(line)
+
+    def wait_for(self, condition, timeout=60):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert self.process.poll() is None, "".join(self.out + self.err)
+            assert time.monotonic() < deadline, "".join(self.out + self.err)
+            time.sleep(0.02)
+
+    def said(self, text, stream="out"):
+        return sum(text in line for line in getattr(self, stream))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            for reader in self.readers:
+                reader.join(timeout=5)
+        return self.process.returncode
 
 
 def test_it_survives_database_errors_and_stops_on_sigterm(tmp_path):
@@ -32,19 +72,14 @@ def test_it_survives_database_errors_and_stops_on_sigterm(tmp_path):
         "STANDBY_VAR_DIR": str(tmp_path),
         "LOG_LEVEL": "ERROR",
     }
-    process = escalator(env, interval=0.1)
+    clock = Escalator(env, interval=0.1)
     try:
-        time.sleep(3)
-        assert process.poll() is None, process.communicate()
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
+        clock.wait_for(lambda: clock.said("escalator: ticking"))
+        clock.wait_for(lambda: clock.said("escalator tick failed", "err") >= 2)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
-    assert "escalator: stopped" in out
-    assert err.count("escalator tick failed") >= 2
+        returncode = clock.stop()
+    assert returncode == 0
+    assert clock.said("escalator: stopped") == 1
 
 
 @pytest.mark.postgres("LISTEN/NOTIFY")
@@ -68,9 +103,10 @@ def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_windo
         "LOG_LEVEL": "ERROR",
         "Q_SYNC": "false",
     }
-    process = escalator(env, interval=5)
+    clock = Escalator(env, interval=5)
     try:
-        time.sleep(3)  # started and listening; its first tick is over
+        clock.wait_for(lambda: clock.said("escalator: ticking"))
+        time.sleep(0.5)  # listening, and its first tick (run straight after that line) is over
         inbound.receive_sms("SMfirst" + "0" * 27, "+447700900111", "+447700900000", "Y")
         time.sleep(0.02)  # the clock has woken and handed the first over
         inbound.receive_sms("SMsecond" + "0" * 26, "+447700900112", "+447700900000", "Y")
@@ -82,5 +118,4 @@ def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_windo
             handed = second.next_attempt_at > timezone.now()  # claimed for a task
         assert handed, "the second reply waited for the tick"
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
+        clock.stop()
