@@ -258,7 +258,7 @@ else:
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
-# Two-factor login (README, "Two-factor login"): coordinators, supervisors and superusers
+# Two-factor login (docs/access.md): coordinators, supervisors and superusers
 # must enter a code from an authenticator app after their password; on by default in
 # production, off for local use. Anyone with a device set up is asked for a code either way.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
