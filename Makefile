@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo
 	@bin/run-all $(HOST) $(PORT)
 
-# Production: settings from the environment (README, "Running it for real").
+# Production: settings from the environment (docs/operations.md).
 prod: $(STAMP)
 	@bin/serve
 
@@ -59,7 +59,7 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # Fault scenarios against real processes and a PostgreSQL of its own (under 10 minutes);
-# fails on any lost or doubled message. SOAK_ONLY=2,5 runs some. README: "Faults".
+# fails on any lost or doubled message. SOAK_ONLY=2,5 runs some. docs/operations.md.
 soak: $(STAMP)
 	$(PY) -m soak
 

@@ -258,7 +258,7 @@ else:
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
-# Two-factor login (README, "Two-factor login"): coordinators, supervisors and superusers
+# Two-factor login (docs/access.md): coordinators, supervisors and superusers
 # must enter a code from an authenticator app after their password; on by default in
 # production, off for local use. Anyone with a device set up is asked for a code either way.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
@@ -360,13 +360,11 @@ elif not DEBUG and not env_bool("ALLOW_SIMULATOR", False):
     )
 # Callout sending (callouts/messaging/sending.py): the budget of provider requests in
 # flight at once, shared by every send of every process on this machine (Twilio's
-# default account limit is 100 concurrent requests; CALLOUTS_SEND_THREADS is its old name);
+# default account limit is 100 concurrent requests);
 # how long a send may stay "sending" before the provider is asked whether it
 # took it (longer than the 10 s HTTP timeout, so nothing is still in flight);
 # how long a queued send may wait for a worker before the escalator sends it.
-CALLOUTS_PROVIDER_CONCURRENCY = env_int(
-    "CALLOUTS_PROVIDER_CONCURRENCY", env_int("CALLOUTS_SEND_THREADS", 100)
-)
+CALLOUTS_PROVIDER_CONCURRENCY = env_int("CALLOUTS_PROVIDER_CONCURRENCY", 100)
 CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 # Hours a stand-down, answer or alert is retried through a provider outage.

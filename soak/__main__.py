@@ -2,7 +2,7 @@
 
 SOAK_ONLY=2,5 runs some of them. Scenario 2 (a 3-minute outage) runs beside 1, 3,
 4 and 7, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
-and 6 (the storm) run alone afterwards. See README, "Faults (`make soak`)".
+and 6 (the storm) run alone afterwards. See docs/operations.md, "Fault scenarios".
 """
 
 import os

@@ -71,7 +71,7 @@ def threads(pid: int) -> int:
 def queue_workers(cluster: subprocess.Popen) -> list[int]:
     """django-q2's worker processes: the cluster's processes running the sending threads.
 
-    Each worker starts CALLOUTS_SEND_THREADS threads when spawned (post_spawn); the
+    Each worker starts CALLOUTS_PROVIDER_CONCURRENCY sending threads when spawned (post_spawn); the
     sentinel, pusher and monitor run a handful.
     """
     return [pid for pid in descendants(cluster.pid) if threads(pid) >= 8]

@@ -107,7 +107,7 @@ def _subprocess_env(standin, **extra):
         "TWILIO_AUTH_TOKEN": "test-token",
         "TWILIO_FROM_NUMBER": "+447700900000",
         "TWILIO_API_BASE": standin.base_url,
-        "CALLOUTS_SEND_THREADS": "4",
+        "CALLOUTS_PROVIDER_CONCURRENCY": "4",
         "CALLOUTS_SENDING_LEASE": "3",
         "CALLOUTS_DISPATCH_GRACE": "2",
         "LOG_LEVEL": "WARNING",
