@@ -21,6 +21,33 @@ ROLE_FIELDS = {
 }
 
 
+class RoleFlags:
+    """Roles kept as one boolean field each, read and written as a list of role values.
+
+    Two kinds use it, with roles that only share names: a Negotiator's are the places it can
+    fill at an incident (Role), a Membership's what a login may do in a force (LoginRole).
+    """
+
+    ROLES: type[models.TextChoices]
+    FIELDS: dict
+
+    @property
+    def roles(self) -> list[str]:
+        return [role for role, field in self.FIELDS.items() if getattr(self, field)]
+
+    @roles.setter
+    def roles(self, values):
+        wanted = {self.ROLES(v) for v in values}
+        for role, field in self.FIELDS.items():
+            setattr(self, field, role in wanted)
+
+    def has_role(self, role) -> bool:
+        return getattr(self, self.FIELDS[self.ROLES(role)])
+
+    def role_labels(self) -> str:
+        return ", ".join(self.ROLES(r).label for r in self.roles)
+
+
 class Force(models.Model):
     name = models.CharField(max_length=100, unique=True)
     code = models.CharField(max_length=10, unique=True, help_text="Short code, e.g. KNT")
@@ -50,7 +77,12 @@ class NegotiatorQuerySet(models.QuerySet):
         return self.filter(active=True).accredited_at(at or timezone.now())
 
 
-class Negotiator(models.Model):
+class Negotiator(RoleFlags, models.Model):
+    """A person on the register; their roles are the places they can fill at an incident."""
+
+    ROLES = Role
+    FIELDS = ROLE_FIELDS
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -85,22 +117,6 @@ class Negotiator(models.Model):
 
     def __str__(self):
         return self.callsign
-
-    @property
-    def roles(self) -> list[str]:
-        return [role for role, field in ROLE_FIELDS.items() if getattr(self, field)]
-
-    @roles.setter
-    def roles(self, values):
-        wanted = {Role(v) for v in values}
-        for role, field in ROLE_FIELDS.items():
-            setattr(self, field, role in wanted)
-
-    def has_role(self, role) -> bool:
-        return getattr(self, ROLE_FIELDS[Role(role)])
-
-    def role_labels(self) -> str:
-        return ", ".join(Role(r).label for r in self.roles)
 
     def periods(self) -> list[rules.Period]:
         return [rules.Period(a.passed_on, a.valid_until) for a in self.accreditations.all()]
@@ -159,8 +175,9 @@ LOGIN_ROLE_FIELDS = {
 }
 
 
-class Membership(models.Model):
-    """A login's place in one force and the roles it carries there.
+class Membership(RoleFlags, models.Model):
+    """A login's place in one force and the roles it carries there (what the login may do,
+    not the places a person fills at an incident: those are the Negotiator's).
 
     Every login belongs to its forces through these and nothing else; a regional
     coordinator or supervisor holds one per force. Superusers need none.
@@ -175,6 +192,9 @@ class Membership(models.Model):
     is_negotiator = models.BooleanField("negotiator", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    ROLES = LoginRole
+    FIELDS = LOGIN_ROLE_FIELDS
+
     class Meta:
         ordering = ["force__name"]
         constraints = [
@@ -187,19 +207,6 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.force.code}: {self.role_labels()}"
-
-    @property
-    def roles(self) -> list[str]:
-        return [role for role, field in LOGIN_ROLE_FIELDS.items() if getattr(self, field)]
-
-    @roles.setter
-    def roles(self, values):
-        wanted = {LoginRole(v) for v in values}
-        for role, field in LOGIN_ROLE_FIELDS.items():
-            setattr(self, field, role in wanted)
-
-    def role_labels(self) -> str:
-        return ", ".join(LoginRole(r).label for r in self.roles)
 
 
 class CadreImport(models.Model):

@@ -2,7 +2,8 @@
 
 A negotiator is deployable at a moment when they are active and hold an
 accreditation whose dates (inclusive, in local time) cover that moment. Roster
-and callouts both ask here; nothing else re-implements it.
+and callouts both ask here; the one other form of it is its queryset twin for lists,
+Negotiator.objects.deployable, which tests/cadre/test_deployable.py holds to the same answer.
 
 Local time is settings.TIME_ZONE, the one time zone of the whole app: every day,
 wall-clock time, feed and message is in it; the database keeps UTC.
