@@ -13,7 +13,15 @@ import time
 import traceback
 from types import SimpleNamespace
 
-from soak import postgres, report, scenarios, scenarios_app, scenarios_scale, stack
+from soak import (
+    postgres,
+    report,
+    scenarios,
+    scenarios_app,
+    scenarios_locks,
+    scenarios_scale,
+    stack,
+)
 
 SCENARIOS = {
     1: ("provider answering after 20 s for 45 s", scenarios.slow_provider),
@@ -23,6 +31,10 @@ SCENARIOS = {
     5: ("PostgreSQL stopped for 30 s", scenarios_app.database_restart),
     6: ("storm: 20 incidents, 200 replies a minute", scenarios_app.storm),
     7: ("two worker machines on Redis, one SIGKILLed", scenarios_scale.two_machines),
+    8: (
+        "stand-downs during a storm of status callbacks",
+        scenarios_locks.stand_downs_in_a_callback_storm,
+    ),
 }
 BESIDE_OTHERS = (2,)
 ALONE = (5, 6)
