@@ -1,7 +1,7 @@
 """`make soak`: the fault scenarios, each PASS or FAIL; exits 1 on any loss or duplicate.
 
 SOAK_ONLY=2,5 runs some of them. Scenario 2 (a 3-minute outage) runs beside 1, 3,
-4 and 7, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
+4, 7 and 8, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
 and 6 (the storm) run alone afterwards. See README, "Faults (`make soak`)".
 """
 

@@ -118,10 +118,17 @@ def stand_downs_in_a_callback_storm(ctx):
         callbacks.stop()
         ended = time.monotonic()
         clock.log(f"{len(callbacks.posted)} status callbacks posted")
+        # Before `finish`, which stands each down again (retrying) for the ledger.
+        statuses = dict(
+            stack.sql(
+                "SELECT id, status FROM callouts_incident WHERE id = ANY(%s)",
+                ([i["id"] for i in incidents],),
+            )
+        )
         finish(stack, clock, result, incidents, ended, ctx.settle_s)
         kept = "SELECT count(*) FROM callouts_statuscallback"
         wait_for(lambda: stack.sql(kept)[0][0] == 0, 30)
-        _judge(stack, result, incidents, stand_downs, callbacks.posted, stack.sql(kept)[0][0])
+        _judge(stack, result, statuses, stand_downs, callbacks.posted, stack.sql(kept)[0][0])
 
 
 def _stand_down_twice_at_once(stack, incident_id):
@@ -143,22 +150,18 @@ def _stand_down_twice_at_once(stack, incident_id):
     return answers
 
 
-def _judge(stack, result, incidents, stand_downs, posted, kept):
+def _judge(stack, result, statuses, stand_downs, posted, kept):
+    """`statuses`: each incident's status once its stand-downs had answered."""
     refused = [status for status, _ in stand_downs if status != 200]
     slowest = max((seconds for _, seconds in stand_downs), default=0.0)
+    live = [pk for pk, status in statuses.items() if status != "stood_down"]
     result.notes.append(
-        f"stand-downs: {len(stand_downs)} for {len(incidents)} incidents, "
-        f"{len(stand_downs) - len(refused)} answered 200 (slowest {slowest * 1000:.0f} ms)"
+        f"stand-downs: {len(stand_downs)} for {len(statuses)} incidents, "
+        f"{len(stand_downs) - len(refused)} answered 200 (slowest {slowest * 1000:.0f} ms); "
+        f"{len(statuses) - len(live)} incidents stood down"
     )
     if refused:
         result.problems.append(f"{len(refused)} stand-downs answered {sorted(set(refused))}")
-    statuses = dict(
-        stack.sql(
-            "SELECT id, status FROM callouts_incident WHERE id = ANY(%s)",
-            ([i["id"] for i in incidents],),
-        )
-    )
-    live = [pk for pk, status in statuses.items() if status != "stood_down"]
     if live:
         result.problems.append(f"{len(live)} incidents not stood down: {live[:5]}")
     messages = dict(
