@@ -69,9 +69,10 @@ def callback(message):
     }, Message.Status.DELIVERED
 
 
-def one_round(incident, messages, token, page) -> list:
-    """The stand-down from the API and from the page, at the moment CALLBACK_THREADS post
-    the callbacks of the incident's messages; (what, HTTP status) of every request."""
+def one_round(incident, messages, token, page, ending="stand-down") -> list:
+    """The stand-down from the API and the `ending` (stand-down or close) from the page, at
+    the moment CALLBACK_THREADS post the callbacks of the incident's messages; (what, HTTP
+    status) of every request."""
     start = threading.Barrier(2 + CALLBACK_THREADS)
     answered = []
 
@@ -91,8 +92,8 @@ def one_round(incident, messages, token, page) -> list:
         answered.append(("api stand-down", response.status_code))
 
     def from_the_page():
-        response = page.post(f"/incidents/{incident.pk}/stand-down/", {"confirm": "yes"})
-        answered.append(("page stand-down", response.status_code))
+        response = page.post(f"/incidents/{incident.pk}/{ending}/", {"confirm": "yes"})
+        answered.append((f"page {ending}", response.status_code))
 
     def callbacks(share):
         client = Client(raise_request_exception=False)
@@ -113,7 +114,9 @@ def one_round(incident, messages, token, page) -> list:
 
 
 @pytest.mark.postgres("row locks and deadlock detection")
-def test_it_stands_down_during_a_storm_of_status_callbacks_and_loses_none(transactional_db):
+def test_it_stands_down_and_closes_during_a_storm_of_status_callbacks_and_loses_none(
+    transactional_db,
+):
     force = make_force("Storm Constabulary", "STRM")
     for i in range(PEOPLE):
         make_negotiator(force=force, callsign=f"S-{i:02d}")
@@ -124,7 +127,11 @@ def test_it_stands_down_during_a_storm_of_status_callbacks_and_loses_none(transa
     failures = []
     for round_ in range(ROUNDS):
         incident, messages = calling_the_whole_force(force)
-        answered = one_round(incident, messages, token, page)
+        # Every fourth round the page closes it instead (standing everyone down first).
+        closing = round_ % 4 == 3
+        ending = "close" if closing else "stand-down"
+        answered = one_round(incident, messages, token, page, ending)
+        ended = Incident.Status.CLOSED if closing else Incident.Status.STOOD_DOWN
         refused = [(what, code) for what, code in answered if code not in (200, 204, 302)]
         incident.refresh_from_db()
         lost = []
@@ -135,7 +142,7 @@ def test_it_stands_down_during_a_storm_of_status_callbacks_and_loses_none(transa
             # the stand-down then cancelled at the provider is "cancelled").
             if status.rank(message.status) < status.rank(wanted):
                 lost.append((message.pk, message.status, wanted))
-        if refused or lost or incident.status != Incident.Status.STOOD_DOWN:
+        if refused or lost or incident.status != ended:
             failures.append((round_, incident.status, refused[:4], len(refused), len(lost)))
     assert not failures, failures
     assert not StatusCallback.objects.exists(), "every callback taken in was applied"
