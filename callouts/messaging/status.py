@@ -154,10 +154,12 @@ def _apply_taken(callback_id: int) -> bool:
 
 def claim_due(now, limit: int = 200) -> list[int]:
     """Callbacks still waiting past the grace, claimed for HOLD: the clock queues them."""
+    due = StatusCallback.objects.filter(next_attempt_at__lte=now)
+    if not due.exists():
+        return []  # every tick: no transaction (on SQLite, the write lock) for nothing
     with transaction.atomic():
         ids = list(
-            StatusCallback.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=now)
+            due.select_for_update(skip_locked=True)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
