@@ -281,6 +281,40 @@ class Message(models.Model):
         return f"{self.direction} {self.channel} {self.purpose} {self.to_number}"
 
 
+class StatusCallback(models.Model):
+    """A provider's status callback, kept as it came until it is applied to its message.
+
+    The webhook inserts it (one cheap statement, no foreign key to wait on) before
+    applying it, and the transaction that applies it deletes it: a callback whose applying
+    failed (a lock conflict that outlasted its retries, a crash) stays here, and the
+    escalator clock hands it to the queue once it is due. Twilio retries a failed status
+    callback only sometimes: taken in, it is never lost.
+    """
+
+    sid = models.CharField(max_length=64)
+    status = models.CharField(max_length=20)
+    # Our Message's id, from the callback URL's ?m= (as sent; checked when applied).
+    message_ref = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the clock may try it (again); None once it has given up (logged).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(next_attempt_at__isnull=False),
+                name="status_callback_due",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sid} {self.status}"
+
+
 class Response(models.Model):
     """What a person answered, by SMS or keypad."""
 

@@ -197,8 +197,9 @@ def select(model, where: str, params, *, lock: bool = False) -> list:
     """Instances of `model` from `SELECT <every column> FROM <its table> WHERE <where>`.
 
     `where` is SQL written against the model's own table (its columns by name; it may end
-    in ORDER BY or LIMIT); `lock` adds FOR UPDATE where the database has it (SQLite has
-    one writer at a time anyway). Values are converted as the ORM converts them.
+    in ORDER BY or LIMIT); `lock` adds FOR NO KEY UPDATE where the database has it (the
+    mode of callouts.locking; SQLite has one writer at a time anyway). Values are converted
+    as the ORM converts them.
     """
     found = shape(model, connection.vendor)
     sql = _select_statement(model, where, lock, connection.vendor)
@@ -210,15 +211,18 @@ def select(model, where: str, params, *, lock: bool = False) -> list:
 @functools.lru_cache(maxsize=128)
 def _select_statement(model, where: str, lock: bool, vendor: str) -> str:
     table = model._meta.db_table
-    lock = lock and connection.features.has_select_for_update
+    mode = ""
+    if lock and connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        mode = " FOR NO KEY UPDATE" if no_key else " FOR UPDATE"
     return (
         f"SELECT {shape(model, vendor).columns(table)} "
-        f"FROM {connection.ops.quote_name(table)} WHERE {where}{' FOR UPDATE' if lock else ''}"
+        f"FROM {connection.ops.quote_name(table)} WHERE {where}{mode}"
     )
 
 
 def get(model, pk, *, lock: bool = False):
-    """One instance by primary key (FOR UPDATE with `lock`), or model.DoesNotExist."""
+    """One instance by primary key (locked with `lock`), or model.DoesNotExist."""
     found = select(
         model, f"{connection.ops.quote_name(model._meta.pk.column)} = %s", [pk], lock=lock
     )

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Role
-from callouts import events, rules, tasks
+from callouts import events, locking, rules, tasks
 from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference, replies
@@ -115,9 +115,14 @@ def _save_with_unique_reference(incident):
 
 
 def _locked(incident) -> Incident:
-    return Incident.objects.select_for_update().get(pk=incident.pk)
+    """The incident's row, locked: first in the order of locks (callouts.locking)."""
+    locked = locking.incident(incident.pk)
+    if locked is None:
+        raise Incident.DoesNotExist(f"Incident {incident.pk} does not exist")
+    return locked
 
 
+@locking.retried
 def raise_needs(incident, role, count=1, by=None) -> Incident:
     """One more (or `count` more) for a role while live; escalation resumes for what is missing.
 
@@ -179,6 +184,7 @@ WEB = "web"
 CALL_AGAIN_FROM = (Incident.Status.EXHAUSTED, Incident.Status.STOOD_DOWN)
 
 
+@locking.retried
 def call_again(incident, by=None) -> Incident:
     """Start calling again for the places still open, needs unchanged: an exhausted incident
     (the steps ran out), or one stood down too soon. A new round from the first step, as
@@ -200,6 +206,7 @@ def call_again(incident, by=None) -> Incident:
     return locked
 
 
+@locking.retried
 def stand_down(incident, by=None) -> Incident:
     """Stop everything and tell everyone who accepted, or was asked and has not answered."""
     with transaction.atomic():
@@ -217,6 +224,7 @@ def stand_down(incident, by=None) -> Incident:
     return locked
 
 
+@locking.retried
 def close(incident, by=None) -> Incident:
     """Close: the incident is over. Anyone still out is stood down first."""
     with transaction.atomic():
@@ -240,13 +248,14 @@ def close(incident, by=None) -> Incident:
 
 
 def _call_off(incident) -> list[Callout]:
-    """Cancel what is pending; everyone who accepted, or was asked and has not answered."""
-    outbox.cancel_pending(incident)
-    return list(
-        incident.callouts.exclude(
-            state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN]
-        ).select_related("negotiator", "incident")
+    """Everyone who accepted, or was asked and has not answered (their callouts locked, by
+    pk); then what is pending is cancelled (its messages locked after them)."""
+    out = incident.callouts.exclude(state__in=[Callout.State.DECLINED, Callout.State.STOOD_DOWN])
+    callouts = list(
+        out.select_related("negotiator").select_for_update(no_key=True, of=("self",)).order_by("pk")
     )
+    outbox.cancel_pending(incident)
+    return callouts
 
 
 @transaction.atomic

@@ -20,8 +20,9 @@ RECONCILE = "callouts.messaging.sending.reconcile_many"
 CANCEL_CALLS = "callouts.messaging.sending.cancel_ringing"
 HANDLE_REPLIES = "callouts.engine.inbound.handle_many"
 DELIVER_REMINDERS = "callouts.messaging.reminders.deliver_due"
+APPLY_STATUSES = "callouts.messaging.status.apply_many"
 
-ALL = (FIRE_STEP, SEND, RECONCILE, CANCEL_CALLS, HANDLE_REPLIES, DELIVER_REMINDERS)
+ALL = (FIRE_STEP, SEND, RECONCILE, CANCEL_CALLS, HANDLE_REPLIES, DELIVER_REMINDERS, APPLY_STATUSES)
 
 
 def enqueue_step(incident_id: int, step_index: int):
@@ -49,6 +50,10 @@ def reconcile_now(message_ids: list[int]):
 
 def handle_replies_now(message_ids: list[int]):
     async_task(HANDLE_REPLIES, list(message_ids), group="inbound")
+
+
+def apply_statuses_now(callback_ids: list[int]):
+    async_task(APPLY_STATUSES, list(callback_ids), group="send")
 
 
 def deliver_reminders_now():

@@ -1,7 +1,7 @@
 """`make soak`: the fault scenarios, each PASS or FAIL; exits 1 on any loss or duplicate.
 
 SOAK_ONLY=2,5 runs some of them. Scenario 2 (a 3-minute outage) runs beside 1, 3,
-4 and 7, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
+4, 7 and 8, each on its own database, stand-in and processes; 5 (which stops PostgreSQL)
 and 6 (the storm) run alone afterwards. See docs/operations.md, "Fault scenarios".
 """
 
@@ -13,7 +13,15 @@ import time
 import traceback
 from types import SimpleNamespace
 
-from soak import postgres, report, scenarios, scenarios_app, scenarios_scale, stack
+from soak import (
+    postgres,
+    report,
+    scenarios,
+    scenarios_app,
+    scenarios_locks,
+    scenarios_scale,
+    stack,
+)
 
 SCENARIOS = {
     1: ("provider answering after 20 s for 45 s", scenarios.slow_provider),
@@ -23,6 +31,10 @@ SCENARIOS = {
     5: ("PostgreSQL stopped for 30 s", scenarios_app.database_restart),
     6: ("storm: 20 incidents, 200 replies a minute", scenarios_app.storm),
     7: ("two worker machines on Redis, one SIGKILLed", scenarios_scale.two_machines),
+    8: (
+        "stand-downs during a storm of status callbacks",
+        scenarios_locks.stand_downs_in_a_callback_storm,
+    ),
 }
 BESIDE_OTHERS = (2,)
 ALONE = (5, 6)

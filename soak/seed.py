@@ -7,7 +7,9 @@ Force SOK, 30 people (+447700900100..129, Ofcom's drama range), every fifth also
 coordinator; on call now for a day: SOAK-01..06 as negotiators, SOAK-05 and
 SOAK-10 as coordinators. Policy "Soak" (the default): SMS to those on call, then
 after 1 minute SMS to every deployable member not yet asked; SMS only, so every
-message the soak judges is one it can count at the stand-in.
+message the soak judges is one it can count at the stand-in. Policy "Soak everyone"
+(scenario 8): the whole force at once by SMS and voice (the ledger judges the SMS; the
+scenario judges every status callback itself).
 """
 
 PEOPLE = 30
@@ -69,6 +71,13 @@ def seed():
     )
     EscalationStep.objects.create(
         policy=policy, position=2, audience="force", channel="sms", wait_minutes=10
+    )
+    # Scenario 8: the whole force asked at once by SMS and voice (60 messages), no wait.
+    everyone = EscalationPolicy.objects.create(
+        force=force, name="Soak everyone", default_needs={"negotiator": 2}
+    )
+    EscalationStep.objects.create(
+        policy=everyone, position=1, audience="force", channel="both", wait_minutes=10
     )
     user = User.objects.create_user("soak", password=None)
     Membership.objects.create(user=user, force=force, is_coordinator=True)

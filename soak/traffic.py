@@ -25,7 +25,7 @@ WEBHOOK_TIMEOUT = 15
 
 @dataclass
 class Request:
-    kind: str  # "api" or "reply"
+    kind: str  # "api", "reply" or "status"
     started: float  # time.monotonic()
     seconds: float = 0.0
     status: int | None = None  # None: no HTTP answer at all
@@ -79,14 +79,14 @@ class Web:
         except ValueError:
             return record.status, None
 
-    def raise_incident(self, needs, location="Soak town", tries=20):
+    def raise_incident(self, needs, location="Soak town", tries=20, policy="Soak"):
         """POST /api/incidents/; a failed attempt (the database may be down) is tried again."""
         payload = {
             "kind": "barricade",
             "location": location,
             "rendezvous": "North car park",
             "needs": needs,
-            "policy": "Soak",
+            "policy": policy,
             "force": "SOK",
         }
         for _ in range(tries):
@@ -95,6 +95,18 @@ class Web:
                 return data
             time.sleep(1)
         raise RuntimeError(f"could not raise an incident: {status} {data}")
+
+    def status_callback(self, url: str, params: dict) -> Request:
+        """Twilio's signed status callback to `url` (the one our message gave), sent once."""
+        path = url.removeprefix(PUBLIC)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": self.validator.compute_signature(url, params),
+        }
+        record, _ = self._call(
+            "status", "POST", path, urlencode(params).encode(), headers, timeout=WEBHOOK_TIMEOUT
+        )
+        return record
 
     def stand_down(self, incident_id, tries=20):
         for _ in range(tries):

@@ -1,5 +1,8 @@
 """Recording what a person answered, under a lock on their Incident row.
 
+Locks are taken in the one order of callouts.locking: the incident, then callouts by pk,
+then messages by pk.
+
 The lock serialises every answer to one incident, so the count of accepted
 places per role is exact however many replies arrive together: the place is
 given only if it is still open, and the acceptance that fills the last place
@@ -15,7 +18,7 @@ from django.utils import timezone
 
 from cadre.models import ROLE_FIELDS
 from cadre.queries import negotiator_for
-from callouts import events, rows, tasks
+from callouts import events, locking, rows, tasks
 from callouts.engine import audiences, escalation
 from callouts.messaging import outbox, replies, texts
 from callouts.models import Callout, Deployment, Incident, Message, Response
@@ -260,9 +263,12 @@ def restart_escalation(incident):
     for role in open_roles:
         holds_open_role |= Q(**{f"negotiator__{ROLE_FIELDS[role]}": True})
     if open_roles:
-        incident.callouts.filter(holds_open_role, state=Callout.State.STOOD_DOWN).exclude(
+        again = incident.callouts.filter(holds_open_role, state=Callout.State.STOOD_DOWN).exclude(
             responses__kind=Response.Kind.DECLINE
-        ).update(state=Callout.State.ASKED, stood_down_at=None)
+        )
+        ids = locking.in_order(again)
+        if ids:
+            Callout.objects.filter(pk__in=ids).update(state=Callout.State.ASKED, stood_down_at=None)
 
 
 def mark_filled(incident):
@@ -282,12 +288,15 @@ def mark_filled(incident):
         at=now,
         going={c.negotiator.callsign: c.role for c in going},
     )
-    outbox.cancel_pending(incident)
-    stand_down(
-        incident,
-        list(incident.callouts.filter(state__in=OPEN_STATES).select_related("negotiator")),
-        at=now,
+    # Their callouts locked by pk, then the pending messages (callouts.locking).
+    still_open = list(
+        incident.callouts.filter(state__in=OPEN_STATES)
+        .select_related("negotiator")
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
     )
+    outbox.cancel_pending(incident)
+    stand_down(incident, still_open, at=now)
     tell_coordinator(incident, texts.filled_sms(incident, going))
 
 

@@ -5,7 +5,8 @@ due at 12:03:00 could fire at 12:03:29. The clock instead looks at the database
 every quarter second: Incident.next_step_at says when each live incident's next
 step is due, Message.next_attempt_at when a send is due (a retry after backoff,
 a queued send that no worker started, a SENDING whose outcome was lost) or when
-an inbound SMS is due for handling (the webhook only takes it in). All
+an inbound SMS is due for handling (the webhook only takes it in); a status callback
+the webhook kept but could not apply waits in StatusCallback. All
 state is in the database, so a restarted clock carries on where it left off.
 Firing a step is a short transaction done here; sending goes to the queue.
 """
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from callouts import tasks
 from callouts.engine import inbound, steps
-from callouts.messaging import outbox
+from callouts.messaging import outbox, status
 from callouts.models import Incident, Message
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,13 @@ def tick(now=None) -> dict:
     lost = _claim(unsure.order_by("pk"), now, outbox.dispatch_grace())
     if lost:
         tasks.reconcile_now(lost)
+    callbacks = status.claim_due(now, BATCH)
+    if callbacks:
+        tasks.apply_statuses_now(callbacks)
     return {
         "fired": fired,
         "sends": len(to_send),
         "reconciled": len(lost),
         "replies": dispatch_replies(now),
+        "statuses": len(callbacks),
     }

@@ -41,7 +41,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import events, rows
+from callouts import events, locking, rows
 from callouts.engine import answers
 from callouts.messaging import outbox, replies, sending, spool, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -362,7 +362,7 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
         # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
         ids = list(
             _unhandled()
-            .select_for_update(skip_locked=True)
+            .select_for_update(no_key=True, skip_locked=True)
             .filter(next_attempt_at__lte=due)
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
@@ -417,8 +417,8 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
     ids = sorted(message_ids)
     while ids:
         for pk in ids:
-            with outbox.collecting(lease) as collected:
-                handled += handle(pk)
+            collected, count = locking.retrying(_handle_collecting, pk, lease)
+            handled += count
             batch.add_collected(collected)
             batch.record_ready()
         if not pull or time.monotonic() > deadline:
@@ -426,6 +426,13 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
         ids = claim_replies(timezone.now(), REPLY_CHUNK, stale=True)
     batch.finish()
     return handled
+
+
+def _handle_collecting(message_id: int, lease) -> tuple[outbox.Collected, int]:
+    """`handle`, collecting what it queues; run again as a whole on a lock conflict (a reply
+    to one incident and another's stand-down), with nothing kept from the attempt undone."""
+    with outbox.collecting(lease) as collected:
+        return collected, handle(message_id)
 
 
 # The SMS not yet handled from the phone that sent this one, up to it, oldest first.
@@ -568,8 +575,10 @@ def _understand(person, live, inbound, reply):
         _update(live, **changes)
         return (texts.HELP if reply.kind == replies.HELP else None), None
     if reply.kind == replies.ACCEPT and body_is_yes(inbound.body):
-        # YES is also one of Twilio's opt-in words: the number can take SMS again.
-        _update(live, sms_unreachable=False)
+        # YES is also one of Twilio's opt-in words: the number can take SMS again. Only
+        # callouts that say otherwise are touched (no lock taken on the others before
+        # the incident's, see callouts.locking).
+        _update([c for c in live if c.sms_unreachable], sms_unreachable=False)
     if reply.kind == replies.UNKNOWN:
         _heard(inbound, person, reply, everywhere)
         return texts.NOT_UNDERSTOOD, None

@@ -2,7 +2,8 @@
 
 Called by the fire_step task and by the escalator clock; both may run for the
 same step. The Incident row lock plus the step_index check make the second a
-no-op, and the Message unique constraints back that up.
+no-op, and the Message unique constraints back that up. Locks follow callouts.locking:
+the incident first, then its callouts.
 """
 
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import events, tasks
+from callouts import events, locking, tasks
 from callouts.engine import answers, audiences, escalation
 from callouts.messaging import budget, outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -96,7 +97,7 @@ def fire(incident_id: int, step_index: int | None = None, now=None, claim: int =
     """
     ids = []
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        incident = locking.incident(incident_id)
         if incident is None or incident.status != Incident.Status.CALLING:
             return None
         if step_index is not None and step_index != incident.step_index + 1:

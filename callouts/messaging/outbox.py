@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from callouts import events, rows, tasks
+from callouts import events, locking, rows, tasks
 from callouts.messaging import texts
 from callouts.models import Callout, Channel, Message
 
@@ -145,21 +145,31 @@ def cancel_pending(incident):
     Calls already placed but not yet answered are cancelled at the provider by
     a task after commit: nobody's phone should go on ringing for a callout that
     is over.
+
+    The caller holds the incident's lock (and those of any callouts it changes): the
+    messages are locked last, in pk order (callouts.locking).
     """
     tasks.enqueue_cancel_calls(incident.pk, incident.round)
-    return Message.objects.filter(
+    pending = Message.objects.filter(
         incident=incident,
         direction=Message.Direction.OUT,
         purpose=Message.Purpose.CALLOUT,
         status=Message.Status.PENDING,
-    ).update(status=Message.Status.CANCELLED, next_attempt_at=None, status_at=timezone.now())
+    )
+    ids = locking.in_order(pending)
+    if not ids:
+        return 0
+    return Message.objects.filter(pk__in=ids, status=Message.Status.PENDING).update(
+        status=Message.Status.CANCELLED, next_attempt_at=None, status_at=timezone.now()
+    )
 
 
 def stand_down(callouts):
     """Mark these callouts stood down and queue one stand-down SMS each.
 
     Two statements whatever the number of people: this runs while the reply that
-    fills an incident holds the incident's lock.
+    fills an incident holds the incident's lock. The caller has locked these callouts
+    already, in pk order (callouts.locking): the update takes no lock of its own.
     """
     now = timezone.now()
     Callout.objects.filter(pk__in=[c.pk for c in callouts]).update(

@@ -344,7 +344,7 @@ def claim(message_ids, now) -> list[Message]:
     """
     with transaction.atomic():
         rows = list(
-            Message.objects.select_for_update(of=("self",), skip_locked=True)
+            Message.objects.select_for_update(no_key=True, of=("self",), skip_locked=True)
             .select_related("incident", "callout")
             .filter(
                 pk__in=list(message_ids),
@@ -461,6 +461,10 @@ def _outcome_unknown(message, error):
 def _give_up(message, error):
     now = timezone.now()
     with transaction.atomic():
+        # The callout before its message (callouts.locking).
+        callout = None
+        if message.callout_id:
+            callout = Callout.objects.select_for_update(no_key=True).get(pk=message.callout_id)
         Message.objects.filter(pk=message.pk, status=S.SENDING).update(
             status=S.FAILED,
             next_attempt_at=None,
@@ -468,8 +472,7 @@ def _give_up(message, error):
             error_message=str(error)[:300],
             status_at=now,
         )
-        if message.callout_id:
-            callout = Callout.objects.select_for_update().get(pk=message.callout_id)
+        if callout is not None:
             fields = mark_unreachable(callout, message.channel)
             callout.save(update_fields=fields)
 
@@ -483,7 +486,7 @@ def reconcile(message_id) -> bool:
     """A SENDING message past its lease: adopt the provider's sid, or make it sendable again."""
     now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        message = Message.objects.select_for_update(no_key=True).filter(pk=message_id).first()
         if message is None or message.status not in (S.SENDING, S.UNKNOWN):
             return False
         # Only the clock calls this, once the lease is over: nothing can still be in flight.

@@ -2,14 +2,27 @@
 
 Callbacks can arrive late, twice or out of order: a status never moves back
 (a late "sent" after "delivered" is ignored). An unknown sid is ignored.
+
+The webhook takes a callback in first (`take_in`: a StatusCallback row), then applies it
+(`apply_taken`), which deletes the row in the same transaction. Applying locks the
+message's callout, then the message (the order of callouts.locking: a stand-down holding
+the incident and its callouts never waits for a callback in a circle); a lock conflict is
+retried, and one that outlasts the retries leaves the row for the escalator clock
+(`claim_due`, then the apply_statuses task). A callback taken in is never lost.
 """
 
+import logging
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from callouts import events
+from callouts import events, locking
 from callouts.messaging import errors
-from callouts.models import Callout, Message
+from callouts.models import Callout, Message, StatusCallback
+
+log = logging.getLogger(__name__)
 
 S = Message.Status
 PROVIDER = {
@@ -52,14 +65,21 @@ def apply(sid: str, provider_status: str, *, message_id=None, error_code="") -> 
     target = PROVIDER.get((provider_status or "").strip().lower())
     if target is None:
         return False
+    found = _which(sid, message_id)
+    if found is None:
+        return False
+    pk, callout_id, purpose = found
     with transaction.atomic():
-        rows = Message.objects.select_for_update().filter(direction=Message.Direction.OUT)
-        message = rows.filter(provider_sid=sid).first() if sid else None
-        if message is None and message_id and str(message_id).isdigit():
-            message = rows.filter(pk=int(message_id)).first()
-            if message is not None and message.provider_sid and message.provider_sid != sid:
-                return False
-        if message is None or message.status == target:
+        # The order of callouts.locking: the callout (when its status follows), then the
+        # message. Which message and callout a callback is about never changes: read first,
+        # unlocked.
+        callout = None
+        if callout_id and purpose == Message.Purpose.CALLOUT:
+            callout = Callout.objects.select_for_update(no_key=True).get(pk=callout_id)
+        message = Message.objects.select_for_update(no_key=True).get(pk=pk)
+        if message.provider_sid and sid and message.provider_sid != sid:
+            return False  # found by our id, but the provider's id is another message's
+        if message.status == target:
             return False
         if rank(target) < rank(message.status) or rank(message.status) == FINAL:
             return False
@@ -75,10 +95,105 @@ def apply(sid: str, provider_status: str, *, message_id=None, error_code="") -> 
             message.error_code = str(error_code)[:20]
         message.save()
         unanswered = False
-        if message.callout_id and message.purpose == Message.Purpose.CALLOUT:
-            unanswered = _callout_follows(message, target, str(error_code or ""))
+        if callout is not None:
+            unanswered = _callout_follows(message, callout, target, str(error_code or ""))
         events.insert([_event(message, target, error_code, unanswered, now)])
         return True
+
+
+def _which(sid, message_id):
+    """(pk, callout_id, purpose) of the outgoing message a callback is about, or None."""
+    out = Message.objects.filter(direction=Message.Direction.OUT)
+    fields = ("pk", "callout_id", "purpose")
+    found = out.filter(provider_sid=sid).values_list(*fields).first() if sid else None
+    if found is None and message_id and str(message_id).isdigit():
+        found = out.filter(pk=int(message_id)).values_list(*fields).first()
+    return found
+
+
+# The webhook applies a callback as soon as it has taken it in; the clock looks only at
+# those still here this long after (their applying failed, or its process died).
+CLOCK_GRACE = timedelta(seconds=5)
+# A callback the clock has handed to the queue falls due again after this, if still here.
+HOLD = timedelta(seconds=30)
+# Tries before giving up on a callback that fails for another reason than a lock conflict.
+GIVE_UP_AFTER = 10
+
+
+def take_in(sid: str, provider_status: str, *, message_id=None, error_code="") -> StatusCallback:
+    """Keep the callback as it came (one insert, in its own transaction)."""
+    return StatusCallback.objects.create(
+        sid=sid[:64],
+        status=(provider_status or "")[:20],
+        message_ref=str(message_id or "")[:20],
+        error_code=str(error_code or "")[:20],
+        next_attempt_at=timezone.now() + CLOCK_GRACE,
+    )
+
+
+def apply_taken(callback_id: int) -> bool:
+    """Apply a callback taken in, and delete it, in one transaction (again on a lock
+    conflict, see callouts.locking); False when it was applied already (or changed nothing)."""
+    return locking.retrying(_apply_taken, callback_id)
+
+
+def _apply_taken(callback_id: int) -> bool:
+    with transaction.atomic():
+        # Deleted first: this row is the unit of work, locked before the callout and the
+        # message; a second applier of the same row waits here, then finds it gone.
+        callback = StatusCallback.objects.filter(pk=callback_id).first()
+        if callback is None or not StatusCallback.objects.filter(pk=callback_id).delete()[0]:
+            return False
+        return apply(
+            callback.sid,
+            callback.status,
+            message_id=callback.message_ref or None,
+            error_code=callback.error_code,
+        )
+
+
+def claim_due(now, limit: int = 200) -> list[int]:
+    """Callbacks still waiting past the grace, claimed for HOLD: the clock queues them."""
+    due = StatusCallback.objects.filter(next_attempt_at__lte=now)
+    if not due.exists():
+        return []  # every tick: no transaction (on SQLite, the write lock) for nothing
+    with transaction.atomic():
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            StatusCallback.objects.filter(pk__in=ids).update(
+                next_attempt_at=now + HOLD, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def apply_many(callback_ids: list[int]) -> int:
+    """The apply_statuses task: callbacks the webhook could not apply; each on its own."""
+    applied = 0
+    for pk in callback_ids:
+        try:
+            applied += apply_taken(pk)
+        except Exception:
+            log.exception("status callback %s could not be applied; it stays for later", pk)
+            _later(pk)
+    return applied
+
+
+def _later(pk):
+    """Try again after a backoff; after GIVE_UP_AFTER tries, stop trying (kept, logged)."""
+    callback = StatusCallback.objects.filter(pk=pk).first()
+    if callback is None:
+        return
+    if callback.attempts >= GIVE_UP_AFTER:
+        log.error("status callback %s (%s %s): given up, kept", pk, callback.sid, callback.status)
+        callback.next_attempt_at = None
+    else:
+        wait = timedelta(seconds=min(300, 2**callback.attempts))
+        callback.next_attempt_at = timezone.now() + wait
+    callback.save(update_fields=["next_attempt_at"])
 
 
 def _event(message, target, error_code, unanswered, at):
@@ -101,9 +216,8 @@ def _event(message, target, error_code, unanswered, at):
     return None
 
 
-def _callout_follows(message, target, error_code) -> bool:
-    """The callout follows its message's status; True when the call went unanswered."""
-    callout = Callout.objects.select_for_update().get(pk=message.callout_id)
+def _callout_follows(message, callout, target, error_code) -> bool:
+    """The callout (locked) follows its message's status; True when the call went unanswered."""
     fields = []
     unanswered = False
     if target == S.DELIVERED and callout.state == Callout.State.ASKED:
@@ -155,7 +269,7 @@ def move_on_if_nobody_reachable(incident_id, step) -> bool:
     from callouts.models import Incident
 
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
+        incident = locking.incident(incident_id)
         if incident is None or incident.status != Incident.Status.CALLING:
             return False
         if step is None or incident.step_index != step:

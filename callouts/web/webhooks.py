@@ -4,10 +4,12 @@ Every request must carry a valid X-Twilio-Signature computed over
 PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
 anything else gets 403 and changes nothing (and nothing is spooled). Each view
 answers at once: an SMS is only taken in (the reply task handles it; while the
-database is down it is spooled on disk, see callouts.engine.inbound), a keypress
-is recorded under the incident's lock; sending is queued.
+database is down it is spooled on disk, see callouts.engine.inbound), a status
+callback is kept, then applied (callouts.messaging.status), a keypress is recorded
+under the incident's lock; sending is queued.
 """
 
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -21,6 +23,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from callouts.engine import inbound
 from callouts.messaging import replies, status, texts, voice
 from callouts.models import Channel, Incident, Message
+
+log = logging.getLogger(__name__)
 
 
 def signed_url(request) -> str:
@@ -77,7 +81,14 @@ def status_callback(request):
         sid, value = post.get("MessageSid", ""), post.get("MessageStatus", "")
     if not replies.SID.fullmatch(sid):
         return HttpResponseBadRequest("Not a Twilio id")
-    status.apply(sid, value, message_id=request.GET.get("m"), error_code=post.get("ErrorCode", ""))
+    # Kept first (Twilio retries a failed callback only sometimes), then applied; answered
+    # 204 once kept, whatever applying meets: what is left, the clock applies later.
+    message_id, error_code = request.GET.get("m"), post.get("ErrorCode", "")
+    taken = status.take_in(sid, value, message_id=message_id, error_code=error_code)
+    try:
+        status.apply_taken(taken.pk)
+    except Exception:
+        log.exception("status callback %s kept, not applied yet: the clock will", taken.pk)
     return HttpResponse(status=204)
 
 
