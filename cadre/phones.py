@@ -1,4 +1,5 @@
-"""Mobile numbers: parsed and validated with phonenumbers, stored in E.164."""
+"""Mobile numbers: read exactly as typed or refused, validated with phonenumbers, stored
+in E.164."""
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -13,15 +14,42 @@ OFCOM_DRAMA_PREFIX = "+447700900"
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+# Besides the digits 0-9: what people put between them. phonenumbers would also read
+# letters as a phone keypad (0770O 9OO002 as 07706 966002, someone else's number) and drop
+# much else; nothing but these is let through to it. Dashes include those a word processor
+# writes for a hyphen, spaces the no-break space a web page gives when copied.
+SEPARATORS = frozenset(" ()[]-\u2010\u2011\u2012\u2013\u2014\u2212")
+DIGITS = frozenset("0123456789")
+
+
 class InvalidMobile(ValueError):
     pass
 
 
+def typed_problem(text: str) -> str | None:
+    """Why a mobile as typed cannot be read exactly as it is, or None: only digits, spaces,
+    brackets, dashes and a leading + are allowed. The first other character is named."""
+    text = text.strip()
+    for position, ch in enumerate(text):
+        if ch in DIGITS or ch in SEPARATORS or ch.isspace():
+            continue
+        if ch == "+":
+            if position == 0:
+                continue
+            return "A + can only start the number, as in +44 7700 900123."
+        shown = f"“{ch}”" if ch.isprintable() else f"U+{ord(ch):04X}"
+        return f"The mobile number cannot contain {shown}: use digits only."
+    return None
+
+
 def normalise_mobile(raw: str, region: str = DEFAULT_REGION) -> str:
-    """Return the number in E.164, or raise InvalidMobile with a message for a person."""
+    """Return the number in E.164, or raise InvalidMobile with a message for a person. The
+    number is exactly the digits typed: anything but digits and separators is refused."""
     text = (raw or "").strip()
     if not text:
         raise InvalidMobile("Enter a mobile number.")
+    if problem := typed_problem(text):
+        raise InvalidMobile(problem)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
