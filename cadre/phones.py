@@ -1,6 +1,8 @@
 """Mobile numbers: read exactly as typed or refused, validated with phonenumbers, stored
 in E.164."""
 
+import re
+
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -77,3 +79,21 @@ def display(e164: str) -> str:
         national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
         return national
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# Phone numbers inside text (a free-text field, a provider's error), to take them out of
+# what leaves the system. Only E.164 / international (+44 7700 900123, 0044 …) and UK
+# national forms (07700 900123, (01632) 960123, 020-7946-0000), with spaces, dashes and
+# brackets between the digits. Never a date, a time, an ISO 8601 timestamp (its +01:00 is
+# no number), a decimal, a callsign or an incident reference: a match must not follow a
+# digit, + or ".", nor run on into one, nor into ":" and a digit (01-07-2026 14:02).
+_SEP = "[ \\t\\u00a0()\\-\\u2010-\\u2015\\u2212]{0,3}"
+_OPEN = "(?:\\((?=[0+][\\d ]{0,6}\\)))?"  # "(01632) 960123": the bracket goes with it
+_INTERNATIONAL = f"(?:\\+|00){_SEP}[1-9](?:{_SEP}\\d){{6,14}}"
+_NATIONAL = f"0{_SEP}[1-9](?:{_SEP}\\d){{8,9}}"
+PHONE_IN_TEXT = re.compile(f"(?<![\\d+.]){_OPEN}(?:{_INTERNATIONAL}|{_NATIONAL})(?!\\d|[:.]\\d)")
+
+
+def scrub(text: str, replacement: str = "[number]") -> str:
+    """The text with every phone number in it replaced."""
+    return PHONE_IN_TEXT.sub(replacement, text)
