@@ -85,13 +85,18 @@ def display(e164: str) -> str:
 # what leaves the system. Only E.164 / international (+44 7700 900123, 0044 …) and UK
 # national forms (07700 900123, (01632) 960123, 020-7946-0000), with spaces, dashes and
 # brackets between the digits. Never a date, a time, an ISO 8601 timestamp (its +01:00 is
-# no number), a decimal, a callsign or an incident reference: a match must not follow a
-# digit, + or ".", nor run on into one, nor into ":" and a digit (01-07-2026 14:02).
-_SEP = "[ \\t\\u00a0()\\-\\u2010-\\u2015\\u2212]{0,3}"
-_OPEN = "(?:\\((?=[0+][\\d ]{0,6}\\)))?"  # "(01632) 960123": the bracket goes with it
-_INTERNATIONAL = f"(?:\\+|00){_SEP}[1-9](?:{_SEP}\\d){{6,14}}"
-_NATIONAL = f"0{_SEP}[1-9](?:{_SEP}\\d){{8,9}}"
-PHONE_IN_TEXT = re.compile(f"(?<![\\d+.]){_OPEN}(?:{_INTERNATIONAL}|{_NATIONAL})(?!\\d|[:.]\\d)")
+# no number), a decimal, a callsign or an incident reference: a match does not start right
+# after a digit, a + or a digit's "-", "/", ":" or "." (14:02 - 2026-07-01 15:00), nor with
+# a date (01-07-2026 - 02-07-2026), and does not run on into a digit, nor into ":" or "."
+# and a digit (01-07-2026 14:02).
+_SEP = r"[ \t\u00a0()\-\u2010-\u2015\u2212]{0,3}"
+_OPEN = r"(?:\((?=[0+][\d ]{0,6}\)))?"  # "(01632) 960123": the bracket goes with it
+_NOT_A_DATE = r"(?!\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d))"
+_INTERNATIONAL = rf"(?:\+|00){_SEP}[1-9](?:{_SEP}\d){{6,14}}"
+_NATIONAL = rf"0{_SEP}[1-9](?:{_SEP}\d){{8,9}}"
+PHONE_IN_TEXT = re.compile(
+    rf"(?<![\d+])(?<!\d[-/:.T]){_OPEN}{_NOT_A_DATE}(?:{_INTERNATIONAL}|{_NATIONAL})(?!\d|[:.]\d)"
+)
 
 
 def scrub(text: str, replacement: str = "[number]") -> str:
