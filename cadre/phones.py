@@ -95,7 +95,7 @@ _NOT_A_DATE = r"(?!\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d))"
 _INTERNATIONAL = rf"(?:\+|00){_SEP}[1-9](?:{_SEP}\d){{6,14}}"
 _NATIONAL = rf"0{_SEP}[1-9](?:{_SEP}\d){{8,9}}"
 PHONE_IN_TEXT = re.compile(
-    rf"(?<![\d+])(?<!\d[-/:.T]){_OPEN}{_NOT_A_DATE}(?:{_INTERNATIONAL}|{_NATIONAL})(?!\d|[:.]\d)"
+    rf"(?=[(+0])(?<![\d+])(?<!\d[-/:.T]){_OPEN}{_NOT_A_DATE}(?:{_INTERNATIONAL}|{_NATIONAL})(?!\d|[:.]\d)"
 )
 
 
