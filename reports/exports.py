@@ -2,6 +2,8 @@
 
 Phone numbers never appear (no mobile column, and every cell goes through rules.csv_cell);
 full names only in a coordinator's export. Each export is recorded by the view that makes it.
+Times are ISO 8601 with the force's offset (2026-07-01T14:02:05+01:00), durations plain
+numbers in the unit their header names, so a spreadsheet or a script reads them back.
 """
 
 import csv
@@ -17,20 +19,17 @@ from reports.queries import WENT
 
 
 def to_csv(header: list[str], rows: Iterable[Iterable]) -> str:
+    tz = local_tz()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([rules.csv_cell(cell) for cell in row])
+        writer.writerow([rules.csv_cell(cell, tz) for cell in row])
     return out.getvalue()
 
 
 def _count(queryset):
     return Subquery(queryset.order_by().values("incident").annotate(n=Count("pk")).values("n")[:1])
-
-
-def _local(at):
-    return at.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def incidents_csv(incidents, with_names: bool) -> str:
@@ -82,7 +81,7 @@ def incidents_csv(incidents, with_names: bool) -> str:
                 i.get_kind_display(),
                 i.location,
                 i.get_status_display(),
-                _local(i.raised_at),
+                i.raised_at,
                 "; ".join(f"{role} {n}" for role, n in (i.needs or {}).items()),
                 i.asked or 0,
                 i.answered or 0,
@@ -99,11 +98,11 @@ def incidents_csv(incidents, with_names: bool) -> str:
 def timeline_csv(record) -> str:
     """An incident's timeline lines (callsigns only, as on the page)."""
     return to_csv(
-        ["time", "since raised", "who", "what"],
+        ["time", "minutes since raised", "who", "what"],
         (
             [
-                _local(line.at) + line.at.astimezone(local_tz()).strftime(":%S"),
-                line.t_plus,
+                line.at,
+                rules.minutes(line.since.total_seconds() / 60),
                 line.callsign or line.actor,
                 line.text,
             ]
@@ -136,8 +135,8 @@ def workload_csv(rows, days: int, with_names: bool) -> str:
                 "" if r.answered_share is None else f"{r.answered_share:.0f}",
                 r.accepted,
                 r.deployments,
-                f"{r.hours_deployed:.1f}",
-                f"{r.hours_on_call:.1f}",
+                r.hours_deployed,
+                r.hours_on_call,
                 r.nights,
                 "; ".join(r.flags),
             ]

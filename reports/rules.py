@@ -1,10 +1,11 @@
 """Pure decisions and arithmetic for reports: no database. Plain values in, values out."""
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+
+from cadre.phones import scrub
 
 # Time periods -----------------------------------------------------------------------------
 
@@ -222,19 +223,38 @@ def follow_up_state(stood_down_at: datetime, hours: int, now: datetime) -> str:
 
 # Exports --------------------------------------------------------------------------------
 
-# Anything that looks like a phone number: never in an export, whatever a field holds.
-PHONE = re.compile(r"\+?\d[\d ()-]{6,}\d")
+# A cell a spreadsheet would run as a formula starts with one of these (text only: a
+# number such as -5 is a number, not a formula).
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def csv_cell(value) -> str:
-    """A CSV cell: text without phone numbers, and never a formula for a spreadsheet."""
+def csv_cell(value, tz: tzinfo | None = None) -> str:
+    """A CSV cell a spreadsheet or a script reads back as it was.
+
+    A time: ISO 8601 to the second with the offset of `tz` (2026-07-01T14:02:05+01:00).
+    A number (a count, a duration): as it is, 1 decimal for a fraction. Text: without
+    phone numbers (cadre.phones.scrub), and never a formula."""
     if value is None:
         return ""
-    text = PHONE.sub("[number]", str(value))
-    if text[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, datetime):
+        return iso(value, tz)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    text = scrub(str(value))
+    if text.startswith(FORMULA_STARTS):
         text = "'" + text
     return text
 
 
-def minutes(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+def iso(at: datetime, tz: tzinfo | None) -> str:
+    """An aware time as ISO 8601 in `tz` (its own zone when None), to the second."""
+    return (at.astimezone(tz) if tz else at).isoformat(timespec="seconds")
+
+
+def minutes(value: float | None) -> float | None:
+    """A duration in minutes as an export gives it: to a tenth (6 seconds)."""
+    return None if value is None else round(value, 1)

@@ -1,5 +1,7 @@
 """The CSV import through its pages: upload, a summary with every problem, confirm."""
 
+import html
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -250,3 +252,14 @@ def test_it_saves_nothing_when_the_database_refuses_a_row(coordinator_client, fo
     assert people() == ["ZULU-26"]
     assert not User.objects.filter(username="ben").exists()
     assert CadreImport.objects.get().imported_at is None
+
+
+def test_it_refuses_a_row_whose_mobile_has_letters_and_imports_nothing(coordinator_client, force):
+    lettered = GOOD + "DELTA-04,Dev Dale,0770O 9OO633,negotiator,HOME,2025-01-01,2027-12-31,\n"
+    preview = upload(coordinator_client, lettered)
+    assert "Row 4: Mobile: The mobile number cannot contain “O”: use digits only." in (
+        html.unescape(preview.text)
+    )
+    assert preview.context["counts"]["problems"] == 1
+    assert preview.context["confirm"] is None
+    assert not Negotiator.objects.exists()

@@ -1,3 +1,4 @@
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -89,7 +90,8 @@ def test_it_adds_a_negotiator_with_accreditation_and_a_login(coordinator_client,
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"mobile": "not a phone"}, "is not a phone number"),
+        ({"mobile": "not a phone"}, "cannot contain “n”: use digits only"),
+        ({"mobile": "()"}, "is not a phone number"),
         ({"mobile": "01632 960123"}, "not a"),
         ({"roles": []}, "Choose at least one role"),
         ({"acc-0-valid_until": "2024-01-01"}, "Valid until must be on or after the date passed"),
@@ -224,3 +226,55 @@ def test_it_lists_a_large_register_a_page_at_a_time(coordinator_client, force):
     assert len(last.context["rows"]) == 31
     only = coordinator_client.get(reverse("cadre_list"), {"lapsing": "on"})
     assert [r.negotiator for r in only.context["rows"]] == [lapsing]
+
+
+# A mobile typed with letters is refused, never read as a phone keypad (0770O 9OO002 must
+# not become +447706966002, someone else's number).
+LETTERED = "0770O 9OO002"
+NOT_DIGITS = "The mobile number cannot contain “O”: use digits only."
+
+
+def test_it_refuses_a_mobile_with_letters_on_the_register_form(coordinator_client, force):
+    response = coordinator_client.post(
+        reverse("negotiator_create"), form_data(force, mobile=LETTERED)
+    )
+    assert response.status_code == 200
+    assert NOT_DIGITS in html.unescape(response.text)
+    assert not Negotiator.objects.exists()
+
+
+def test_it_refuses_a_mobile_with_letters_when_editing(coordinator_client, force):
+    person = make_negotiator(force=force, callsign="GOLF-07", mobile="+447700900123")
+    data = form_data(force, mobile=LETTERED, **{"acc-TOTAL_FORMS": "0"})
+    response = coordinator_client.post(reverse("negotiator_edit", args=[person.pk]), data)
+    assert NOT_DIGITS in html.unescape(response.text)
+    person.refresh_from_db()
+    assert person.mobile == "+447700900123"
+
+
+def test_it_refuses_a_mobile_with_letters_on_my_profile(negotiator_client, negotiator_user):
+    before = Negotiator.objects.get(user=negotiator_user).mobile
+    response = negotiator_client.post(reverse("my_profile"), {"mobile": LETTERED})
+    assert response.status_code == 200
+    assert NOT_DIGITS in html.unescape(response.text)
+    assert Negotiator.objects.get(user=negotiator_user).mobile == before
+    assert not Negotiator.objects.filter(mobile="+447706966002").exists()
+
+
+def test_it_refuses_a_mobile_with_letters_in_the_admin(client, force):
+    person = make_negotiator(force=force, callsign="GOLF-07", mobile="+447700900123")
+    client.force_login(User.objects.create_superuser("root", password="pw"))
+    data = {
+        "force": force.pk,
+        "callsign": "GOLF-07",
+        "full_name": person.full_name,
+        "mobile": LETTERED,
+        "is_negotiator": "on",
+        "active": "on",
+        "accreditations-TOTAL_FORMS": "0",
+        "accreditations-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:cadre_negotiator_change", args=[person.pk]), data)
+    assert NOT_DIGITS in html.unescape(response.text)
+    person.refresh_from_db()
+    assert person.mobile == "+447700900123"

@@ -89,7 +89,7 @@ def test_it_exports_a_timeline_and_the_workload_without_phone_numbers(
     timeline = parse(
         coordinator_client.get(f"/reports/export/incidents/{history['i2'].pk}/timeline.csv")
     )
-    assert timeline[0] == ["time", "since raised", "who", "what"]
+    assert timeline[0] == ["time", "minutes since raised", "who", "what"]
     workload = parse(coordinator_client.get("/reports/export/workload.csv?days=365"))
     assert "name" in workload[0]
     text = str(timeline) + str(workload)

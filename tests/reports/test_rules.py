@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports import charts, rules
 
@@ -70,6 +72,51 @@ def test_it_keeps_phone_numbers_and_formulas_out_of_csv_cells():
     assert rules.csv_cell("ring 07700 900123 or +447700900123") == "ring [number] or [number]"
     assert rules.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert rules.csv_cell("Flat 12, Mill Lane") == "Flat 12, Mill Lane"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-5", "'-5"),  # text that happens to be a number is still text
+        ("+44 7700 900123 rang", "[number] rang"),  # nothing left for a formula
+        ("+447700900123", "[number]"),
+        (-5, "-5"),  # a number is a number, not a formula
+        (-0.5, "-0.5"),
+        (7.25, "7.2"),
+        (True, "yes"),
+        (None, ""),
+        (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), "2026-03-29T00:30:00+00:00"),
+        (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "2026-03-29T02:30:00+01:00"),
+        (datetime(2026, 7, 1, 13, 2, 5, 999_999, tzinfo=UTC), "2026-07-01T14:02:05+01:00"),
+        (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), "2026-10-25T01:30:00+01:00"),
+        (datetime(2026, 10, 25, 1, 30, tzinfo=UTC), "2026-10-25T01:30:00+00:00"),
+    ],
+)
+def test_it_guards_text_against_formulas_but_writes_times_and_numbers_as_they_are(value, cell):
+    assert rules.csv_cell(value, LONDON) == cell
+
+
+@given(
+    at=st.datetimes(
+        min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)
+    )
+)
+def test_a_time_cell_reads_back_as_the_same_moment_in_london(at):
+    cell = rules.csv_cell(at, LONDON)
+    back = datetime.fromisoformat(cell)
+    assert back == at.replace(microsecond=0)
+    assert back.utcoffset() == at.astimezone(LONDON).utcoffset()
+    assert cell[:1].isdigit()  # no formula guard in the way
+
+
+@given(seconds=st.floats(-86_400, 10**8, allow_nan=False))
+def test_a_duration_cell_reads_back_as_its_minutes(seconds):
+    cell = rules.csv_cell(rules.minutes(seconds / 60))
+    assert float(cell) == pytest.approx(seconds / 60, abs=0.05 + 1e-9)
 
 
 def test_it_sorts_blanks_last():
