@@ -7,22 +7,21 @@ statement (`insert`). Never a phone number: people are named by their negotiator
 """
 
 import contextlib
-import re
 import threading
 
 from django.utils import timezone
 
+from cadre import phones
 from callouts import rows
 from callouts.models import Event, Message
 
 K = Event.Kind
-# Anything that looks like a phone number (a provider's error names the number it refused).
-PHONE = re.compile(r"\+?\d[\d ()-]{6,}\d")
 
 
 def scrub(text: str, limit: int = 300) -> str:
-    """Text for the log with phone numbers taken out."""
-    return PHONE.sub("[number]", str(text or ""))[:limit]
+    """Text for the log with phone numbers taken out (a provider's error names the number it
+    refused; a reply may give one), by the one scrubber the exports use too."""
+    return phones.scrub(str(text or ""))[:limit]
 
 
 def build(incident, kind, *, at=None, actor=None, negotiator=None, role="", channel="", **data):

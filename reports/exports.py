@@ -119,8 +119,8 @@ def workload_csv(rows, days: int, with_names: bool) -> str:
         "answered %",
         "accepted",
         "deployments",
-        "hours deployed",
-        "hours on call",
+        "minutes deployed",
+        "minutes on call",
         "nights on call",
         "flags",
     ]
@@ -135,8 +135,8 @@ def workload_csv(rows, days: int, with_names: bool) -> str:
                 "" if r.answered_share is None else f"{r.answered_share:.0f}",
                 r.accepted,
                 r.deployments,
-                r.hours_deployed,
-                r.hours_on_call,
+                rules.minutes(r.hours_deployed * 60),
+                rules.minutes(r.hours_on_call * 60),
                 r.nights,
                 "; ".join(r.flags),
             ]

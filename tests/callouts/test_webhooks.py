@@ -111,6 +111,17 @@ def test_it_declines_with_thanks(client, cadre, on_call, force, run_tasks):
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "declined"
 
 
+def test_it_logs_a_reply_without_the_phone_number_in_it_but_with_its_date_and_time(
+    client, cadre, on_call, force, run_tasks
+):
+    from callouts.models import Event
+
+    run_tasks(raise_incident, force)
+    sms(client, run_tasks, cadre["n1"], "free from 2026-07-01 14:30, ring 07700 900123")
+    heard = Event.objects.get(kind=Event.Kind.REPLY_RECEIVED, negotiator=cadre["n1"])
+    assert heard.data["text"] == "free from 2026-07-01 14:30, ring [number]"
+
+
 def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
     client, cadre, on_call, force, run_tasks
 ):

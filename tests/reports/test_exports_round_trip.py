@@ -118,6 +118,7 @@ def test_it_exports_the_workload_with_numbers_a_spreadsheet_reads(
         want = expected[row["callsign"]]
         assert int(row["callouts received (365 days)"]) == want.received
         assert int(row["deployments"]) == want.deployments
-        assert float(row["hours deployed"]) == round(want.hours_deployed, 1)
-        assert float(row["hours on call"]) == round(want.hours_on_call, 1)
+        # Durations in minutes, like every export's (the page shows hours).
+        assert float(row["minutes deployed"]) == pytest.approx(want.hours_deployed * 60, abs=0.05)
+        assert float(row["minutes on call"]) == pytest.approx(want.hours_on_call * 60, abs=0.05)
         assert int(row["nights on call"]) == want.nights
