@@ -369,6 +369,16 @@ CALLOUTS_SENDING_LEASE = env_int("CALLOUTS_SENDING_LEASE", 30)
 CALLOUTS_DISPATCH_GRACE = env_int("CALLOUTS_DISPATCH_GRACE", 20)
 # Hours a stand-down, answer or alert is retried through a provider outage.
 CALLOUTS_GIVE_UP_AFTER_HOURS = env_int("CALLOUTS_GIVE_UP_AFTER_HOURS", 6)
+# Throughput tuning (docs/architecture.md): replies per reply task (several workers share a
+# burst, each task pays its overhead once); how long a reply handed to a task that has not
+# started it may wait before a task that is pulling more takes it (ms); a step with more
+# messages than this offers the rest to other workers; messages claimed per transaction when
+# a batch starts sending; a web process sends the clock at most one wake-up this often (ms).
+CALLOUTS_REPLY_CHUNK = env_int("CALLOUTS_REPLY_CHUNK", 20)
+CALLOUTS_REPLY_TAKEOVER_MS = env_int("CALLOUTS_REPLY_TAKEOVER_MS", 500)
+CALLOUTS_SHARE_STEP_ABOVE = env_int("CALLOUTS_SHARE_STEP_ABOVE", 100)
+CALLOUTS_CLAIM_CHUNK = env_int("CALLOUTS_CLAIM_CHUNK", 100)
+CALLOUTS_WAKE_COALESCE_MS = env_int("CALLOUTS_WAKE_COALESCE_MS", 50)
 
 # The simulator signs its webhooks as Twilio would, with this token: unless one is set, a
 # random key made on first start and kept in VAR_DIR (config/keys.py), never a constant.

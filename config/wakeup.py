@@ -31,10 +31,14 @@ def available(alias: str = "default") -> bool:
     return connections[alias].vendor == "postgresql"
 
 
-# The escalator clock, once woken by REPLIES, hands replies over again this many seconds
-# later whether or not another NOTIFY came (callouts/management/commands/escalator.py): a
-# web process need send REPLIES no more often than this.
-COALESCE = 0.05
+def coalesce() -> float:
+    """Seconds: the escalator clock, once woken by REPLIES, hands replies over again this
+    long after whether or not another NOTIFY came (callouts/management/commands/escalator.py),
+    so a web process need send REPLIES no more often than this."""
+    from django.conf import settings
+
+    return settings.CALLOUTS_WAKE_COALESCE_MS / 1000
+
 
 _last_sent: dict[str, float] = {}
 

@@ -75,7 +75,7 @@ def dispatch_replies(now=None) -> int:
     takes one in (config.jobs.ON_WAKE, PostgreSQL NOTIFY).
 
     Spread over the workers (a few replies become that many tasks, handled side by
-    side), at most REPLY_CHUNK a task, and no more than two chunks per worker in hand
+    side), at most CALLOUTS_REPLY_CHUNK a task, and no more than two chunks per worker in hand
     at once: the rest stay in the database, oldest first, where the reply tasks take
     them themselves as they finish (inbound.handle_many), instead of piling up in the
     queue to be re-queued after the grace. Nor is a task queued while every worker has
@@ -88,11 +88,11 @@ def dispatch_replies(now=None) -> int:
     count = workers()
     if tasks.unfinished() >= count and not inbound.replies_waiting(now - REPLIES_WAIT_AT_MOST):
         return 0
-    room = 2 * count * inbound.REPLY_CHUNK - inbound.replies_in_hand(now)
+    room = 2 * count * inbound.reply_chunk() - inbound.replies_in_hand(now)
     replies = inbound.claim_replies(now, min(room, BATCH))
     if not replies:
         return 0
-    chunk = min(inbound.REPLY_CHUNK, -(-len(replies) // count))
+    chunk = min(inbound.reply_chunk(), -(-len(replies) // count))
     for start in range(0, len(replies), chunk):
         tasks.handle_replies_now(replies[start : start + chunk])
     return len(replies)

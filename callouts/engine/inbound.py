@@ -140,7 +140,7 @@ def receive_sms(
     # statement, not the insert's: PostgreSQL commits NOTIFYs one at a time, database-wide,
     # so a NOTIFY in the insert's transaction would queue every other webhook's insert
     # behind this one's WAL flush; on its own it writes no WAL and commits at once.
-    wakeup.notify(wakeup.REPLIES, at_most_every=wakeup.COALESCE)
+    wakeup.notify(wakeup.REPLIES, at_most_every=wakeup.coalesce())
     return True
 
 
@@ -336,20 +336,23 @@ def receive_keypress(call, digit: str, kind: str) -> answers.Outcome:
         return answers.record(call.callout_id, kind, None, Channel.VOICE, keyed)
 
 
-# Replies per task (and per pull): several workers share a burst, each task pays its
-# overhead once.
-REPLY_CHUNK = 20
+def reply_chunk() -> int:
+    """Replies per task (and per pull): several workers share a burst, each task pays its
+    overhead once."""
+    return settings.CALLOUTS_REPLY_CHUNK
 
 
-# A reply handed to a task that has not started it this long after (its task waits in
-# the queue behind busy workers) may be taken by a reply task that is pulling.
-STALE = timedelta(seconds=0.5)
+def takeover_after() -> timedelta:
+    """A reply handed to a task that has not started it this long after (its task waits in
+    the queue behind busy workers) may be taken by a reply task that is pulling."""
+    return timedelta(milliseconds=settings.CALLOUTS_REPLY_TAKEOVER_MS)
 
 
 def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     """Up to `limit` inbound SMS due for handling, oldest first, claimed for the grace.
 
-    With `stale` (a reply task pulling more), also replies claimed more than STALE ago
+    With `stale` (a reply task pulling more), also replies claimed more than
+    takeover_after() ago
     and not handled yet: a task of the clock's still waiting for a worker. Handling is
     idempotent and ordered per phone (`handle`), so a reply claimed twice is harmless;
     if its task is lost it falls due again after the grace.
@@ -357,7 +360,7 @@ def claim_replies(now, limit: int, stale: bool = False) -> list[int]:
     if limit <= 0:
         return []
     grace = outbox.dispatch_grace()
-    due = now + max(grace - STALE, timedelta(0)) if stale else now
+    due = now + max(grace - takeover_after(), timedelta(0)) if stale else now
     with transaction.atomic():
         # Two pulling tasks take different replies (SQLite: one writer at a time anyway).
         ids = list(
@@ -423,7 +426,7 @@ def handle_many(message_ids: list[int], pull: bool = True) -> int:
             batch.record_ready()
         if not pull or time.monotonic() > deadline:
             break
-        ids = claim_replies(timezone.now(), REPLY_CHUNK, stale=True)
+        ids = claim_replies(timezone.now(), reply_chunk(), stale=True)
     batch.finish()
     return handled
 

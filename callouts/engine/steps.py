@@ -8,6 +8,7 @@ the incident first, then its callouts.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,27 +55,24 @@ class Fired:
     claimed: list[Message] = field(default_factory=list)
 
 
-# A step with more messages than this asks other queue workers to help send them: one
-# process's sending threads share its interpreter lock, and the SDK's own work per
-# request, not the provider, is then what holds a large step back.
-SHARE_ABOVE = 100
-
-
 def fire_and_send(incident_id: int, step_index: int | None = None):
     """The fire-step task: fire a due step, then send its messages from here, side by side.
 
-    A large step's later messages are also offered to other workers, in send tasks of
-    SHARE_ABOVE each. Whoever claims a message first sends it (the claim skips rows
+    A large step's later messages (more than CALLOUTS_SHARE_STEP_ABOVE) are also offered to
+    other workers, in send tasks of that many each: one process's sending threads share its
+    interpreter lock, and the SDK's own work per request, not the provider, is then what
+    holds a large step back. Whoever claims a message first sends it (the claim skips rows
     another holds), so a busy queue only means this task sends them all itself.
     """
-    fired = fire(incident_id, step_index, claim=sending.CLAIM_CHUNK)
+    fired = fire(incident_id, step_index, claim=sending.claim_chunk())
     if fired is None:
         return None
     batch = sending.Batch()
     batch.start_claimed(fired.claimed)
     ids = fired.message_ids[len(fired.claimed) :]
-    for start in range(0, len(ids), SHARE_ABOVE):
-        tasks.send_now(ids[start : start + SHARE_ABOVE])
+    share = settings.CALLOUTS_SHARE_STEP_ABOVE
+    for start in range(0, len(ids), share):
+        tasks.send_now(ids[start : start + share])
     if ids and len(fired.claimed) >= budget.size():
         # Our own fill the budget: no more can go before one of them is back. Meanwhile
         # other workers take what they can, and this process's interpreter starts our

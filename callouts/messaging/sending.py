@@ -132,9 +132,11 @@ def send_many(message_ids) -> int:
     return batch.finish()
 
 
-# Messages claimed per transaction by Batch.add: a step of up to the usual budget is claimed
-# at once; a larger one starts sending its first hundred while the next are claimed.
-CLAIM_CHUNK = 100
+def claim_chunk() -> int:
+    """Messages claimed per transaction by Batch.add: a step of up to the usual budget is
+    claimed at once; a larger one starts sending its first hundred while the next are
+    claimed."""
+    return settings.CALLOUTS_CLAIM_CHUNK
 
 
 def send_collected(collected) -> int:
@@ -177,12 +179,13 @@ class Batch:
         self.saved_at = time.monotonic()
 
     def add(self, message_ids) -> int:
-        """Claim and start these, CLAIM_CHUNK at a time: the first requests go out while the
+        """Claim and start these, claim_chunk() at a time: the first requests go out while the
         rest are claimed. How many were claimed."""
         message_ids = list(message_ids)
         added = 0
-        for start in range(0, len(message_ids), CLAIM_CHUNK):
-            claimed = claim(message_ids[start : start + CLAIM_CHUNK], timezone.now())
+        chunk = claim_chunk()
+        for start in range(0, len(message_ids), chunk):
+            claimed = claim(message_ids[start : start + chunk], timezone.now())
             self.start_claimed(claimed)
             added += len(claimed)
         return added

@@ -124,11 +124,11 @@ def test_it_hands_a_storm_of_replies_to_tasks_that_take_more_themselves(
     for n in range(30):
         post_sms(client, f"+4479000{n:05d}", "hello", f"SMstorm{n}")
     # The clock hands two chunks per worker to the queue, no more; the tasks take the rest.
+    settings.CALLOUTS_REPLY_CHUNK = 5
+    settings.CALLOUTS_REPLY_TAKEOVER_MS = 3_600_000
     with (
         mock.patch("callouts.tasks.async_task") as queued,
         mock.patch.object(clock, "workers", return_value=1),
-        mock.patch.object(inbound, "REPLY_CHUNK", 5),
-        mock.patch.object(inbound, "STALE", timedelta(hours=1)),
     ):
         assert clock.dispatch_replies() == 10
         assert clock.dispatch_replies() == 0  # still in hand: nothing piles up in the queue
@@ -255,15 +255,13 @@ def test_it_saves_an_answer_claimed_and_reconciles_it_if_the_task_dies_before_se
 
 @pytest.mark.django_db(transaction=True)
 def test_it_offers_a_large_steps_later_messages_to_other_workers_and_sends_each_once(
-    cadre, on_call, force, gateway
+    cadre, on_call, force, gateway, settings
 ):
+    settings.CALLOUTS_SHARE_STEP_ABOVE = 1
+    settings.CALLOUTS_CLAIM_CHUNK = 1
     with mock.patch("callouts.tasks.async_task") as queued:
         incident = raise_incident(force)  # its fire task is queued, not run
-        with (
-            mock.patch.object(steps, "SHARE_ABOVE", 1),
-            mock.patch.object(sending, "CLAIM_CHUNK", 1),
-        ):
-            assert steps.fire_and_send(incident.pk, 0) == "fire"
+        assert steps.fire_and_send(incident.pk, 0) == "fire"
     ids = list(
         Message.objects.filter(incident=incident, purpose="callout")
         .order_by("pk")
@@ -305,6 +303,8 @@ def test_it_claims_the_rest_of_a_step_when_its_first_messages_fill_the_budget_on
 ):
     settings.CALLOUTS_PROVIDER_CONCURRENCY = 1
     settings.VAR_DIR = tmp_path
+    settings.CALLOUTS_SHARE_STEP_ABOVE = 1
+    settings.CALLOUTS_CLAIM_CHUNK = 1
     with mock.patch("callouts.tasks.async_task") as queued:
         incident = raise_incident(force)
         step = Message.objects.filter(incident=incident, purpose="callout").order_by("pk")
@@ -315,11 +315,7 @@ def test_it_claims_the_rest_of_a_step_when_its_first_messages_fill_the_budget_on
             seen_when_claiming.append(list(step.values_list("status", flat=True)))
             return real_claim(ids, now)
 
-        with (
-            mock.patch.object(steps, "SHARE_ABOVE", 1),
-            mock.patch.object(sending, "CLAIM_CHUNK", 1),
-            mock.patch.object(sending, "claim", claim),
-        ):
+        with mock.patch.object(sending, "claim", claim):
             assert steps.fire_and_send(incident.pk, 0) == "fire"
     # The first filled the budget: the rest were offered to other workers at once, and
     # claimed here only once the first was back and saved.
@@ -337,7 +333,7 @@ def test_it_reconciles_a_steps_claimed_messages_if_the_task_dies_before_sending(
     with mock.patch("callouts.tasks.async_task"):
         incident = raise_incident(force)
     # The fire task commits the step, its messages claimed for it, and dies.
-    fired = steps.fire(incident.pk, 0, claim=sending.CLAIM_CHUNK)
+    fired = steps.fire(incident.pk, 0, claim=sending.claim_chunk())
     assert len(fired.claimed) == 3
     step = Message.objects.filter(incident=incident, purpose="callout")
     assert {m.status for m in step} == {"sending"}
@@ -520,8 +516,8 @@ def test_it_wakes_the_clock_when_a_reply_is_taken_in(client, cadre):
 
 @pytest.mark.postgres("LISTEN/NOTIFY")
 @pytest.mark.django_db(transaction=True)
-def test_a_storm_of_replies_sends_one_wake_up_per_coalescing_window(client, cadre, monkeypatch):
-    monkeypatch.setattr(wakeup, "COALESCE", 0.5)
+def test_a_storm_of_replies_sends_one_wake_up_per_coalescing_window(client, cadre, settings):
+    settings.CALLOUTS_WAKE_COALESCE_MS = 500
     listener = wakeup.Listener(wakeup.REPLIES)
     woken = []
     try:
@@ -564,7 +560,7 @@ def statements_to_fire_the_first_step(force, people: int) -> list[str]:
     with mock.patch("callouts.tasks.async_task"):
         incident = raise_incident(force)
     with CaptureQueriesContext(connection) as done:
-        fired = steps.fire(incident.pk, 0, claim=sending.CLAIM_CHUNK)
+        fired = steps.fire(incident.pk, 0, claim=sending.claim_chunk())
     assert len(fired.message_ids) == people
     return [q["sql"] for q in done.captured_queries]
 

@@ -12,7 +12,6 @@ from django.utils.module_loading import import_string
 from config import jobs, wakeup
 
 log = logging.getLogger("callouts.escalator")
-COALESCE = wakeup.COALESCE
 
 
 class Command(BaseCommand):
@@ -77,12 +76,12 @@ class Command(BaseCommand):
             if once:
                 break
             if woken:
-                # A storm of replies is many NOTIFYs: one hand-over per COALESCE at most
+                # A storm of replies is many NOTIFYs: one hand-over per coalesce() at most
                 # (the reply tasks take the rest themselves).
-                stop.wait(COALESCE)
+                stop.wait(wakeup.coalesce())
                 if not looked_again:
                     # And once more after it, NOTIFY or not: a web process sends at most one
-                    # per COALESCE (config.wakeup), so a reply taken in just after the one
+                    # per coalesce() (config.wakeup), so a reply taken in just after the one
                     # that woke us may have sent none.
                     looked_again = True
                     continue
