@@ -127,6 +127,8 @@ def test_it_allows_the_same_callsign_in_another_force(coordinator_client, force)
     make_negotiator(force=make_force("Other Police", "OTH"), callsign="GOLF-07")
     response = coordinator_client.post(reverse("negotiator_create"), form_data(force))
     assert response.status_code == 302
+    saved = Negotiator.objects.get(force=force, callsign="GOLF-07")
+    assert (saved.full_name, saved.mobile) == ("Grace Holloway", "+447700900123")
 
 
 def test_it_edits_a_negotiator_and_keeps_their_own_mobile(coordinator_client, force):

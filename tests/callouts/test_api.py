@@ -109,7 +109,8 @@ def test_it_raises_an_incident(client, force, coordinator_token):
 
 
 def test_it_raises_with_a_named_policy(client, force, coordinator_token):
-    EscalationPolicy.objects.create(force=force, name="Night", is_default=True)
+    EscalationPolicy.objects.create(force=force, name="Day", is_default=True)
+    EscalationPolicy.objects.create(force=force, name="Night")
     response = post_json(
         client,
         reverse("api_incidents"),
@@ -117,6 +118,7 @@ def test_it_raises_with_a_named_policy(client, force, coordinator_token):
         coordinator_token,
     )
     assert response.status_code == 201
+    assert Incident.objects.get(pk=response.json()["id"]).policy_name == "Night"
 
 
 @pytest.mark.parametrize(
@@ -179,10 +181,12 @@ def test_it_lets_only_coordinators_and_supervisors_raise(client, force):
     body = {"kind": "hostage", "location": "Dover"}
     response = post_json(client, reverse("api_incidents"), body, token)
     assert response.status_code == 403
+    assert not Incident.objects.exists()
     supervisor = make_user("s1", [SUPERVISOR], force=force)
     make_negotiator(force, "SUP-1", user=supervisor)
     response = post_json(client, reverse("api_incidents"), body, tokens.create(supervisor)[1])
     assert response.status_code == 201
+    assert Incident.objects.get().raised_by == supervisor
 
 
 def test_it_takes_a_force_by_code_from_a_user_of_several_and_never_guesses(client, force):
@@ -266,9 +270,10 @@ def test_it_refuses_stand_down_to_a_negotiator(client, force):
         client.post(reverse("api_stand_down", args=[incident.pk]), **bearer(token)).status_code
         == 403
     )
-    assert (
-        client.get(reverse("api_incident", args=[incident.pk]), **bearer(token)).status_code == 403
-    )
+    assert Incident.objects.get(pk=incident.pk).status == incident.status == "calling"
+    response = client.get(reverse("api_incident", args=[incident.pk]), **bearer(token))
+    assert response.status_code == 403
+    assert incident.reference not in response.text
 
 
 def test_it_says_who_is_on_call_by_role(client, force, coordinator_token):

@@ -84,6 +84,8 @@ def test_it_refuses_call_again_to_a_negotiator(client, negotiator_user, force):
     incident = make_incident(force, status="exhausted")
     client.force_login(negotiator_user)
     assert client.post(reverse("incident_call_again", args=[incident.pk])).status_code == 403
+    assert Incident.objects.get(pk=incident.pk).status == "exhausted"
+    assert not Event.objects.filter(incident=incident, kind=Event.Kind.CALLED_AGAIN).exists()
 
 
 def test_it_starts_the_raise_needs_picker_on_the_missing_role(coordinator_client, force):

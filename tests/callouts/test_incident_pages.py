@@ -63,8 +63,12 @@ def test_it_raises_an_incident_from_the_form(coordinator_client, force):
     assert incident.rendezvous == "Rear yard of the station"
 
 
-def test_it_lets_a_supervisor_raise_but_not_a_negotiator(supervisor_client, force):
+def test_it_lets_a_supervisor_raise_but_not_a_negotiator(supervisor_client, supervisor_user, force):
     assert supervisor_client.get(reverse("incident_raise")).status_code == 200
+    response = supervisor_client.post(reverse("incident_raise"), raise_data(force=force.pk))
+    incident = Incident.objects.get()
+    assert response.url == reverse("incident_board", args=[incident.pk])
+    assert incident.raised_by == supervisor_user
 
 
 def test_it_refuses_the_raise_form_to_a_negotiator(negotiator_client):

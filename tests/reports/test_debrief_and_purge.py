@@ -42,6 +42,7 @@ def test_it_refuses_a_debrief_from_a_negotiator(negotiator_client, force):
         negotiator_client.post(f"/incidents/{incident.pk}/debrief/", {"outcome": "x"}).status_code
         == 403
     )
+    assert not Debrief.objects.exists()
 
 
 def old_incident(force, cadre, years):

@@ -87,6 +87,8 @@ def test_it_cannot_swap_someone_elses_shift(negotiator_client, rota, force):
     other = make_negotiator(force)
     response = negotiator_client.post(f"/rota/mine/swap/{theirs.pk}/", {"taker": other.pk})
     assert response.status_code == 404
+    assert not SwapRequest.objects.exists()
+    assert Shift.objects.get(pk=theirs.pk).negotiator_id == theirs.negotiator_id
 
 
 def test_it_marks_me_unavailable_and_audits_without_the_reason(
