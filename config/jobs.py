@@ -72,18 +72,16 @@ ON_WORKER_START = (
 
 def _run_worker_start(**_):
     from django.utils.module_loading import import_string
-    from django_q.conf import Conf
 
-    if Conf.SYNC:
-        # Tests: each task runs in the caller, which is no worker, and django-q2 "spawns" it
-        # anew per task: every sync task would leave another watch thread behind.
-        return
     for job in ON_WORKER_START:
         import_string(job.run)()
+
+
+WORKER_START_UID = "standby-worker-start"
 
 
 def connect_worker_start():
     """Have django-q2 run ON_WORKER_START in each queue worker it spawns."""
     from django_q.signals import post_spawn
 
-    post_spawn.connect(_run_worker_start, dispatch_uid="standby-worker-start")
+    post_spawn.connect(_run_worker_start, dispatch_uid=WORKER_START_UID)

@@ -9,6 +9,19 @@ from config import wakeup
 from tests.factories import make_cadre, make_force, make_negotiator, make_user
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_worker_start_hooks():
+    """Tasks run in the test itself (Q_CLUSTER sync), which django-q2 "spawns" anew for each
+    task: a queue worker's start-up hooks there would leave a watch thread and 64 sending
+    threads behind per task, querying a test database. tests/test_jobs.py runs the hook."""
+    from django_q.signals import post_spawn
+
+    from config.jobs import WORKER_START_UID
+
+    post_spawn.disconnect(dispatch_uid=WORKER_START_UID)
+    yield
+
+
 def pytest_runtest_setup(item):
     """`@pytest.mark.postgres("why")`: the test runs on PostgreSQL only, skipped elsewhere
     saying why (row locks, LISTEN/NOTIFY, the connection pool)."""

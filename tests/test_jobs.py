@@ -50,3 +50,23 @@ def test_a_task_run_in_the_caller_starts_no_worker_threads(db):
     for _ in range(3):
         async_task("math.floor", 1.5)
     assert threading.active_count() == before
+
+
+def test_it_runs_every_worker_start_job_when_django_q_spawns_a_worker():
+    from django_q.signals import post_spawn
+
+    ran = []
+    patches = [
+        mock.patch(job.run, side_effect=lambda name=job.name: ran.append(name))
+        for job in jobs.ON_WORKER_START
+    ]
+    for patch in patches:
+        patch.start()
+    jobs.connect_worker_start()
+    try:
+        post_spawn.send(sender="test", proc_name="Worker-1")
+    finally:
+        post_spawn.disconnect(dispatch_uid=jobs.WORKER_START_UID)
+        for patch in patches:
+            patch.stop()
+    assert ran == [job.name for job in jobs.ON_WORKER_START]
