@@ -237,14 +237,16 @@ def export_incidents(request):
     callout_services.record_access(
         request.user, AccessRecord.What.EXPORT_INCIDENTS, filters=request.GET.dict()
     )
-    text = exports.incidents_csv(incidents, with_names=access.is_coordinator(request.user))
+    text = exports.incidents_csv(incidents, access.people(request.user))
     return _csv(text, f"incidents-{local_date(timezone.now()):%Y%m%d}.csv")
 
 
 @manager_required
 def export_timeline(request, pk):
     incident = get_object_or_404(incident_queries.visible_incidents(request.user), pk=pk)
-    record = incident_queries.timeline_for(incident, person=request.GET.get("person", ""))
+    record = incident_queries.timeline_for(
+        incident, user=request.user, person=request.GET.get("person", "")
+    )
     callout_services.record_access(
         request.user,
         AccessRecord.What.EXPORT_TIMELINE,
