@@ -127,6 +127,11 @@ class People:
         """Sees who acted on an incident of `incident_force` (login names) and its debrief."""
         return incident_force in self.member_of
 
+    def login_named(self, login_forces: Iterable[int], superuser: bool = False) -> bool:
+        """Sees the name of a login of `login_forces` (the access audit): one of a force it
+        belongs to, or an administrator's. Else by callsign and force only."""
+        return superuser or bool(self.member_of & frozenset(login_forces))
+
 
 def people(s: Scope) -> People:
     managed = s.forces(Can.MANAGE_INCIDENTS)

@@ -208,6 +208,10 @@ def audit(request):
     if what in AccessRecord.What.values:
         records = records.filter(what=what)
     page = Paginator(records, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    who = queries.login_labels([r.user for r in page.object_list], access.people(request.user))
+    for r in page.object_list:
+        r.who = who.get(r.user_id, "—")
     return render(
         request,
         "reports/audit.html",

@@ -369,3 +369,15 @@ def test_it_filters_rows_in_the_database_exactly_as_the_pure_rule_decides(lent):
                 )
             }
             assert found == decided, (user.username, model.__name__)
+
+
+def test_it_names_in_the_audit_only_logins_of_ones_own_force(client, lent):
+    for user in (lent.avm_login, lent.avm_coordinator, lent.wsx_coordinator):
+        client.force_login(user)
+        assert client.get(reverse("incident_timeline", args=[lent.incident.pk])).status_code == 200
+    client.force_login(lent.wsx_supervisor)
+    whos = [r.who for r in client.get(reverse("access_audit")).context["page"].object_list]
+    assert whos == ["wsx-coordinator", "a login (AVM)", "KESTREL-02 (AVM)"]
+    client.force_login(lent.avm_supervisor)
+    whos = [r.who for r in client.get(reverse("access_audit")).context["page"].object_list]
+    assert whos == ["avm-coordinator", "harvey.thorne"]  # what AVM's own people looked at
