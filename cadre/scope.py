@@ -111,10 +111,14 @@ class People:
     names_of: frozenset[int] = frozenset()  # names and mobiles of people of these forces
     member_of: frozenset[int] = frozenset()  # forces the login belongs to (any role)
 
+    def sees_everyone(self, incident_force: int) -> bool:
+        """Sees everyone called to an incident of `incident_force` (and its own lines)."""
+        return incident_force in self.every_of
+
     def sees(self, incident_force: int, person_force: int, person: int | None = None) -> bool:
         """Sees, on an incident of `incident_force`, the person `person` of `person_force`."""
         return (
-            incident_force in self.every_of
+            self.sees_everyone(incident_force)
             or person_force in self.own_of
             or (person is not None and person == self.me)
         )

@@ -56,6 +56,12 @@ def view_of(user, incident) -> access.scope.IncidentView:
     return access.incident_view(user, incident.force_id, set(called), called_me)
 
 
+def only_seen(queryset, people, incident):
+    """Of one incident's callouts, deployments or events, those `people` sees (no filter at
+    all where it sees everyone: the board is read every few seconds)."""
+    return queryset if people.sees_everyone(incident.force_id) else queryset.filter(seen(people))
+
+
 def seen(people) -> Q:
     """cadre.scope.People.sees as a filter on callouts, deployments or events (each has an
     incident and a person): the rows a login sees of incidents it may see. An event about
@@ -164,7 +170,7 @@ def board_for(incident, only_negotiator=None, user=None) -> board.Board:
     names_of = None
     if user is not None:
         people = access.people(user)
-        callouts, names_of = callouts.filter(seen(people)), people.names_of
+        callouts, names_of = only_seen(callouts, people, incident), people.names_of
     return board.build(
         incident.needs or {},
         facts_for(callouts, names_of, last_replies(incident)),
@@ -240,7 +246,8 @@ def _timeline_sources(incident, user):
     logins = True
     if user is not None:
         people = access.people(user)
-        events, deployments = events.filter(seen(people)), deployments.filter(seen(people))
+        events = only_seen(events, people, incident)
+        deployments = only_seen(deployments, people, incident)
         logins = people.logins(incident.force_id)
     return events, deployments, logins
 
