@@ -8,6 +8,7 @@ importing.py         pure: reading and checking a cadre CSV: each row new, chang
 phones.py            pure: mobile numbers parsed and shown
 codes.py             pure: two-factor codes as typed and shown (app codes, recovery codes, key)
 scope.py             pure: who may read and change what (Scope, Can, incident_view, link_problem);
+                     which people of an incident a login sees, by name or callsign (People);
                      who must use two-factor login (second_factor) and who may reset it
 queries.py           reads: a login's record, memberships and two-factor state, logins with
                      roles in a force, the register's rows, what an import is checked against

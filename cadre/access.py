@@ -11,6 +11,7 @@ scopes querysets at the source and picks the force a page is about.
                                     session), the remembered one, or the only one; else raises
                                     ChooseForce and the middleware shows a force picker
     incident_view(user, ...)        how much of an incident the login sees (mutual aid)
+    people(user)                    which people of incidents it sees, by name or callsign
     link_problem(username, force)   why a login may not be tied to a negotiator in `force`
     two_factor_step(user)           what a signed-in login must do before any page: enter a
                                     code, set up an authenticator, or nothing (the middleware
@@ -157,6 +158,10 @@ def chosen_force(request, action: Can, required=True) -> Force | None:
 
 def incident_view(user, incident_force_id, called_forces, called_me) -> scope.IncidentView:
     return scope.incident_view(scope_of(user), incident_force_id, called_forces, called_me)
+
+
+def people(user) -> scope.People:
+    return scope.people(scope_of(user))
 
 
 def link_problem(username: str, force) -> str | None:

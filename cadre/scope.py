@@ -15,8 +15,9 @@ What each role may do in a force it belongs to:
     negotiator   their own record, shifts and callouts; who is on call (API)
 
 Mutual aid is the one crossing between forces: on a neighbour's incident, a force's
-coordinators and supervisors see the callouts of their own people (coordinators with
-names), and the neighbour sees only the callsigns of the people it called.
+coordinators and supervisors see the callouts of their own people only (coordinators with
+names), never the neighbour's people, their words or logins; and the neighbour sees only
+the callsigns of the people it called, never their names or mobiles (`People`).
 """
 
 from collections.abc import Iterable, Mapping
@@ -93,13 +94,69 @@ def scope(
 
 
 @dataclass(frozen=True)
+class People:
+    """Which people called to incidents a login sees, and how: the one rule for every page,
+    export and API answer that shows an incident's people (its board, timeline, lists).
+
+    On an incident of a force it manages: everyone called. On any other (mutual aid): the
+    people of the forces it manages, nobody else's. A negotiator: their own callouts.
+    Names and mobiles only of people from forces it coordinates; everyone else by callsign
+    only. Login names (who raised, stood down, closed, wrote the debrief) and the debrief
+    itself only on incidents of a force it belongs to.
+    """
+
+    every_of: frozenset[int] = frozenset()  # incidents of these forces: everyone called
+    own_of: frozenset[int] = frozenset()  # any incident: the people of these forces
+    me: int | None = None  # the login's own cadre record: its own callouts
+    names_of: frozenset[int] = frozenset()  # names and mobiles of people of these forces
+    member_of: frozenset[int] = frozenset()  # forces the login belongs to (any role)
+
+    def sees_everyone(self, incident_force: int) -> bool:
+        """Sees everyone called to an incident of `incident_force` (and its own lines)."""
+        return incident_force in self.every_of
+
+    def sees(self, incident_force: int, person_force: int, person: int | None = None) -> bool:
+        """Sees, on an incident of `incident_force`, the person `person` of `person_force`."""
+        return (
+            self.sees_everyone(incident_force)
+            or person_force in self.own_of
+            or (person is not None and person == self.me)
+        )
+
+    def named(self, person_force: int) -> bool:
+        """Sees the name and mobile of a person of `person_force` (else the callsign only)."""
+        return person_force in self.names_of
+
+    def logins(self, incident_force: int) -> bool:
+        """Sees who acted on an incident of `incident_force` (login names) and its debrief."""
+        return incident_force in self.member_of
+
+    def login_named(self, login_forces: Iterable[int], superuser: bool = False) -> bool:
+        """Sees the name of a login of `login_forces` (the access audit): one of a force it
+        belongs to, or an administrator's. Else by callsign and force only."""
+        return superuser or bool(self.member_of & frozenset(login_forces))
+
+
+def people(s: Scope) -> People:
+    managed = s.forces(Can.MANAGE_INCIDENTS)
+    return People(
+        every_of=managed,
+        own_of=managed,
+        me=s.negotiator_id,
+        names_of=s.forces(Can.SEE_NAMES),
+        member_of=frozenset(f for f, roles in s.roles.items() if roles),
+    )
+
+
+@dataclass(frozen=True)
 class IncidentView:
-    """How much of one incident a login sees."""
+    """How much of one incident a login sees (its rows: People.sees, names: People.named)."""
 
     manage: bool  # the incident's own force: every row, the buttons, the brief
     row_forces: frozenset[int]  # rows of people from these forces (empty with manage: all)
     names_of: frozenset[int]  # names and mobiles of people from these forces
     own_only: bool  # a negotiator called to it: their own row only
+    logins: bool = False  # who acted (login names) and the debrief: People.logins
 
     @property
     def visible(self) -> bool:
@@ -115,12 +172,12 @@ def incident_view(
     (mutual aid) see those people's rows; a negotiator called to it sees their own row.
     Names and mobiles only ever of people from forces where the viewer is coordinator.
     """
-    managed = s.forces(Can.MANAGE_INCIDENTS)
-    names = s.forces(Can.SEE_NAMES)
-    if incident_force in managed:
-        return IncidentView(True, frozenset(), names, False)
-    lent = frozenset(called_forces) & managed
-    return IncidentView(False, lent, names & lent, called_me and not lent)
+    p = people(s)
+    logins = p.logins(incident_force)
+    if incident_force in p.every_of:
+        return IncidentView(True, frozenset(), p.names_of, False, logins)
+    lent = frozenset(called_forces) & p.own_of
+    return IncidentView(False, lent, p.names_of & lent, called_me and not lent, logins)
 
 
 def link_problem(

@@ -56,13 +56,18 @@ def view_of(user, incident) -> access.scope.IncidentView:
     return access.incident_view(user, incident.force_id, set(called), called_me)
 
 
-def seen_callouts(view, user, callouts):
-    """The callouts of an incident the view allows (all, the lent forces' or one's own)."""
-    if view.manage:
-        return callouts
-    if view.row_forces:
-        return callouts.filter(negotiator__force__in=view.row_forces)
-    return callouts.filter(negotiator=negotiator_for(user)) if view.own_only else callouts.none()
+def only_seen(queryset, people, incident):
+    """Of one incident's callouts, deployments or events, those `people` sees (no filter at
+    all where it sees everyone: the board is read every few seconds)."""
+    return queryset if people.sees_everyone(incident.force_id) else queryset.filter(seen(people))
+
+
+def seen(people) -> Q:
+    """cadre.scope.People.sees as a filter on callouts, deployments or events (each has an
+    incident and a person): the rows a login sees of incidents it may see. An event about
+    nobody in particular (raised, a step, filled) only with every_of."""
+    shown = Q(incident__force__in=people.every_of) | Q(negotiator__force__in=people.own_of)
+    return shown | Q(negotiator_id=people.me) if people.me is not None else shown
 
 
 def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
@@ -164,8 +169,8 @@ def board_for(incident, only_negotiator=None, user=None) -> board.Board:
         callouts = callouts.filter(negotiator=only_negotiator)
     names_of = None
     if user is not None:
-        view = view_of(user, incident)
-        callouts, names_of = seen_callouts(view, user, callouts), view.names_of
+        people = access.people(user)
+        callouts, names_of = only_seen(callouts, people, incident), people.names_of
     return board.build(
         incident.needs or {},
         facts_for(callouts, names_of, last_replies(incident)),
@@ -174,18 +179,15 @@ def board_for(incident, only_negotiator=None, user=None) -> board.Board:
 
 
 def boards_for(incidents, user=None) -> dict[int, board.Board]:
-    """Boards for a page of incidents in two queries, for the history list; for `user`
-    (a manager), only the rows and names they may see."""
+    """Boards for a page of incidents in two queries, for the history list; for `user`,
+    only the rows and names they may see."""
     incidents = list(incidents)
     by_incident: dict[int, list] = {i.pk: [] for i in incidents}
     callouts = _callouts().filter(incident__in=incidents)
     names_of = None
     if user is not None:
-        managed = access.force_ids(user, Can.MANAGE_INCIDENTS)
-        callouts = callouts.filter(
-            Q(incident__force__in=managed) | Q(negotiator__force__in=managed)
-        )
-        names_of = access.force_ids(user, Can.SEE_NAMES)
+        people = access.people(user)
+        callouts, names_of = callouts.filter(seen(people)), people.names_of
     callouts = list(callouts)
     for callout, facts in zip(callouts, facts_for(callouts, names_of), strict=True):
         by_incident[callout.incident_id].append(facts)
@@ -234,24 +236,29 @@ def _name(user) -> str:
 TIMELINE_PAGE = 500  # lines a page of the timeline shows; the CSV export has them all
 
 
-def _timeline_sources(incident, only_negotiator):
+def _timeline_sources(incident, user):
+    """The incident's events and deployments; for `user`, only of the people they see, and
+    login names only where they may see them (cadre.scope.People)."""
     events = Event.objects.filter(incident=incident).select_related("negotiator", "actor")
     deployments = Deployment.objects.filter(incident=incident).select_related(
         "negotiator", "stood_down_by"
     )
-    if only_negotiator is not None:
-        events = events.filter(negotiator=only_negotiator)
-        deployments = deployments.filter(negotiator=only_negotiator)
-    return events, deployments
+    logins = True
+    if user is not None:
+        people = access.people(user)
+        events = only_seen(events, people, incident)
+        deployments = only_seen(deployments, people, incident)
+        logins = people.logins(incident.force_id)
+    return events, deployments, logins
 
 
-def _event_facts(events) -> list[timeline.EventFacts]:
+def _event_facts(events, logins=True) -> list[timeline.EventFacts]:
     return [
         timeline.EventFacts(
             at=e.at,
             kind=e.kind,
             callsign=e.negotiator.callsign if e.negotiator else "",
-            actor=_name(e.actor),
+            actor=_name(e.actor) if logins else "",
             role=e.role,
             channel=e.channel,
             data=e.data or {},
@@ -260,7 +267,7 @@ def _event_facts(events) -> list[timeline.EventFacts]:
     ]
 
 
-def _deployment_facts(deployments) -> list[timeline.DeploymentFacts]:
+def _deployment_facts(deployments, logins=True) -> list[timeline.DeploymentFacts]:
     return [
         timeline.DeploymentFacts(
             callsign=d.negotiator.callsign,
@@ -272,35 +279,36 @@ def _deployment_facts(deployments) -> list[timeline.DeploymentFacts]:
             arrived_at=d.arrived_at,
             withdrawn_at=d.withdrawn_at,
             stood_down_at=d.stood_down_at,
-            stood_down_by=_name(d.stood_down_by),
+            stood_down_by=_name(d.stood_down_by) if logins else "",
         )
         for d in deployments
     ]
 
 
-def timeline_for(incident, only_negotiator=None, person="") -> timeline.Timeline:
-    """The incident's whole log and who went (the CSV export); a negotiator's own lines only
-    when `only_negotiator`.
+def timeline_for(incident, user=None, person="") -> timeline.Timeline:
+    """The incident's whole log and who went (the CSV export); for `user`, only what they
+    see of it (their own people's lines, or their own; cadre.scope.People).
 
     Two queries however long the log.
     """
-    events, deployments = _timeline_sources(incident, only_negotiator)
+    events, deployments, logins = _timeline_sources(incident, user)
     return timeline.build(
         incident.raised_at,
         incident.needs or {},
-        _event_facts(events.order_by("at", "pk")),
-        _deployment_facts(deployments),
+        _event_facts(events.order_by("at", "pk"), logins),
+        _deployment_facts(deployments, logins),
         person=person,
     )
 
 
-def timeline_page(incident, number, only_negotiator=None, person=""):
+def timeline_page(incident, number, user=None, person=""):
     """One page of the log (TIMELINE_PAGE lines, oldest first) and who went, as
-    (timeline, page); `number` as asked (Paginator.get_page makes junk the first page).
+    (timeline, page); `number` as asked (Paginator.get_page makes junk the first page);
+    for `user`, only what they see of it, as timeline_for.
 
     Only the page's events are loaded: the same five queries however long the log.
     """
-    events, deployments = _timeline_sources(incident, only_negotiator)
+    events, deployments, logins = _timeline_sources(incident, user)
     people = (
         events.exclude(negotiator=None)
         .order_by()
@@ -313,8 +321,8 @@ def timeline_page(incident, number, only_negotiator=None, person=""):
     record = timeline.build(
         incident.raised_at,
         incident.needs or {},
-        _event_facts(page.object_list),
-        _deployment_facts(deployments),
+        _event_facts(page.object_list, logins),
+        _deployment_facts(deployments, logins),
         person=person,
         people=people,
     )

@@ -1,7 +1,9 @@
 """CSV exports: the incident list (with its filters), a timeline, the workload table.
 
 Phone numbers never appear (no mobile column, and every cell goes through rules.csv_cell);
-full names only in a coordinator's export. Each export is recorded by the view that makes it.
+only the people the login sees, full names only where it may (cadre.scope.People, as on
+the pages: mutual aid shows a lending force its own people only, and the force that asked
+them their callsigns only). Each export is recorded by the view that makes it.
 Times are ISO 8601 with the force's offset (2026-07-01T14:02:05+01:00), durations plain
 numbers in the unit their header names, so a spreadsheet or a script reads them back.
 """
@@ -14,6 +16,7 @@ from django.db.models import Count, OuterRef, Subquery
 
 from cadre.rules import local_tz
 from callouts.models import Callout, Deployment
+from callouts.queries import seen
 from reports import rules
 from reports.queries import WENT
 
@@ -32,26 +35,35 @@ def _count(queryset):
     return Subquery(queryset.order_by().values("incident").annotate(n=Count("pk")).values("n")[:1])
 
 
-def incidents_csv(incidents, with_names: bool) -> str:
-    """One row per incident (the list's filters already applied), in a fixed number of queries."""
+def incidents_csv(incidents, people) -> str:
+    """One row per incident (the list's filters already applied), in a fixed number of queries;
+    of its people only those `people` (cadre.scope.People) sees, named only where it may."""
+    shown = seen(people)
     first = (
-        Deployment.objects.filter(incident=OuterRef("pk"))
+        Deployment.objects.filter(shown, incident=OuterRef("pk"))
         .order_by("accepted_at")
         .values("accepted_at")[:1]
     )
+    asked = Callout.objects.filter(shown, incident=OuterRef("pk"))
     incidents = incidents.select_related("force").annotate(
-        asked=_count(Callout.objects.filter(incident=OuterRef("pk"))),
-        answered=_count(Callout.objects.filter(incident=OuterRef("pk"), answered_at__isnull=False)),
+        asked=_count(asked),
+        answered=_count(asked.filter(answered_at__isnull=False)),
         first_accept=Subquery(first),
     )
     rows = list(incidents)
     went: dict[int, list[str]] = {}
-    for incident_id, callsign, name, role in (
-        Deployment.objects.filter(WENT, incident__in=[i.pk for i in rows])
+    for incident_id, callsign, force_id, name, role in (
+        Deployment.objects.filter(WENT, shown, incident__in=[i.pk for i in rows])
         .order_by("accepted_at", "pk")
-        .values_list("incident_id", "negotiator__callsign", "negotiator__full_name", "role")
+        .values_list(
+            "incident_id",
+            "negotiator__callsign",
+            "negotiator__force_id",
+            "negotiator__full_name",
+            "role",
+        )
     ):
-        who = f"{callsign} ({role})" + (f" {name}" if with_names else "")
+        who = f"{callsign} ({role})" + (f" {name}" if people.named(force_id) else "")
         went.setdefault(incident_id, []).append(who)
     header = [
         "reference",

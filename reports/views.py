@@ -208,6 +208,10 @@ def audit(request):
     if what in AccessRecord.What.values:
         records = records.filter(what=what)
     page = Paginator(records, 100).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    who = queries.login_labels([r.user for r in page.object_list], access.people(request.user))
+    for r in page.object_list:
+        r.who = who.get(r.user_id, "—")
     return render(
         request,
         "reports/audit.html",
@@ -237,14 +241,16 @@ def export_incidents(request):
     callout_services.record_access(
         request.user, AccessRecord.What.EXPORT_INCIDENTS, filters=request.GET.dict()
     )
-    text = exports.incidents_csv(incidents, with_names=access.is_coordinator(request.user))
+    text = exports.incidents_csv(incidents, access.people(request.user))
     return _csv(text, f"incidents-{local_date(timezone.now()):%Y%m%d}.csv")
 
 
 @manager_required
 def export_timeline(request, pk):
     incident = get_object_or_404(incident_queries.visible_incidents(request.user), pk=pk)
-    record = incident_queries.timeline_for(incident, person=request.GET.get("person", ""))
+    record = incident_queries.timeline_for(
+        incident, user=request.user, person=request.GET.get("person", "")
+    )
     callout_services.record_access(
         request.user,
         AccessRecord.What.EXPORT_TIMELINE,

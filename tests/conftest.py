@@ -3,10 +3,11 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from config import wakeup
-from tests.factories import make_cadre, make_force, make_negotiator, make_user
+from tests.factories import MutualAid, make_cadre, make_force, make_negotiator, make_user
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -99,3 +100,9 @@ def _own_spool(settings, tmp_path):
     """Each test has an inbound spool of its own (callouts.messaging.spool)."""
     settings.SPOOL_DIR = tmp_path / "spool"
     return settings.SPOOL_DIR
+
+
+@pytest.fixture
+def lent(db):
+    """A closed WSX incident that reached AVM's people by mutual aid (factories.MutualAid)."""
+    return MutualAid(Client())

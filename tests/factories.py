@@ -18,6 +18,7 @@ nowhere else.
     make_message        a message row, to or from someone asked
     post_signed         a webhook POST signed as Twilio signs it
     post_sms            an inbound SMS as Twilio posts it
+    MutualAid           a closed WSX incident that reached AVM's people by mutual aid
     login               a login through the real form, in the browser
 """
 
@@ -27,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.test import TestCase
 from django_otp.oath import TOTP
 from twilio.request_validator import RequestValidator
 
@@ -252,3 +254,111 @@ def login(page, live_server, username, password="pw"):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+
+class MutualAid:
+    """A Wessex (WSX) incident that reached Avonmoor's (AVM) people by mutual aid, played
+    through the real services, webhook and clock: WSX's coordinator raises it; WSX's people
+    answer (one with a private reason); the mutual-aid step asks AVM's on-call people, one
+    of whom goes; WSX's coordinator closes it and WSX's supervisor writes the debrief.
+
+    `wsx_people` / `avm_people`: the cadre records; `wsx_secrets()` is what AVM's logins
+    must never see of it, `avm_names()` what WSX's must never see of AVM's people.
+    """
+
+    WSX_REPLY = "N sorry my mother is in hospital"
+    AVM_REPLY = "N on leave from tomorrow"
+
+    def __init__(self, client):
+        from callouts.engine import clock
+        from callouts.engine.policy import create_default_policy
+
+        self.wsx = make_force("Wessex Constabulary", "WSX")
+        self.avm = make_force("Avonmoor Police", "AVM")
+        self.wsx.neighbours.add(self.avm)
+        for force in (self.wsx, self.avm):
+            create_default_policy(force)
+        now = datetime.now(UTC)
+        on = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=12)}
+        self.wsx_people = [
+            make_negotiator(self.wsx, f"WREN-{n:02d}", mobile=f"+44770211{n:04d}")
+            for n in range(1, 5)
+        ]
+        self.wsx_people.append(
+            make_negotiator(self.wsx, "WREN-05", roles=("coordinator",), mobile="+447702110005")
+        )
+        for n, person in enumerate(self.wsx_people):
+            person.full_name = f"Wessexname Surname{n}"
+            person.save()
+        put_on(self.wsx_people[0], **on)
+        put_on(self.wsx_people[1], **on)
+        put_on(self.wsx_people[4], "coordinator", **on)
+        self.avm_people = [
+            make_negotiator(self.avm, "KESTREL-01", mobile="+447702220001"),
+            make_negotiator(self.avm, "KESTREL-02", mobile="+447702220002"),
+        ]
+        self.avm_people[0].full_name, self.avm_people[1].full_name = "Isla Marsh", "Harvey Thorne"
+        for person in self.avm_people:
+            person.save()
+            put_on(person, **on)
+        self.wsx_coordinator = make_user("wsx-coordinator", ["coordinator"], force=self.wsx)
+        self.wsx_supervisor = make_user("wsx-supervisor", ["supervisor"], force=self.wsx)
+        self.avm_coordinator = make_user("avm-coordinator", ["coordinator"], force=self.avm)
+        self.avm_supervisor = make_user("avm-supervisor", ["supervisor"], force=self.avm)
+        # KESTREL-02 signs in as themselves (their login name is their own name).
+        self.avm_login = make_user("harvey.thorne", ["negotiator"], force=self.avm)
+        self.avm_people[1].user = self.avm_login
+        self.avm_people[1].save()
+
+        def run(fn, *args, **kwargs):
+            """As a real commit would: on_commit callbacks (the sync queue's tasks) run."""
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                return fn(*args, **kwargs)
+
+        self.incident = run(
+            raise_incident,
+            self.wsx,
+            needs={"negotiator": 3, "coordinator": 1},
+            brief="Male, 40s; WREN-03 knows the family",
+            raised_by=self.wsx_coordinator,
+        )
+        wren = self.wsx_people
+        for n, (person, body) in enumerate(
+            [(wren[0], self.WSX_REPLY), (wren[1], "Y 15"), (wren[4], "Y 10")]
+        ):
+            run(post_sms, client, person, body, f"SMwsx{n}")
+        run(clock.tick)
+        for _ in range(8):
+            if Callout.objects.filter(incident=self.incident, negotiator__force=self.avm).exists():
+                break
+            self.incident.refresh_from_db()
+            run(clock.tick, self.incident.next_step_at + timedelta(seconds=1))
+        kestrel = self.avm_people
+        run(post_sms, client, kestrel[0], self.AVM_REPLY, "SMavm0")
+        run(post_sms, client, kestrel[1], "Y 20", "SMavm1")
+        run(clock.tick)
+        run(services.close, self.incident, by=self.wsx_coordinator)
+        self.incident.refresh_from_db()
+        self.debrief = services.save_debrief(
+            self.incident,
+            outcome="Resolved; WREN-02 led, Wessexname Surname1 spoke to him.",
+            by=self.wsx_supervisor,
+        )
+
+    def wsx_secrets(self) -> list[str]:
+        """What a login of AVM must never see: WSX's people, their words, WSX's logins."""
+        found = [self.WSX_REPLY, "mother is in hospital", self.incident.brief]
+        found += [self.debrief.outcome, "WREN-02 led"]
+        for p in self.wsx_people:
+            found += [p.callsign, p.full_name, p.mobile]
+        found += [u.username for u in (self.wsx_coordinator, self.wsx_supervisor)]
+        return [s for s in found if s]
+
+    def avm_names(self) -> list[str]:
+        """What a login of WSX must never see of AVM's lent people: names, mobiles, logins."""
+        from cadre.phones import display
+
+        found = [self.avm_login.username]
+        for p in self.avm_people:
+            found += [p.full_name, p.mobile, display(p.mobile)]
+        return found

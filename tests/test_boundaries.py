@@ -37,6 +37,8 @@ from callouts.engine.policy import create_default_policy
 from callouts.models import (
     ApiToken,
     Callout,
+    Debrief,
+    Deployment,
     EscalationPolicy,
     EscalationStep,
     Incident,
@@ -365,3 +367,60 @@ def test_it_really_tries_the_other_forces_objects(client, other):
     page = client.get("/cadre/").content.decode()
     assert other.people[0].full_name in page
     assert "/incidents/{id}/" in every_route()
+
+
+# Mutual aid: the one crossing between forces. A WSX incident reached AVM's people
+# (tests/factories.MutualAid); every URL is walked with the ids of everything it made.
+
+
+def mutual_aid_ids(lent):
+    incident = lent.incident
+    kinds = [
+        Incident.objects.filter(pk=incident.pk),
+        Callout.objects.filter(incident=incident),
+        Deployment.objects.filter(incident=incident),
+        Negotiator.objects.filter(force__in=[lent.wsx, lent.avm]),
+        Debrief.objects.filter(incident=incident),
+        Message.objects.filter(incident=incident).order_by("pk")[:3],
+    ]
+    return sorted({pk for queryset in kinds for pk in queryset.values_list("pk", flat=True)})
+
+
+def walk_mutual_aid(client, user, ids, secrets):
+    """GET every page and export (with each id where the URL takes one), then every API
+    endpoint with the login's bearer token: what shows any of `secrets`, or breaks."""
+    failures = []
+    client.force_login(user)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {tokens.create(user)[1]}"}
+    for pattern in every_route():
+        if pattern.startswith(SAMPLED):
+            continue  # the admin: superusers only (the walk above)
+        urls = [pattern.format(id=i) for i in ids] if ID in pattern else [pattern]
+        api = pattern.startswith("/api/")
+        for url in urls:
+            response = client.get(url, **headers) if api else client.get(url, follow=True)
+            check(failures, f"{user} GET {url}", response, secrets, with_id=False)
+    return failures
+
+
+@pytest.mark.parametrize("who", ["avm_coordinator", "avm_supervisor", "avm_login"])
+def test_it_shows_a_lending_force_only_its_own_people_on_every_page_and_export(client, lent, who):
+    failures = walk_mutual_aid(client, getattr(lent, who), mutual_aid_ids(lent), lent.wsx_secrets())
+    assert not failures, "\n".join(failures)
+    # Not vacuous: they do see the incident, and their own people on it.
+    page = client.get(f"/incidents/{lent.incident.pk}/timeline/")
+    assert page.status_code == 200 and "KESTREL-02" in page.text
+
+
+@pytest.mark.parametrize("who", ["wsx_coordinator", "wsx_supervisor"])
+def test_it_shows_the_asking_force_lent_people_by_callsign_only_everywhere(client, lent, who):
+    # AVM's people look at the incident too: the access audit records who did.
+    for avm in (lent.avm_coordinator, lent.avm_login):
+        client.force_login(avm)
+        assert client.get(f"/incidents/{lent.incident.pk}/timeline/").status_code == 200
+    failures = walk_mutual_aid(client, getattr(lent, who), mutual_aid_ids(lent), lent.avm_names())
+    assert not failures, "\n".join(failures)
+    page = client.get(f"/incidents/{lent.incident.pk}/")
+    assert (
+        "KESTREL-02" in page.text and "Wessexname Surname1" in page.text or who != "wsx_coordinator"
+    )

@@ -1,5 +1,7 @@
 """Issue 9's cases, each as it was found: a user of one force acting on another's."""
 
+import csv
+import io
 import json
 from io import BytesIO
 
@@ -7,10 +9,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from cadre import access
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from cadre.models import Membership, Negotiator
 from callouts.engine.policy import create_default_policy
-from callouts.models import EscalationPolicy, Incident
+from callouts.models import Callout, Deployment, EscalationPolicy, Event, Incident
+from callouts.queries import seen
 from callouts.web import tokens
 from tests.factories import (
     make_cadre,
@@ -257,3 +261,123 @@ def test_it_keeps_a_neighbours_incident_from_a_force_it_did_not_call(client, wes
     client.force_login(make_user("dsh", [COORDINATOR], force=downshire))
     assert client.get(reverse("incident_board", args=[incident.pk])).status_code == 404
     assert incident not in client.get(reverse("incident_list")).context["page"].object_list
+
+
+# Issue 20: mutual aid showed the lending force the requesting force's whole timeline, and
+# the requesting force's incident-list export named the lent people.
+
+
+def read_csv(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def shows(text, secrets):
+    return [s for s in secrets if s in text]
+
+
+def test_the_scene_is_what_it_says(lent):
+    """Not vacuous: WSX's people answered, AVM's were asked by mutual aid, one went."""
+    incident = lent.incident
+    assert incident.mutual_aid and incident.status == Incident.Status.CLOSED
+    asked = set(incident.callouts.values_list("negotiator__callsign", flat=True))
+    assert {"WREN-01", "WREN-02", "KESTREL-01", "KESTREL-02"} <= asked
+    went = incident.deployments.filter(withdrawn_at=None, late=False)
+    assert "KESTREL-02" in went.values_list("negotiator__callsign", flat=True)
+
+
+@pytest.mark.parametrize("who", ["avm_coordinator", "avm_supervisor"])
+def test_it_shows_the_lending_force_only_its_own_people_on_the_timeline(client, lent, who):
+    client.force_login(getattr(lent, who))
+    page = client.get(reverse("incident_timeline", args=[lent.incident.pk]))
+    assert page.status_code == 200
+    assert "KESTREL-02" in page.text and lent.AVM_REPLY in page.text
+    assert shows(page.text, lent.wsx_secrets()) == []
+    rows = read_csv(client.get(reverse("export_timeline", args=[lent.incident.pk])))
+    assert rows[0] == ["time", "minutes since raised", "who", "what"]
+    assert {row[2] for row in rows[1:]} == {"KESTREL-01", "KESTREL-02"}
+    assert any(lent.AVM_REPLY in row[3] for row in rows[1:])
+    assert shows("\n".join(",".join(r) for r in rows), lent.wsx_secrets()) == []
+    # Asking for a WSX person by callsign shows nothing of theirs either.
+    url = reverse("export_timeline", args=[lent.incident.pk]) + "?person=WREN-01"
+    assert read_csv(client.get(url))[1:] == []
+    page = client.get(reverse("incident_timeline", args=[lent.incident.pk]) + "?person=WREN-01")
+    assert "Nobody called WREN-01 appears" in page.text  # only what was asked, said back
+    assert page.context["timeline"].lines == ()
+    assert shows(page.text, [s for s in lent.wsx_secrets() if s != "WREN-01"]) == []
+
+
+@pytest.mark.parametrize("who", ["avm_coordinator", "avm_supervisor"])
+def test_it_exports_to_the_lending_force_only_its_own_people_in_the_incident_list(
+    client, lent, who
+):
+    client.force_login(getattr(lent, who))
+    rows = read_csv(client.get(reverse("export_incidents")))
+    (row,) = [r for r in rows[1:] if r[0] == lent.incident.reference]
+    header = rows[0]
+    went = row[header.index("went")]
+    assert went.startswith("KESTREL-02 (negotiator)")
+    assert ("Harvey Thorne" in went) == (who == "avm_coordinator")
+    assert row[header.index("asked")] == "2"  # KESTREL-01 and -02, not WSX's people
+    assert shows(",".join(row), lent.wsx_secrets()) == []
+
+
+@pytest.mark.parametrize("who", ["wsx_coordinator", "wsx_supervisor"])
+def test_it_shows_the_requesting_force_lent_people_by_callsign_only(client, lent, who):
+    client.force_login(getattr(lent, who))
+    rows = read_csv(client.get(reverse("export_incidents")))
+    (row,) = [r for r in rows[1:] if r[0] == lent.incident.reference]
+    went = row[rows[0].index("went")]
+    assert "KESTREL-02 (negotiator)" in went
+    assert shows(went, lent.avm_names()) == []
+    assert ("Wessexname" in went) == (who == "wsx_coordinator")  # their own people by name
+    for url in (
+        reverse("incident_board", args=[lent.incident.pk]),
+        reverse("incident_timeline", args=[lent.incident.pk]),
+        reverse("incident_list"),
+        reverse("export_timeline", args=[lent.incident.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "KESTREL-02" in response.content.decode(), url
+        assert shows(response.content.decode(), lent.avm_names()) == [], url
+
+
+def test_it_filters_rows_in_the_database_exactly_as_the_pure_rule_decides(lent):
+    """callouts.queries.seen (SQL, for lists and exports) is cadre.scope.People.sees."""
+    make_user("dsh-coordinator", [COORDINATOR], force=make_force("Downshire", "DSH"))
+    logins = User.objects.all()
+    rows = [
+        *Callout.objects.select_related("incident", "negotiator"),
+        *Deployment.objects.select_related("incident", "negotiator"),
+        *Event.objects.select_related("incident", "negotiator"),
+    ]
+    assert len(logins) >= 6 and any(r.negotiator_id is None for r in rows)
+    for user in logins:
+        people = access.people(user)
+        for model in (Callout, Deployment, Event):
+            found = set(model.objects.filter(seen(people)).values_list("pk", flat=True))
+            decided = {
+                r.pk
+                for r in rows
+                if isinstance(r, model)
+                and people.sees(
+                    r.incident.force_id,
+                    r.negotiator.force_id if r.negotiator else None,
+                    r.negotiator_id,
+                )
+            }
+            assert found == decided, (user.username, model.__name__)
+
+
+def test_it_names_in_the_audit_only_logins_of_ones_own_force(client, lent):
+    for user in (lent.avm_login, lent.avm_coordinator, lent.wsx_coordinator):
+        client.force_login(user)
+        assert client.get(reverse("incident_timeline", args=[lent.incident.pk])).status_code == 200
+    client.force_login(lent.wsx_supervisor)
+    whos = [r.who for r in client.get(reverse("access_audit")).context["page"].object_list]
+    assert whos == ["wsx-coordinator", "a login (AVM)", "KESTREL-02 (AVM)"]
+    client.force_login(lent.avm_supervisor)
+    whos = [r.who for r in client.get(reverse("access_audit")).context["page"].object_list]
+    assert whos == ["avm-coordinator", "harvey.thorne"]  # what AVM's own people looked at

@@ -74,6 +74,7 @@ def board_context(request, incident):
         "sees_rows": view.manage or bool(view.row_forces),
         "show_names": bool(view.names_of),
         "lent": not view.manage and bool(view.row_forces),
+        "logins": view.logins,
         "own_row": summary.rows[0] if view.own_only and summary.rows else None,
         "alerts": alerts,
         "alerts_total": alerts_total,
@@ -219,13 +220,15 @@ def incident_answer(request, pk):
 
 @login_required
 def incident_timeline(request, pk):
-    """The incident's log in order and who went per role: the debrief document (prints)."""
+    """The incident's log in order and who went per role: the debrief document (prints).
+    Only the lines of the people the login sees (cadre.scope.People): all to the incident's
+    force, its own people's to a force that lent them, their own to a negotiator."""
     incident = visible_incident(request, pk)
-    manager = queries.can_manage(request.user)
-    own = None if manager else negotiator_for(request.user)
+    view = queries.view_of(request.user, incident)
+    sees_rows = view.manage or bool(view.row_forces)
     person = request.GET.get("person", "").strip()
     record, page = queries.timeline_page(
-        incident, request.GET.get("page"), only_negotiator=own, person=person
+        incident, request.GET.get("page"), user=request.user, person=person
     )
     if person and person not in record.people:
         messages.error(request, f"Nobody called {person} appears in this incident.")
@@ -240,10 +243,13 @@ def incident_timeline(request, pk):
             "timeline": record,
             "page": page,
             "person": person,
-            "can_manage": manager,
+            "can_manage": view.manage,
+            "sees_rows": sees_rows,
+            "lent": not view.manage and bool(view.row_forces),
+            "logins": view.logins,
             "time_zone": settings.TIME_ZONE,
-            "debrief": Debrief.objects.filter(incident=incident).first(),
-            "can_debrief": manager and incident.status == Incident.Status.CLOSED,
+            "debrief": Debrief.objects.filter(incident=incident).first() if view.logins else None,
+            "can_debrief": view.manage and incident.status == Incident.Status.CLOSED,
         },
     )
 

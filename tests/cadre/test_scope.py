@@ -8,6 +8,7 @@ from cadre.scope import (
     Scope,
     incident_view,
     link_problem,
+    people,
     scope,
 )
 
@@ -70,6 +71,39 @@ def test_it_hides_an_incident_that_called_none_of_ones_people():
 def test_it_shows_a_called_negotiator_their_own_row_only():
     view = incident_view(scope([(AVM, [NEGOTIATOR])], negotiator_id=4), WSX, {AVM}, True)
     assert view.own_only and not view.manage and view.row_forces == frozenset()
+
+
+def test_it_shows_a_lending_force_its_own_people_only_and_by_name_only_if_coordinator():
+    avm = people(scope([(AVM, [COORDINATOR])]))
+    assert avm.sees(WSX, AVM) and not avm.sees(WSX, WSX) and not avm.sees(WSX, DSH)
+    assert avm.named(AVM) and not avm.named(WSX)
+    assert not avm.logins(WSX) and avm.logins(AVM)  # not who acted on WSX's incident
+    supervisor = people(scope([(AVM, [SUPERVISOR])]))
+    assert supervisor.sees(WSX, AVM) and not supervisor.sees(WSX, WSX)
+    assert not supervisor.named(AVM)
+
+
+def test_it_shows_the_requesting_force_everyone_but_lent_people_by_callsign_only():
+    wsx = people(scope([(WSX, [COORDINATOR])]))
+    assert wsx.sees(WSX, WSX) and wsx.sees(WSX, AVM)
+    assert wsx.named(WSX) and not wsx.named(AVM)
+    assert wsx.logins(WSX)
+    regional = people(scope([(WSX, [COORDINATOR]), (AVM, [COORDINATOR])]))
+    assert regional.named(AVM)  # they coordinate AVM too
+
+
+def test_it_shows_a_negotiator_only_themselves_and_who_acted_only_in_their_own_force():
+    lent = people(scope([(AVM, [NEGOTIATOR])], negotiator_id=4))
+    assert lent.sees(WSX, AVM, 4) and not lent.sees(WSX, AVM, 5) and not lent.sees(WSX, WSX, 6)
+    assert not lent.named(AVM) and not lent.logins(WSX) and lent.logins(AVM)
+    assert not people(scope([])).sees(WSX, WSX)
+
+
+def test_it_gives_the_incident_view_login_names_only_within_the_incidents_force():
+    assert incident_view(scope([(WSX, [SUPERVISOR])]), WSX, {WSX, AVM}, False).logins
+    assert not incident_view(scope([(AVM, [COORDINATOR])]), WSX, {WSX, AVM}, False).logins
+    own = incident_view(scope([(WSX, [NEGOTIATOR])], negotiator_id=4), WSX, {WSX}, True)
+    assert own.own_only and own.logins
 
 
 def test_it_links_only_a_new_login_or_one_with_no_other_tie():
