@@ -215,7 +215,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Inbound SMS that the webhook could not store (the database was down) wait here, one
-# file each, until they are taken in (callouts.engine.inbound.take_in_spool). On the
+# file each, until they are taken in (callouts.engine.intake.take_in_spool). On the
 # web server's own disk: keep it on a persistent volume.
 SPOOL_DIR = Path(os.environ.get("SPOOL_DIR") or VAR_DIR / "spool")
 # While this web process has spooled messages, it tries to take them in this often

@@ -95,6 +95,20 @@ def missing_roles(needs: Mapping[str, int], asked: Iterable[Asked]) -> dict[str,
     return {role: n - filled[role] for role, n in needs.items() if n - filled[role] > 0}
 
 
+def is_filled(missing: Mapping[str, int]) -> bool:
+    """Every place taken: the one definition of filled, for a step and for an answer.
+
+    `missing`: the places still open per role (missing_roles, or take_place's).
+    """
+    return not any(count > 0 for count in missing.values())
+
+
+def take_place(missing: Mapping[str, int], role: str) -> dict[str, int]:
+    """The places still open once someone takes one of `role`'s."""
+    left = {r: n - (r == role) for r, n in missing.items()}
+    return {r: n for r, n in left.items() if n > 0}
+
+
 def channels_of(channel: str) -> tuple[str, ...]:
     return (SMS, VOICE) if channel == BOTH else (channel,)
 
@@ -115,7 +129,7 @@ def decide(
         return Decision("idle")
     asked = list(asked)
     missing = missing_roles(needs, asked)
-    if not missing:
+    if is_filled(missing):
         return Decision("filled")
     if step_index >= 0 and next_step_at is not None and now < next_step_at:
         return Decision("wait", next_at=next_step_at, missing=missing)

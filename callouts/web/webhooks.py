@@ -4,7 +4,7 @@ Every request must carry a valid X-Twilio-Signature computed over
 PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
 anything else gets 403 and changes nothing (and nothing is spooled). Each view
 answers at once: an SMS is only taken in (the reply task handles it; while the
-database is down it is spooled on disk, see callouts.engine.inbound), a status
+database is down it is spooled on disk, see callouts.engine.intake), a status
 callback is kept, then applied (callouts.messaging.status), a keypress is recorded
 under the incident's lock; sending is queued.
 """
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callouts.engine import inbound
+from callouts.engine import inbound, intake
 from callouts.messaging import replies, status, texts, voice
 from callouts.models import Channel, Incident, Message
 
@@ -68,7 +68,7 @@ def sms(request):
         # Not an SMS anyone sent (a forged or broken request that was signed anyway):
         # refused plainly, nothing stored, nothing answered.
         return HttpResponseBadRequest(problem)
-    inbound.take_in_sms(sid, sender, to, body)
+    intake.take_in_sms(sid, sender, to, body)
     return twiml(NOTHING_TO_SAY)
 
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
 from django.utils import timezone
 
-from callouts.engine import inbound
+from callouts.engine import intake
 from callouts.messaging import spool
 from callouts.models import Message
 from config import wakeup
@@ -135,7 +135,7 @@ def test_it_wakes_the_clock_for_a_spooled_sms_taken_in_and_keeps_its_time(db):
     spool.keep("SMspooled", STRANGER, "+447700900000", "Y", arrived)  # Twilio sent it twice
     listener = wakeup.Listener(wakeup.REPLIES)
     try:
-        drained = inbound.take_in_spool()
+        drained = intake.take_in_spool()
         assert (drained.taken, drained.duplicates) == (1, 1)
         assert listener.wait(5) == {wakeup.REPLIES}
         stored = Message.objects.get(provider_sid="SMspooled")
@@ -147,7 +147,7 @@ def test_it_wakes_the_clock_for_a_spooled_sms_taken_in_and_keeps_its_time(db):
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_an_sms_in_inside_a_transaction_that_goes_on_after_a_duplicate(db):
     with transaction.atomic():
-        assert inbound.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is True
-        assert inbound.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is False
+        assert intake.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is True
+        assert intake.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is False
         assert Message.objects.filter(provider_sid="SMtx").count() == 1
     assert Message.objects.filter(provider_sid="SMtx").count() == 1
