@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 # Plain strings so that this module needs nothing from Django.
 SMS, VOICE, BOTH = "sms", "voice", "both"
@@ -77,11 +78,19 @@ class Send:
     roles: tuple[str, ...]
 
 
+class Action(StrEnum):
+    """What the escalation does next."""
+
+    IDLE = "idle"  # not calling: nothing to do
+    FILLED = "filled"  # every place taken: stand the rest down
+    WAIT = "wait"  # the current step's wait has not ended
+    EXHAUSTED = "exhausted"  # the last step's wait ended with a place still open
+    FIRE = "fire"  # send the next step
+
+
 @dataclass(frozen=True)
 class Decision:
-    """`action` is one of: idle (not calling), filled, wait, exhausted, fire."""
-
-    action: str
+    action: Action
     step_index: int | None = None
     sends: tuple[Send, ...] = ()
     alerts: tuple[int, ...] = ()
@@ -126,16 +135,16 @@ def decide(
 ) -> Decision:
     """The next thing to do. `candidates` are for step `step_index + 1`'s audience."""
     if status != "calling":
-        return Decision("idle")
+        return Decision(Action.IDLE)
     asked = list(asked)
     missing = missing_roles(needs, asked)
     if is_filled(missing):
-        return Decision("filled")
+        return Decision(Action.FILLED)
     if step_index >= 0 and next_step_at is not None and now < next_step_at:
-        return Decision("wait", next_at=next_step_at, missing=missing)
+        return Decision(Action.WAIT, next_at=next_step_at, missing=missing)
     index = step_index + 1
     if index >= len(steps):
-        return Decision("exhausted", missing=missing)
+        return Decision(Action.EXHAUSTED, missing=missing)
     step = steps[index]
     if step["audience"] == MANAGERS:
         alerts = tuple(dict.fromkeys(c.id for c in candidates))
@@ -145,7 +154,12 @@ def decide(
         sends = plan_sends(step, index, missing, asked, candidates)
     wait = timedelta(minutes=step.get("wait_minutes", 0)) if sends or alerts else timedelta(0)
     return Decision(
-        "fire", step_index=index, sends=sends, alerts=alerts, next_at=now + wait, missing=missing
+        Action.FIRE,
+        step_index=index,
+        sends=sends,
+        alerts=alerts,
+        next_at=now + wait,
+        missing=missing,
     )
 
 
