@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.logs.request_id_middleware",
+    # NUL bytes and lone surrogates refused with a 400, for every request, webhooks too.
+    "config.input_check.refuse_unsafe_input",
     # Twilio's webhooks go on through WEBHOOK_MIDDLEWARE only (config/webhook_middleware.py).
     "config.webhook_middleware.WebhookShortcut",
     "django.middleware.security.SecurityMiddleware",
