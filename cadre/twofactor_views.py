@@ -40,7 +40,8 @@ WRONG_CODE = (
 def next_url(request) -> str:
     """Where the login was going (?next=, kept through each step), if it is one of ours."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take a bare word for a URL name to look up.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -418,3 +418,12 @@ def test_it_checks_only_five_of_40_simultaneous_wrong_codes(transactional_db, cl
     assert len(statuses) == 40
     assert statuses.count(200) == 5  # checked, and wrong
     assert statuses.count(429) == 35
+
+
+@pytest.mark.parametrize("target", ["dashboard-x", "junk'\"<b>", "-1", "javascript:alert(1)"])
+def test_it_goes_to_the_dashboard_for_a_next_that_is_not_a_path(client, target):
+    user = make_user("neg", [NEGOTIATOR], force=make_force("Home Constabulary", "HOME"))
+    client.force_login(user)
+    response = client.get(CODE_PAGE, {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
