@@ -348,6 +348,12 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+# What the phone simulator plays Twilio with when no account or number is configured.
+SIMULATOR_ACCOUNT_SID = "AC" + "0" * 32
+SIMULATOR_NUMBER = "+447700900000"
+# Our numbers, comma-separated: an inbound SMS webhook sent `To` any other is refused (403),
+# as is any webhook for another AccountSid than TWILIO_ACCOUNT_SID (callouts.web.webhooks).
+TWILIO_NUMBERS = env_list("TWILIO_NUMBERS", [TWILIO_FROM_NUMBER or SIMULATOR_NUMBER])
 if SMS_GATEWAY == "twilio":
     missing = [
         name
