@@ -8,8 +8,8 @@ Twilio's webhooks pass it too), answers 400 when the path, a query parameter, a 
 field or file name, a header, or (under /api/) a string of the JSON body holds one:
 JSON under /api/, a short plain page elsewhere. Nothing behind it sees such text.
 
-The SMS webhook is the hot path: its check is one regular-expression search over the
-joined form values and headers, about a microsecond.
+The SMS webhook is the hot path: its check is a few regular-expression searches over the
+joined path, headers, query and form values (about 10 µs of the webhook's ~1 ms).
 """
 
 import json
