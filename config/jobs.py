@@ -46,6 +46,11 @@ CLOCK = (
         every=1,
     ),
     Job("delete cadre CSV uploads never confirmed", "cadre.services.forget_stale_uploads", 3600),
+    Job(
+        "delete login-throttle counters whose window has ended",
+        "cadre.throttle.forget_expired",
+        3600,
+    ),
 )
 
 # Run by the clock as soon as the webhook takes a reply in (a PostgreSQL NOTIFY on
