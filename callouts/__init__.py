@@ -20,6 +20,8 @@ messaging/  the transport: outbox (messages saved before sending), sending (to t
             is said), replies (pure parse), reference, reminders (roster's), spool (inbound
             SMS kept on this server's disk while the database is down)
 rules       pure: what a valid incident is (one check for the form, the API and the service)
+deployed    pure: who went (a place filled, not late, not withdrawn), the one definition, with
+            its twin as a filter (Deployment.objects.went())
 events      the incident's append-only log: every layer above writes its events through it,
             in the transaction of the change (bulk on the hot paths)
 tasks       names every background task; imports nothing from the app

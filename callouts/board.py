@@ -256,11 +256,6 @@ def note_for(facts: CalloutFacts, state: str) -> str:
     return ""
 
 
-def went(facts: CalloutFacts) -> bool:
-    """Facts without a deployment (as built by hand) count an accepted place as going."""
-    return facts.went or (facts.state == "accepted" and bool(facts.role) and not facts.late)
-
-
 def state_label(state: str, has_gone: bool) -> str:
     if state == "stood_down":
         return "Went, stood down" if has_gone else "Stood down, not needed"
@@ -273,7 +268,7 @@ def row_for(facts: CalloutFacts) -> Row:
     response = None
     if answered and facts.asked_at:
         response = max(answered - facts.asked_at, timedelta(0))
-    has_gone = went(facts)
+    has_gone = facts.went
     eta_at = facts.eta_at
     if eta_at is None and has_gone and facts.eta_minutes is not None and answered:
         eta_at = answered + timedelta(minutes=facts.eta_minutes)

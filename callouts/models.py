@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.models import Force, Negotiator, Role
+from callouts import deployed
 
 
 class IncidentKind(models.TextChoices):
@@ -342,6 +343,12 @@ class Response(models.Model):
         return f"{self.callout} {self.kind}"
 
 
+class DeploymentQuerySet(models.QuerySet):
+    def went(self):
+        """Those who went (callouts.deployed: the one definition)."""
+        return self.filter(deployed.WENT)
+
+
 class Deployment(models.Model):
     """Someone who accepted: a permanent fact, kept apart from their callout's current state.
 
@@ -368,6 +375,8 @@ class Deployment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = DeploymentQuerySet.as_manager()
+
     class Meta:
         ordering = ["accepted_at", "pk"]
 
@@ -376,7 +385,7 @@ class Deployment(models.Model):
 
     @property
     def went(self) -> bool:
-        return bool(self.role) and not self.late and self.withdrawn_at is None
+        return deployed.went(self.role, self.late, self.withdrawn_at)
 
 
 class Event(models.Model):

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from callouts import deployed
+
 ROLE_NAMES = {"negotiator": "negotiator", "coordinator": "coordinator", "adviser": "adviser"}
 CHANNELS = {"sms": "SMS", "voice": "call", "both": "SMS and call"}
 PURPOSES = {
@@ -73,14 +75,22 @@ class DeploymentFacts:
 
     @property
     def went(self) -> bool:
-        return bool(self.role) and not self.late and self.withdrawn_at is None
+        return deployed.went(self.role, self.late, self.withdrawn_at)
 
 
 @dataclass(frozen=True)
 class RoleSummary:
     role: str
     needed: int
+    # Those who went whom the login may see (all of them, for those who see everyone).
     people: tuple[DeploymentFacts, ...]
+    # How many went in all, seen or not: the count is never a name.
+    went: int = 0
+
+    @property
+    def unseen(self) -> int:
+        """How many went whom the login may not see."""
+        return max(self.went - len(self.people), 0)
 
 
 @dataclass(frozen=True)
@@ -199,9 +209,12 @@ def build(
     deployments: Iterable[DeploymentFacts],
     person: str = "",
     people: Iterable[str] | None = None,
+    went_per_role: Mapping[str, int] | None = None,
 ) -> Timeline:
     """The timeline of `events` (only `person`'s lines when given). `people`: everyone in the
-    whole log, for the filter, when `events` are only a page of it."""
+    whole log, for the filter, when `events` are only a page of it. `went_per_role`: how
+    many went in each role in all, when `deployments` are only those the login may see
+    (else counted from them)."""
     events = sorted(events, key=lambda e: e.at)
     deployments = list(deployments)
     if people is None:
@@ -221,7 +234,11 @@ def build(
         if not person or e.callsign == person
     )
     went = [d for d in deployments if d.went]
-    roles = list(dict.fromkeys([*needs, *(d.role for d in went)]))
+    if went_per_role is None:
+        went_per_role = {}
+        for d in went:
+            went_per_role[d.role] = went_per_role.get(d.role, 0) + 1
+    roles = list(dict.fromkeys([*needs, *(d.role for d in went), *went_per_role]))
     return Timeline(
         lines=lines,
         roles=tuple(
@@ -229,6 +246,7 @@ def build(
                 role=role,
                 needed=int(needs.get(role, 0)),
                 people=tuple(sorted((d for d in went if d.role == role), key=_accepted)),
+                went=int(went_per_role.get(role, 0)),
             )
             for role in roles
         ),

@@ -28,6 +28,7 @@ from django.db.models.functions import RowNumber, TruncMonth
 
 from cadre.models import Force, Membership, Negotiator, Role
 from cadre.rules import local_tz
+from callouts.deployed import WENT
 from callouts.models import (
     AccessRecord,
     Callout,
@@ -39,9 +40,6 @@ from callouts.models import (
 from reports import charts, rules
 from reports.models import FollowUp, WorkloadSettings
 from roster.models import Shift
-
-# Someone who went: a place filled, not late, not withdrawn.
-WENT = Q(late=False, withdrawn_at__isnull=True) & ~Q(role="")
 
 
 def _seconds(later: datetime | None, earlier: datetime) -> float | None:
@@ -169,15 +167,16 @@ def figures(force: Force, period: rules.Period) -> Figures:
             )
         )
 
-    # Per role: first acceptance in the role, and when as many went as it needed.
+    # Per role: first acceptance in the role (withdrawn or not), and when as many went as it
+    # needed.
     role_rows = (
         Deployment.objects.filter(incident__in=incidents, late=False)
         .exclude(role="")
         .values("incident_id", "role")
         .annotate(
             first=Min("accepted_at"),
-            last=Max("accepted_at", filter=Q(withdrawn_at__isnull=True)),
-            went=Count("id", filter=Q(withdrawn_at__isnull=True)),
+            last=Max("accepted_at", filter=WENT),
+            went=Count("id", filter=WENT),
         )
         .order_by()
     )
@@ -208,14 +207,16 @@ def figures(force: Force, period: rules.Period) -> Figures:
     # Mutual aid, given to and received from each force (neighbours always listed).
     in_period = Q(incident__raised_at__gte=start, incident__raised_at__lt=end)
     received = (
-        Deployment.objects.filter(WENT, in_period, incident__force=force)
+        Deployment.objects.went()
+        .filter(in_period, incident__force=force)
         .exclude(negotiator__force=force)
         .values("negotiator__force__name")
         .annotate(people=Count("id"), incidents=Count("incident_id", distinct=True))
         .order_by()
     )
     given = (
-        Deployment.objects.filter(WENT, in_period, negotiator__force=force)
+        Deployment.objects.went()
+        .filter(in_period, negotiator__force=force)
         .exclude(incident__force=force)
         .values("incident__force__name")
         .annotate(people=Count("id"), incidents=Count("incident_id", distinct=True))
@@ -234,7 +235,8 @@ def figures(force: Force, period: rules.Period) -> Figures:
         r.given_people, r.given_incidents = row["people"], row["incidents"]
 
     per_person = list(
-        Deployment.objects.filter(WENT, in_period, negotiator__force=force)
+        Deployment.objects.went()
+        .filter(in_period, negotiator__force=force)
         .values_list("negotiator__callsign")
         .annotate(n=Count("id"))
         .order_by("-n", "negotiator__callsign")
@@ -346,7 +348,8 @@ def flags_for(force: Force, now: datetime, only: Negotiator | None = None) -> di
     mine = Q(negotiator=only) if only is not None else Q(negotiator__force=force)
     flags: dict[int, list[str]] = {}
     for pk, n in (
-        Deployment.objects.filter(WENT, mine, accepted_at__gte=now - timedelta(days=30))
+        Deployment.objects.went()
+        .filter(mine, accepted_at__gte=now - timedelta(days=30))
         .values_list("negotiator_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -410,8 +413,7 @@ class Owed:
 
 
 def _owed(forces):
-    return Deployment.objects.filter(
-        WENT,
+    return Deployment.objects.went().filter(
         stood_down_at__isnull=False,
         negotiator__force__in=forces,
         follow_up__isnull=True,
@@ -454,9 +456,8 @@ def follow_ups_recorded(forces):
 
 def owed_deployment(forces, pk) -> Deployment | None:
     return (
-        Deployment.objects.filter(
-            WENT, pk=pk, negotiator__force__in=forces, stood_down_at__isnull=False
-        )
+        Deployment.objects.went()
+        .filter(pk=pk, negotiator__force__in=forces, stood_down_at__isnull=False)
         .select_related("negotiator", "incident")
         .first()
     )

@@ -16,7 +16,14 @@ CALLOUTS_LAYERS = (
     ("callouts.services", "callouts.queries", "callouts.board", "callouts.timeline"),
     ("callouts.engine",),
     ("callouts.messaging",),
-    ("callouts.rules", "callouts.tasks", "callouts.events", "callouts.locking", "callouts.models"),
+    (
+        "callouts.rules",
+        "callouts.tasks",
+        "callouts.events",
+        "callouts.locking",
+        "callouts.models",
+        "callouts.deployed",
+    ),
 )
 
 
