@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber, TruncMonth
 
-from cadre.models import Force, Membership, Negotiator, Role
+from cadre.models import Force, Negotiator, Role
 from cadre.rules import local_tz
 from callouts.deployed import WENT
 from callouts.models import (
@@ -466,26 +466,12 @@ def owed_deployment(forces, pk) -> Deployment | None:
 # The access audit ----------------------------------------------------------------------
 
 
-def access_records():
-    return AccessRecord.objects.select_related("user", "incident")
-
-
-def login_labels(users, people) -> dict[int, str]:
-    """How the access audit names each login (user id -> text): by login name where `people`
-    (cadre.scope.People) may see it, else by callsign (if it has a cadre record) and force,
-    "KESTREL-02 (AVM)": a lent person's login is often their own name."""
-    users = {u.pk: u for u in users if u is not None}
-    forces: dict[int, set[int]] = {pk: set() for pk in users}
-    codes: dict[int, set[str]] = {pk: set() for pk in users}
-    for user_id, force_id, code in Membership.objects.filter(user__in=users).values_list(
-        "user_id", "force_id", "force__code"
-    ):
-        forces[user_id].add(force_id)
-        codes[user_id].add(code)
-    callsigns = dict(Negotiator.objects.filter(user__in=users).values_list("user_id", "callsign"))
-    return {
-        pk: user.get_username()
-        if people.login_named(forces[pk], superuser=user.is_superuser)
-        else f"{callsigns.get(pk, 'a login')} ({', '.join(sorted(codes[pk])) or 'no force'})"
-        for pk, user in users.items()
-    }
+def access_records(forces=None):
+    """The access audit; of `forces` (ids; None: all of it): what was looked at there and
+    what their people looked at (cadre.access.audit_forces says which)."""
+    records = AccessRecord.objects.select_related("user", "incident")
+    if forces is None:
+        return records
+    return records.filter(
+        Q(incident__force__in=forces) | Q(user__memberships__force__in=forces)
+    ).distinct()
