@@ -4,9 +4,11 @@ Pure: it takes plain facts (loaded by callouts.queries) and returns rows and
 counts, so that the page, the partial and the JSON API all say the same thing.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from callouts.frozen import FrozenStep
 
 # Display labels, in the words coordinators use on the radio.
 STATE_LABELS = {
@@ -372,14 +374,14 @@ AUDIENCE_LABELS = {
 CHANNEL_LABELS = {"sms": "SMS", "voice": "voice call", "both": "SMS and voice"}
 
 
-def step_label(step: Mapping | None) -> str:
+def step_label(step: FrozenStep | None) -> str:
     """One frozen step in words, e.g. "SMS to those on call"."""
-    if not step:
+    if step is None:
         return ""
-    audience = AUDIENCE_LABELS.get(step.get("audience", ""), step.get("audience", ""))
-    if step.get("audience") == "managers":
+    audience = AUDIENCE_LABELS.get(step.audience, step.audience)
+    if step.audience == "managers":
         return audience.capitalize()
-    channel = CHANNEL_LABELS.get(step.get("channel", ""), step.get("channel", ""))
+    channel = CHANNEL_LABELS.get(step.channel, step.channel)
     return f"{channel} to {audience}"
 
 
@@ -401,7 +403,7 @@ class Progress:
     stopped: str = ""
 
 
-def progress(steps: list, step_index: int, status: str = "calling") -> Progress:
+def progress(steps: Sequence[FrozenStep], step_index: int, status: str = "calling") -> Progress:
     current = steps[step_index] if 0 <= step_index < len(steps) else None
     nxt = steps[step_index + 1] if step_index + 1 < len(steps) else None
     stopped = STOPPED.get(status, "")

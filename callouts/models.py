@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.models import Force, Negotiator, Role
-from callouts import deployed
+from callouts import deployed, frozen
 
 
 class IncidentKind(models.TextChoices):
@@ -133,6 +133,11 @@ class Incident(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def frozen_steps(self) -> tuple[frozen.FrozenStep, ...]:
+        """`steps` as read back: the one reader of the stored JSON (callouts.frozen)."""
+        return frozen.read_all(self.steps)
 
 
 class Callout(models.Model):

@@ -23,6 +23,7 @@ CALLOUTS_LAYERS = (
         "callouts.locking",
         "callouts.models",
         "callouts.deployed",
+        "callouts.frozen",
     ),
 )
 

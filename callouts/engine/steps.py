@@ -116,12 +116,13 @@ def _decide(incident, now) -> tuple[list[Callout], escalation.Decision]:
     # The first step is due as soon as it is asked for; next_step_at is then
     # only the clock's fallback in case the queued task never runs.
     due = index == 0 or incident.next_step_at is None or incident.next_step_at <= now
-    if index < len(incident.steps) and due:
-        step_candidates = audiences.candidates(incident, incident.steps[index], now)
+    steps = incident.frozen_steps
+    if index < len(steps) and due:
+        step_candidates = audiences.candidates(incident, steps[index], now)
     return callouts, escalation.decide(
         status=incident.status,
         needs=incident.needs,
-        steps=incident.steps,
+        steps=steps,
         step_index=incident.step_index,
         next_step_at=incident.next_step_at,
         asked=asked,
@@ -139,7 +140,7 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
         incident.next_step_at = None
         incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
         events.log(incident, events.K.EXHAUSTED, at=now, missing=dict(decision.missing))
-        if not any(step["audience"] == escalation.MANAGERS for step in incident.steps):
+        if not any(step.audience == escalation.MANAGERS for step in incident.frozen_steps):
             # Nobody was alerted by the policy itself: the person who raised it must know.
             answers.tell_coordinator(
                 incident, texts.short_alert_sms(incident, dict(decision.missing))
@@ -149,15 +150,15 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
         incident.step_index = decision.step_index
         incident.next_step_at = decision.next_at
         incident.save(update_fields=["step_index", "next_step_at", "mutual_aid"])
-        step = incident.steps[decision.step_index]
+        step = incident.frozen_steps[decision.step_index]
         events.log(
             incident,
             events.K.STEP_FIRED,
             at=now,
             round=incident.round,
             step=decision.step_index + 1,
-            audience=step["audience"],
-            channel=step["channel"],
+            audience=step.audience,
+            channel=step.channel,
             asked=len(decision.sends),
             alerted=len(decision.alerts),
             missing=dict(decision.missing),

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from callouts import board
+from callouts import board, frozen
 from callouts.board import CalloutFacts
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -127,9 +127,9 @@ def test_it_writes_durations_short():
 
 def test_it_describes_the_step_the_escalation_is_on():
     steps = [
-        {"audience": "on_call", "channel": "sms", "wait_minutes": 3},
-        {"audience": "force", "channel": "both", "wait_minutes": 5},
-        {"audience": "managers", "channel": "sms", "wait_minutes": 0},
+        frozen.step("on_call", "sms", 3),
+        frozen.step("force", "both", 5),
+        frozen.step("managers", "sms", 0),
     ]
     p = board.progress(steps, 0)
     assert (p.number, p.total) == (1, 3)
