@@ -10,7 +10,7 @@ from cadre import access
 from cadre.access import Can
 from cadre.queries import negotiator_for
 from cadre.rules import local_tz
-from callouts import board, timeline
+from callouts import board, eventdata, timeline
 from callouts.models import Callout, Deployment, Event, Incident, Message
 
 
@@ -108,6 +108,7 @@ def last_replies(incident) -> dict[int, str]:
         .values_list("negotiator_id", "kind", "data")
     )
     for negotiator_id, kind, data in lines:
+        data = eventdata.read(kind, data)
         if kind == Event.Kind.KEY_PRESSED:
             said[negotiator_id] = f"pressed {data.get('key', '?')} on the call"
         else:

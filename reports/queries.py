@@ -28,10 +28,12 @@ from django.db.models.functions import RowNumber, TruncMonth
 
 from cadre.models import Force, Negotiator, Role
 from cadre.rules import local_tz
+from callouts import eventdata
 from callouts.deployed import WENT
 from callouts.models import (
     AccessRecord,
     Callout,
+    Channel,
     Deployment,
     Event,
     Incident,
@@ -113,18 +115,15 @@ def figures(force: Force, period: rules.Period) -> Figures:
         by_kind_month[(row["kind"], month.replace(day=1))] = row["n"]
 
     # Shares, from the record and the log.
-    voice = Event.objects.filter(
+    fired = Event.objects.filter(
         incident=OuterRef("pk"),
         kind=Event.Kind.STEP_FIRED,
-        channel__in=["voice", "both"],
-        data__asked__gt=0,
+        **{eventdata.lookup(Event.Kind.STEP_FIRED, "asked", "gt"): 0},
     )
-    later_step = Event.objects.filter(
-        incident=OuterRef("pk"),
-        kind=Event.Kind.STEP_FIRED,
-        data__step__gt=1,
-        data__asked__gt=0,
+    voice = fired.filter(channel__in=[Channel.VOICE, Channel.BOTH])
+    later_step = fired.filter(
         at__lt=OuterRef("filled_at"),
+        **{eventdata.lookup(Event.Kind.STEP_FIRED, "step", "gt"): 1},
     )
     counts = incidents.annotate(has_voice=Exists(voice), has_later=Exists(later_step)).aggregate(
         total=Count("id"),

@@ -24,6 +24,7 @@ CALLOUTS_LAYERS = (
         "callouts.models",
         "callouts.deployed",
         "callouts.frozen",
+        "callouts.eventdata",
     ),
 )
 

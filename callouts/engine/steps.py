@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import events, locking, tasks
+from callouts import eventdata, events, locking, tasks
 from callouts.engine import answers, audiences, escalation
 from callouts.messaging import budget, outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -139,7 +139,12 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
         incident.exhausted_at = now
         incident.next_step_at = None
         incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
-        events.log(incident, events.K.EXHAUSTED, at=now, missing=dict(decision.missing))
+        events.log(
+            incident,
+            events.K.EXHAUSTED,
+            at=now,
+            **eventdata.Exhausted(missing=dict(decision.missing)),
+        )
         if not any(step.audience == escalation.MANAGERS for step in incident.frozen_steps):
             # Nobody was alerted by the policy itself: the person who raised it must know.
             answers.tell_coordinator(
@@ -155,14 +160,16 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
             incident,
             events.K.STEP_FIRED,
             at=now,
-            round=incident.round,
-            step=decision.step_index + 1,
-            audience=step.audience,
             channel=step.channel,
-            asked=len(decision.sends),
-            alerted=len(decision.alerts),
-            missing=dict(decision.missing),
-            next_at=decision.next_at.isoformat() if decision.next_at else None,
+            **eventdata.StepFired(
+                round=incident.round,
+                step=decision.step_index + 1,
+                audience=step.audience,
+                asked=len(decision.sends),
+                alerted=len(decision.alerts),
+                missing=dict(decision.missing),
+                next_at=decision.next_at.isoformat() if decision.next_at else None,
+            ),
         )
         return [m for m in created if m is not None]
     return []
@@ -214,7 +221,7 @@ def _send(incident, decision, callouts) -> list[Message]:
         ]
     if decision.alerts:
         body = texts.short_alert_sms(incident, dict(decision.missing))
-        events.log(incident, events.K.ALERT, text=body, to=len(decision.alerts))
+        events.log(incident, events.K.ALERT, **eventdata.Alert(text=body, to=len(decision.alerts)))
         messages += [
             outbox.new_message(
                 channel=Channel.SMS,
