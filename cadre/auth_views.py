@@ -21,22 +21,20 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
         address = throttle.client_address(request)
-        if throttle.is_blocked(username, address):
-            # Refuse before the password is checked, so a blocked caller learns nothing.
+        minutes = throttle.attempt(username, address)
+        if minutes:
+            # Refused before the password is checked, so a blocked caller learns nothing.
             log.warning("Login refused (throttled): username=%r address=%s", username, address)
             form = self.get_form_class()(request, initial={"username": username})
-            minutes = throttle.window_minutes()
             context = self.get_context_data(form=form, throttled_minutes=minutes)
             return self.render_to_response(context, status=429)
+        # Counted already (throttle.attempt): a wrong password stays counted.
         return super().post(request, *args, **kwargs)
 
-    def form_invalid(self, form):
-        address = throttle.client_address(self.request)
-        throttle.record_failure(form.data.get("username", ""), address)
-        return super().form_invalid(form)
-
     def form_valid(self, form):
-        throttle.clear_user(form.get_user().get_username())
+        throttle.succeeded(
+            self.request.POST.get("username", ""), throttle.client_address(self.request)
+        )
         response = super().form_valid(form)
         password_entered(self.request)
         return response
@@ -62,14 +60,18 @@ class ThrottledPasswordChangeView(auth_views.PasswordChangeView):
 
     def post(self, request, *args, **kwargs):
         username = request.user.get_username()
-        if throttle.is_blocked(username, ""):
+        minutes = throttle.attempt(username, "")
+        if minutes:
             log.warning("Password change refused (throttled): username=%r", username)
-            minutes = throttle.window_minutes()
             context = self.get_context_data(throttled_minutes=minutes)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        if "old_password" in form.errors:
-            throttle.record_failure(self.request.user.get_username(), "")
+        if "old_password" not in form.errors:  # the old password was right: no guess
+            throttle.give_back(self.request.user.get_username(), "")
         return super().form_invalid(form)
+
+    def form_valid(self, form):
+        throttle.succeeded(self.request.user.get_username(), "")
+        return super().form_valid(form)

@@ -342,6 +342,11 @@ def _read(text: str, known: Known, result: ImportResult):
     if not header:
         result.problems.append(Problem(0, "The file is empty."))
         return
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        # Which of two "callsign" columns is meant? Refused rather than one silently used.
+        result.problems.append(Problem(0, f"Column(s) named twice: {', '.join(twice)}."))
+        return
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         result.problems.append(Problem(0, f"Missing column(s): {', '.join(missing)}."))

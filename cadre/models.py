@@ -234,3 +234,17 @@ class CadreImport(models.Model):
 
     def __str__(self):
         return f"{self.filename or 'CSV'} uploaded {self.uploaded_at:%Y-%m-%d %H:%M}"
+
+
+class FailureCount(models.Model):
+    """Failed logins (or codes) under one key (cadre.throttle): a username's digest or a
+    client address, per kind. The window runs from `started_at`, the first failure; each
+    attempt adds one to `count` in the database (F()), so simultaneous requests each see
+    their own number and no more than the limit are ever checked."""
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count} since {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -26,6 +26,16 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+RECORD_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits, well inside a 64-bit key
+
+
+def record_id(text) -> int | None:
+    """The record id a form or query names ("12"), or None for anything else: a word, a
+    negative number, one too big for any key, other scripts' digits."""
+    text = str(text or "").strip()
+    return int(text) if RECORD_ID.fullmatch(text) else None
+
+
 def callsign_problem(callsign: str) -> str | None:
     """Why this (upper-cased) callsign cannot be used, or None."""
     if len(callsign) > CALLSIGN_MAX:

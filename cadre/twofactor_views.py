@@ -40,7 +40,8 @@ WRONG_CODE = (
 def next_url(request) -> str:
     """Where the login was going (?next=, kept through each step), if it is one of ours."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take a bare word for a URL name to look up.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -57,10 +58,13 @@ def signed_in(request, device) -> None:
     request.session.cycle_key()
 
 
-def too_many() -> str:
-    minutes = throttle.window_minutes()
+def plural_minutes(minutes: int) -> str:
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def too_many(minutes: int) -> str:
     return (
-        f"Too many wrong codes. Wait {minutes} minute{'s' if minutes != 1 else ''} before "
+        f"Too many wrong codes. Wait {plural_minutes(minutes)} before "
         "trying again, or ask a coordinator to reset your two-factor login."
     )
 
@@ -69,18 +73,19 @@ def checked_device(request, form):
     """The device that takes the form's code, wrong codes counted like wrong passwords
     (cadre.throttle, shared by every process): (device or None, HTTP status)."""
     username, address = request.user.get_username(), throttle.client_address(request)
-    if throttle.is_blocked(username, address, throttle.CODE):
+    minutes = throttle.attempt(username, address, throttle.CODE)
+    if minutes:
         security.warning("Code refused (throttled): login=%r address=%s", username, address)
-        form.add_error(None, too_many())
+        form.add_error(None, too_many(minutes))
         return None, 429
     if not form.is_valid():
+        throttle.give_back(username, address, throttle.CODE)  # no code was checked
         return None, 200
     device = services.check_code(request.user, form.cleaned_data["code"])
     if device is None:
-        throttle.record_failure(username, address, throttle.CODE)
-        form.add_error("code", WRONG_CODE)
+        form.add_error("code", WRONG_CODE)  # counted already (throttle.attempt)
     else:
-        throttle.clear_user(username, throttle.CODE)
+        throttle.succeeded(username, address, throttle.CODE)
     return device, 200
 
 
@@ -129,12 +134,16 @@ def setup(request):
     device = services.start_two_factor(user)
     form = SetupForm(request.POST or None, user=user, ask_password=ask_password)
     status = 200
-    if request.method == "POST" and ask_password and throttle.is_blocked(username, address):
+    minutes = request.method == "POST" and ask_password and throttle.attempt(username, address)
+    if minutes:
         security.warning("Password refused (throttled): login=%r address=%s", username, address)
-        form.add_error(None, "Too many wrong passwords. Wait before trying again.")
+        form.add_error(
+            None, f"Too many wrong passwords. Wait {plural_minutes(minutes)} before trying again."
+        )
         status = 429
     elif request.method == "POST" and form.is_valid():
         if ask_password:
+            throttle.succeeded(username, address)
             password_entered(request)
         made = services.confirm_two_factor(device, form.cleaned_data["code"].code)
         if made is not None:
@@ -142,8 +151,8 @@ def setup(request):
             request.session[SHOW_CODES] = made
             return redirect(with_next("two_factor_recovery_codes", request))
         form.add_error("code", WRONG_CODE)
-    elif request.method == "POST" and "password" in form.errors:
-        throttle.record_failure(username, address)
+    elif request.method == "POST" and ask_password and "password" not in form.errors:
+        throttle.give_back(username, address)  # the password was right: no guess
     qr = segno.make(device.config_url, error="m").svg_inline(
         omitsize=True, svgclass="qr", title="QR code to scan with your authenticator app"
     )

@@ -10,10 +10,12 @@ queries     reads for pages and the API: who may see which incident, and its boa
 board       pure: an incident's callouts as board rows, groups and counts (who went from
             deployments)
 timeline    pure: an incident's events as timeline lines, and who went per role
-engine/     escalation: policy (frozen steps), escalation (pure decide), audiences (who a
-            step reaches), steps (fire one), answers (record an answer under the incident's
-            lock, fill, stand down), inbound (take a reply in, or spool it while the
-            database is down; understand a reply or a keypress), clock (what is due now)
+engine/     escalation: policy (frozen steps), escalation (pure decide; what "filled" is),
+            audiences (who a step reaches), steps (fire one), answering (pure: what an
+            answer changes), answers (load it under the incident's lock and save it; fill,
+            stand down), intake (take a reply in, or spool it while the database is
+            down), inbound (understand a reply or a keypress), reply_target (pure: which
+            callout a reply is about), clock (what is due now)
 messaging/  the transport: outbox (messages saved before sending), sending (to the gateway,
             side by side), budget (provider requests in flight: one budget per machine),
             gateways/ (Twilio, simulator), status (provider callbacks), texts and voice (what

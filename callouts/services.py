@@ -194,7 +194,7 @@ def call_again(incident, by=None) -> Incident:
         if locked.status not in CALL_AGAIN_FROM:
             raise ValidationError("Only an exhausted or stood-down incident can be called again.")
         missing = answers.missing(locked)
-        if not missing:
+        if escalation.is_filled(missing):
             raise ValidationError("Every place is filled: there is nobody to call.")
         was = locked.status
         answers.restart_escalation(locked)

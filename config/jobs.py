@@ -39,13 +39,18 @@ CLOCK = (
     Job("queue the delivery of due rota reminders", "callouts.tasks.deliver_reminders_now", 30),
     Job("queue filling the rota's reminder outbox", "roster.tasks.queue_reminders_now", 15 * 60),
     # Only this machine's spool (settings.SPOOL_DIR): a web server on another machine
-    # takes in its own (callouts.engine.inbound).
+    # takes in its own (callouts.engine.intake).
     Job(
         "take in inbound SMS spooled on this machine while the database was down",
-        "callouts.engine.inbound.take_in_spool",
+        "callouts.engine.intake.take_in_spool",
         every=1,
     ),
     Job("delete cadre CSV uploads never confirmed", "cadre.services.forget_stale_uploads", 3600),
+    Job(
+        "delete login-throttle counters whose window has ended",
+        "cadre.throttle.forget_expired",
+        3600,
+    ),
 )
 
 # Run by the clock as soon as the webhook takes a reply in (a PostgreSQL NOTIFY on

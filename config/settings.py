@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.logs.request_id_middleware",
+    # NUL bytes and lone surrogates refused with a 400, for every request, webhooks too.
+    "config.input_check.refuse_unsafe_input",
     # Twilio's webhooks go on through WEBHOOK_MIDDLEWARE only (config/webhook_middleware.py).
     "config.webhook_middleware.WebhookShortcut",
     "django.middleware.security.SecurityMiddleware",
@@ -215,7 +217,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Inbound SMS that the webhook could not store (the database was down) wait here, one
-# file each, until they are taken in (callouts.engine.inbound.take_in_spool). On the
+# file each, until they are taken in (callouts.engine.intake.take_in_spool). On the
 # web server's own disk: keep it on a persistent volume.
 SPOOL_DIR = Path(os.environ.get("SPOOL_DIR") or VAR_DIR / "spool")
 # While this web process has spooled messages, it tries to take them in this often
@@ -235,9 +237,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# The cache holds the login-throttle counters, shared by every web process and
-# machine: Redis with REDIS_URL, otherwise a table in the database (made by a
-# migration), so that the limit holds across gunicorn workers by default.
+# The cache, shared by every web process and machine: Redis with REDIS_URL, otherwise a
+# table in the database (made by a migration). The login-throttle counters are not kept
+# here but in a table of their own (cadre.throttle), counted atomically.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -254,7 +256,8 @@ else:
         }
     }
 
-# Failed logins per username and per client address inside the window.
+# Failed logins per username and per client address inside the window (seconds, from the
+# first failure; cadre.throttle).
 LOGIN_THROTTLE_ATTEMPTS = env_int("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 
@@ -264,7 +267,7 @@ LOGIN_THROTTLE_WINDOW = env_int("LOGIN_THROTTLE_WINDOW", 15 * 60)
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = "Standby"
 # Wrong codes are limited like wrong passwords (cadre.throttle: LOGIN_THROTTLE_ATTEMPTS per
-# window, in the shared cache), with one clear message. django-otp's own back-off (1, 2,
+# window, in the database), with one clear message. django-otp's own back-off (1, 2,
 # 4... s per device) would also refuse a right code typed quickly after a wrong one.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
@@ -345,6 +348,12 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+# What the phone simulator plays Twilio with when no account or number is configured.
+SIMULATOR_ACCOUNT_SID = "AC" + "0" * 32
+SIMULATOR_NUMBER = "+447700900000"
+# Our numbers, comma-separated: an inbound SMS webhook sent `To` any other is refused (403),
+# as is any webhook for another AccountSid than TWILIO_ACCOUNT_SID (callouts.web.webhooks).
+TWILIO_NUMBERS = env_list("TWILIO_NUMBERS", [TWILIO_FROM_NUMBER or SIMULATOR_NUMBER])
 if SMS_GATEWAY == "twilio":
     missing = [
         name

@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -54,3 +55,33 @@ def admin_login(request):
         raise PermissionDenied("The admin is for Standby's administrators (superusers) only.")
     query = f"?{request.GET.urlencode(safe='/')}" if request.GET else ""
     return redirect(reverse("login") + query)
+
+
+def _api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request, exception):
+    if _api(request):
+        return JsonResponse({"error": "Bad request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _api(request):
+        return JsonResponse({"error": "You may not do this"}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _api(request):
+        return JsonResponse({"error": "No such endpoint or object"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _api(request):
+        return JsonResponse(
+            {"error": "Something went wrong on our side; it has been logged"}, status=500
+        )
+    return defaults.server_error(request)

@@ -139,3 +139,69 @@ def test_it_keeps_callouts_layers_pointing_down():
             if theirs is not None and theirs < mine:
                 wrong.append(f"{name} -> {target}")
     assert sorted(wrong) == []
+
+
+# Every app keeps the same rooms under the same names (README, "Layout").
+ROOMS = {
+    "models": ("models.py",),
+    "rules": ("rules.py", "rules/__init__.py"),
+    "services": ("services.py",),
+    "queries": ("queries.py",),
+    "views": ("views.py", "views/__init__.py", "web/__init__.py"),
+}
+# Pure decisions: data in, decision out; nothing from the database.
+PURE = (
+    "cadre.rules",
+    "cadre.scope",
+    "roster.rules",
+    "reports.rules",
+    "callouts.engine.escalation",
+    "callouts.engine.answering",
+    "callouts.engine.reply_target",
+    "callouts.messaging.replies",
+    "callouts.messaging.reference",
+    "cadre.phones",
+)
+# callouts.rules (what a valid incident is) reads the incident kinds, the roles and two field
+# lengths from the models' own choices, so that the form, the API and the model cannot
+# disagree; it runs no query.
+PURE_BUT_READS_MODEL_CHOICES = {"callouts.rules": {"cadre.models", "callouts.models"}}
+
+
+def test_every_app_has_the_same_rooms():
+    missing = [
+        f"{app}: {room}"
+        for app in APP_ORDER
+        for room, names in ROOMS.items()
+        if not any((ROOT / app / name).exists() for name in names)
+    ]
+    assert missing == []
+
+
+def test_pure_rules_import_nothing_from_the_database():
+    modules = project_modules()
+
+    def pure(name, allowed=()):
+        return any(name == p or name.startswith(p + ".") for p in (*PURE, *allowed))
+
+    wrong = []
+    for name, path in modules.items():
+        if not pure(name, PURE_BUT_READS_MODEL_CHOICES):
+            continue
+        allowed = PURE_BUT_READS_MODEL_CHOICES.get(name, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                named = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                for target in [*named, getattr(node, "module", None) or ""]:
+                    if target.startswith("django.db"):
+                        wrong.append(f"{name} -> {target}")
+        for target in imports_of(name, path, set(modules)):
+            # "from callouts import rules" names the package too: its __init__ is a module map.
+            bare_package = modules[target].name == "__init__.py" and not imports_of(
+                target, modules[target], set(modules)
+            )
+            if bare_package:
+                continue
+            if target not in allowed and not pure(target, PURE_BUT_READS_MODEL_CHOICES):
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []

@@ -1,5 +1,8 @@
 """Recording what a person answered, under a lock on their Incident row.
 
+What an answer changes is decided by engine.answering (pure); this module loads its
+facts under the lock, asks it, and saves the transition (`apply`).
+
 Locks are taken in the one order of callouts.locking: the incident, then callouts by pk,
 then messages by pk.
 
@@ -9,7 +12,7 @@ given only if it is still open, and the acceptance that fills the last place
 also stops the escalation.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -19,8 +22,8 @@ from django.utils import timezone
 from cadre.models import ROLE_FIELDS
 from cadre.queries import negotiator_for
 from callouts import events, locking, rows, tasks
-from callouts.engine import audiences, escalation
-from callouts.messaging import outbox, replies, texts
+from callouts.engine import answering, audiences, escalation
+from callouts.messaging import outbox, texts
 from callouts.models import Callout, Deployment, Incident, Message, Response
 
 K = events.K
@@ -59,7 +62,10 @@ def record(
     incident_id=None,
     negotiator=None,
 ) -> Outcome:
-    """`negotiator`: the callout's person, when the caller has them already."""
+    """Record an answer: load under the lock, ask engine.answering, save what it says.
+
+    `negotiator`: the callout's person, when the caller has them already.
+    """
     if incident_id is None:
         incident_id = Callout.objects.values_list("incident_id", flat=True).get(pk=callout_id)
     # No savepoint: inside the reply task's transaction an error undoes the whole message
@@ -72,44 +78,104 @@ def record(
         else:
             callout = Callout.objects.select_related("negotiator").get(pk=callout_id)
         callout.incident = incident
-        handler = {
-            replies.ACCEPT: _accept,
-            replies.DECLINE: _decline,
-            replies.ETA: _eta,
-            replies.ARRIVED: _arrived,
-        }[kind]
-        return handler(incident, callout, eta, channel, message)
+        now = timezone.now()
+        # When the person said it: an ETA counts from their message, not from when we read it.
+        at = getattr(message, "created_at", None) or now
+        facts = answering.Callout(
+            incident_status=incident.status,
+            state=callout.state,
+            role=callout.role,
+            eta_minutes=callout.eta_minutes,
+            arrived=callout.arrived_at is not None,
+            answered_at=callout.answered_at,
+        )
+        places = _places(incident, callout, now) if answering.weighs_places(facts, kind) else None
+        change = answering.answer(facts, kind, eta, now, at, places)
+        return apply(incident, callout, change, channel, message, at)
 
 
-def _response(callout, kind, channel, message, eta=None, late=False):
-    rows.insert(
-        [
-            Response(
-                callout=callout,
-                kind=kind,
-                channel=channel,
-                message=message,
-                eta_minutes=eta,
-                late=late,
-            )
-        ]
-    )
+def _places(incident, callout, now) -> answering.Places:
+    """The places open, the roles they hold, and (only when it decides) each role's supply."""
+    places = answering.Places(missing(incident), tuple(callout.negotiator.roles))
+    if answering.weighs_supply(places):
+        return replace(places, supply=audiences.supply(incident, now))
+    return places
 
 
-def _sent_at(message, now):
-    """When the person said it: an ETA counts from their message, not from when we read it."""
-    return getattr(message, "created_at", None) or now
+def apply(incident, callout, change: answering.Transition, channel, message, at) -> Outcome:
+    """Save a transition: the callout, its response, its deployment, the events; then fill
+    the incident or restart its escalation. The caller holds the incident's lock."""
+    if change.changes:
+        for name, value in change.changes:
+            setattr(callout, name, value)
+        rows.update(callout, tuple(name for name, _ in change.changes))
+    if change.response is not None:
+        rows.insert(
+            [
+                Response(
+                    callout=callout,
+                    kind=Response.Kind(change.response.kind),
+                    channel=channel,
+                    message=message,
+                    eta_minutes=change.response.eta_minutes,
+                    late=change.response.late,
+                )
+            ]
+        )
+    if change.deployment is not None:
+        _deployment(incident, callout, change.deployment, at)
+    for event in change.events:
+        events.log(
+            incident,
+            K(event.kind),
+            at=at,
+            negotiator=callout.negotiator_id,
+            channel=channel,
+            role=event.role,
+            **event.data,
+        )
+    if change.filled:
+        mark_filled(incident)
+    if change.restart:
+        restart_escalation(incident)
+        incident.save()
+        tasks.enqueue_step(incident.pk, 0)
+        tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
+    return Outcome(change.outcome.value, _text(incident, change))
 
 
-def _log(incident, callout, kind, channel, at, **data):
-    events.log(incident, kind, at=at, negotiator=callout.negotiator_id, channel=channel, **data)
+def _text(incident, change: answering.Transition) -> str:
+    A = answering.Answer
+    match change.answer:
+        case A.ACCEPTED:
+            return texts.accepted_sms(incident, change.role, change.eta_minutes)
+        case A.ETA:
+            return texts.eta_sms(incident, change.eta_minutes)
+        case A.DECLINED:
+            return texts.declined_sms(incident)
+        case A.ARRIVED:
+            return texts.arrived_sms(incident)
+        case A.ACCEPT_FIRST:
+            return texts.accept_first_sms(incident)
+    return texts.not_needed_sms(incident)
 
 
-def _set_eta(callout, eta, at):
-    """A new ETA on their deployment, counted from the moment they gave it."""
-    Deployment.objects.filter(callout=callout).update(
-        eta_minutes=eta, eta_at=at + timedelta(minutes=eta) if eta is not None else None
-    )
+def _eta_at(eta, at):
+    return at + timedelta(minutes=eta) if eta is not None else None
+
+
+def _deployment(incident, callout, change: answering.DeploymentChange, at):
+    mine = Deployment.objects.filter(callout=callout)
+    match change.kind:
+        case answering.Deploy.DEPLOY:
+            _deploy(incident, callout, change.role, change.eta_minutes, at, late=change.late)
+        case answering.Deploy.ETA:
+            # A new ETA, counted from the moment they gave it.
+            mine.update(eta_minutes=change.eta_minutes, eta_at=_eta_at(change.eta_minutes, at))
+        case answering.Deploy.WITHDRAW:
+            mine.filter(withdrawn_at__isnull=True).update(withdrawn_at=at)
+        case answering.Deploy.ARRIVE:
+            mine.filter(arrived_at__isnull=True).update(arrived_at=at)
 
 
 def _deploy(incident, callout, role, eta, at, late=False):
@@ -125,7 +191,7 @@ def _deploy(incident, callout, role, eta, at, late=False):
         "late": late,
         "accepted_at": at,
         "eta_minutes": eta,
-        "eta_at": at + timedelta(minutes=eta) if eta is not None else None,
+        "eta_at": _eta_at(eta, at),
         "arrived_at": None,
         "withdrawn_at": None,
         "stood_down_at": at if late else None,
@@ -137,112 +203,6 @@ def _deploy(incident, callout, role, eta, at, late=False):
         unique_fields=["callout"],
         update_fields=[name.removesuffix("_id") for name in fields],
     )
-
-
-def _accept(incident, callout, eta, channel, message) -> Outcome:
-    now = timezone.now()
-    at = _sent_at(message, now)
-    if incident.status not in Incident.LIVE:
-        _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
-        _log(incident, callout, K.LATE, channel, at, eta=eta, over=incident.status)
-        return Outcome("not_needed", texts.not_needed_sms(incident))
-    if callout.state == Callout.State.ACCEPTED:
-        if eta is not None:
-            callout.eta_minutes = eta
-            rows.update(callout, ("eta_minutes",))
-            _set_eta(callout, eta, at)
-            _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
-        _response(callout, Response.Kind.ACCEPT, channel, message, eta)
-        return Outcome("accepted", texts.accepted_sms(incident, callout.role, callout.eta_minutes))
-    open_places = missing(incident)
-    holds = callout.negotiator.roles
-    # Scarcity decides only between several open roles they hold; skip its queries otherwise.
-    choices = [r for r in holds if open_places.get(r, 0) > 0]
-    supply = audiences.supply(incident, now) if len(choices) > 1 else {}
-    role = escalation.choose_role(holds, open_places, supply)
-    if role is None:
-        # Every place they could fill is taken: thanked, stood down, recorded as late.
-        callout.late = True
-        callout.answered_at = callout.answered_at or now
-        if callout.state != Callout.State.STOOD_DOWN:
-            callout.state = Callout.State.STOOD_DOWN
-            callout.stood_down_at = now
-        rows.update(callout, ("late", "answered_at", "state", "stood_down_at"))
-        _response(callout, Response.Kind.ACCEPT, channel, message, eta, late=True)
-        _deploy(incident, callout, "", eta, at, late=True)
-        _log(incident, callout, K.LATE, channel, at, eta=eta, over=incident.status)
-        return Outcome("late", texts.not_needed_sms(incident))
-    callout.state = Callout.State.ACCEPTED
-    callout.role = role
-    callout.eta_minutes = eta
-    callout.answered_at = now
-    rows.update(callout, ("state", "role", "eta_minutes", "answered_at"))
-    _response(callout, Response.Kind.ACCEPT, channel, message, eta)
-    _deploy(incident, callout, role, eta, at)
-    _log(incident, callout, K.ACCEPTED, channel, at, role=role, eta=eta)
-    if open_places.get(role, 0) == 1 and len(open_places) == 1:
-        mark_filled(incident)
-    return Outcome("accepted", texts.accepted_sms(incident, role, eta))
-
-
-def _decline(incident, callout, eta, channel, message) -> Outcome:
-    now = timezone.now()
-    at = _sent_at(message, now)
-    _response(callout, Response.Kind.DECLINE, channel, message)
-    if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
-        _log(incident, callout, K.DECLINED, channel, at, over=True)
-        return Outcome("declined", texts.declined_sms(incident))
-    was_accepted = callout.state == Callout.State.ACCEPTED
-    role = callout.role
-    callout.state = Callout.State.DECLINED
-    callout.role = ""
-    callout.answered_at = now
-    rows.update(callout, ("state", "role", "answered_at"))
-    if was_accepted:
-        Deployment.objects.filter(callout=callout, withdrawn_at__isnull=True).update(
-            withdrawn_at=at
-        )
-        _log(incident, callout, K.WITHDRAWN, channel, at, role=role)
-    else:
-        _log(incident, callout, K.DECLINED, channel, at)
-    if was_accepted and incident.status != Incident.Status.CALLING:
-        # They withdrew after accepting: their place is open again.
-        restart_escalation(incident)
-        incident.save()
-        tasks.enqueue_step(incident.pk, 0)
-        tell_coordinator(incident, texts.withdrawn_alert_sms(incident, callout))
-    return Outcome("declined", texts.declined_sms(incident))
-
-
-def _eta(incident, callout, eta, channel, message) -> Outcome:
-    if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
-        return _not_going(incident, callout)
-    at = _sent_at(message, timezone.now())
-    callout.eta_minutes = eta
-    rows.update(callout, ("eta_minutes",))
-    _set_eta(callout, eta, at)
-    _response(callout, Response.Kind.ETA, channel, message, eta)
-    _log(incident, callout, K.ETA, channel, at, role=callout.role, eta=eta)
-    return Outcome("eta", texts.eta_sms(incident, eta))
-
-
-def _arrived(incident, callout, eta, channel, message) -> Outcome:
-    if callout.state != Callout.State.ACCEPTED or incident.status not in Incident.LIVE:
-        return _not_going(incident, callout)
-    at = _sent_at(message, timezone.now())
-    if callout.arrived_at is None:
-        callout.arrived_at = at
-        rows.update(callout, ("arrived_at",))
-        Deployment.objects.filter(callout=callout, arrived_at__isnull=True).update(arrived_at=at)
-        _log(incident, callout, K.ARRIVED, channel, at, role=callout.role)
-    _response(callout, Response.Kind.ARRIVED, channel, message)
-    return Outcome("arrived", texts.arrived_sms(incident))
-
-
-def _not_going(incident, callout) -> Outcome:
-    if callout.state == Callout.State.STOOD_DOWN or incident.status not in Incident.LIVE:
-        return Outcome("not_needed", texts.not_needed_sms(incident))
-    return Outcome("accept_first", texts.accept_first_sms(incident))
 
 
 def restart_escalation(incident):

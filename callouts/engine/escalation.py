@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from callouts.frozen import FrozenStep
 
@@ -79,11 +80,19 @@ class Send:
     roles: tuple[str, ...]
 
 
+class Action(StrEnum):
+    """What the escalation does next."""
+
+    IDLE = "idle"  # not calling: nothing to do
+    FILLED = "filled"  # every place taken: stand the rest down
+    WAIT = "wait"  # the current step's wait has not ended
+    EXHAUSTED = "exhausted"  # the last step's wait ended with a place still open
+    FIRE = "fire"  # send the next step
+
+
 @dataclass(frozen=True)
 class Decision:
-    """`action` is one of: idle (not calling), filled, wait, exhausted, fire."""
-
-    action: str
+    action: Action
     step_index: int | None = None
     sends: tuple[Send, ...] = ()
     alerts: tuple[int, ...] = ()
@@ -95,6 +104,20 @@ def missing_roles(needs: Mapping[str, int], asked: Iterable[Asked]) -> dict[str,
     """Places still open per role: needed minus accepted (only roles with a place open)."""
     filled = Counter(a.role for a in asked if a.state == ACCEPTED and a.role)
     return {role: n - filled[role] for role, n in needs.items() if n - filled[role] > 0}
+
+
+def is_filled(missing: Mapping[str, int]) -> bool:
+    """Every place taken: the one definition of filled, for a step and for an answer.
+
+    `missing`: the places still open per role (missing_roles, or take_place's).
+    """
+    return not any(count > 0 for count in missing.values())
+
+
+def take_place(missing: Mapping[str, int], role: str) -> dict[str, int]:
+    """The places still open once someone takes one of `role`'s."""
+    left = {r: n - (r == role) for r, n in missing.items()}
+    return {r: n for r, n in left.items() if n > 0}
 
 
 def channels_of(channel: str) -> tuple[str, ...]:
@@ -114,16 +137,16 @@ def decide(
 ) -> Decision:
     """The next thing to do. `candidates` are for step `step_index + 1`'s audience."""
     if status != "calling":
-        return Decision("idle")
+        return Decision(Action.IDLE)
     asked = list(asked)
     missing = missing_roles(needs, asked)
-    if not missing:
-        return Decision("filled")
+    if is_filled(missing):
+        return Decision(Action.FILLED)
     if step_index >= 0 and next_step_at is not None and now < next_step_at:
-        return Decision("wait", next_at=next_step_at, missing=missing)
+        return Decision(Action.WAIT, next_at=next_step_at, missing=missing)
     index = step_index + 1
     if index >= len(steps):
-        return Decision("exhausted", missing=missing)
+        return Decision(Action.EXHAUSTED, missing=missing)
     step = steps[index]
     if step.audience == MANAGERS:
         alerts = tuple(dict.fromkeys(c.id for c in candidates))
@@ -133,7 +156,12 @@ def decide(
         sends = plan_sends(step, index, missing, asked, candidates)
     wait = timedelta(minutes=step.wait_minutes) if sends or alerts else timedelta(0)
     return Decision(
-        "fire", step_index=index, sends=sends, alerts=alerts, next_at=now + wait, missing=missing
+        Action.FIRE,
+        step_index=index,
+        sends=sends,
+        alerts=alerts,
+        next_at=now + wait,
+        missing=missing,
     )
 
 

@@ -104,7 +104,7 @@ def fire(incident_id: int, step_index: int | None = None, now=None, claim: int =
         while True:
             callouts, decision = _decide(incident, now)
             ids += _apply(incident, decision, callouts, now)
-            if decision.action != "fire" or decision.next_at > now:
+            if decision.action != escalation.Action.FIRE or decision.next_at > now:
                 return Fired(decision, [m.pk for m in ids], sending.claim_made(ids[:claim], now))
 
 
@@ -132,9 +132,9 @@ def _decide(incident, now) -> tuple[list[Callout], escalation.Decision]:
 
 
 def _apply(incident, decision, callouts, now) -> list[Message]:
-    if decision.action == "filled":
+    if decision.action == escalation.Action.FILLED:
         answers.mark_filled(incident)
-    elif decision.action == "exhausted":
+    elif decision.action == escalation.Action.EXHAUSTED:
         incident.status = Incident.Status.EXHAUSTED
         incident.exhausted_at = now
         incident.next_step_at = None
@@ -150,7 +150,7 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
             answers.tell_coordinator(
                 incident, texts.short_alert_sms(incident, dict(decision.missing))
             )
-    elif decision.action == "fire":
+    elif decision.action == escalation.Action.FIRE:
         created = _send(incident, decision, callouts)
         incident.step_index = decision.step_index
         incident.next_step_at = decision.next_at

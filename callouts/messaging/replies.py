@@ -62,6 +62,17 @@ def inbound_problem(sid: str, sender: str, to: str, body: str) -> str:
     return ""
 
 
+def not_ours(account_sid: str, to: str | None, *, account: str, numbers) -> str:
+    """Why a signed webhook is not for this installation ("" if it is): another Twilio
+    account's (`account_sid` given and not `account`), or an SMS sent `to` a number that is
+    not one of `numbers` (None: not an SMS, not looked at)."""
+    if account_sid and account_sid != account:
+        return "AccountSid is not our Twilio account"
+    if to is not None and to not in numbers:
+        return "To is not one of our numbers"
+    return ""
+
+
 @dataclass(frozen=True)
 class Reply:
     kind: str

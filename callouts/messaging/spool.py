@@ -7,7 +7,7 @@ disk. Names are `<arrival time in ns, 20 digits>-<MessageSid>.sms`: sorted, they
 the order of arrival (the time is the wall clock, made strictly increasing within a
 process, so that every web process on the machine shares one order).
 
-This module only keeps files; callouts.engine.inbound takes them in (in order, each
+This module only keeps files; callouts.engine.intake takes them in (in order, each
 removed only after its insert committed, so a crash in between inserts it again and
 the unique MessageSid drops the copy). Whoever takes them in holds the spool's lock,
 so two processes on one machine never take in the same files side by side.

@@ -87,6 +87,12 @@ class NotYourForce(Exception):
     """The request names a force the token's user holds no role in for it: 403."""
 
 
+class NoForce(Exception):
+    """The token's user holds no role (for this) in any force: 403."""
+
+    message = "Your login belongs to no force: ask an administrator to give it a role in one"
+
+
 def pick_force(user, code, action=Can.MANAGE_INCIDENTS):
     """The force the request is about, among the token user's for `action`: `code` if given,
     else their only one. Returns (force, problem); a force that is not theirs raises
@@ -101,6 +107,8 @@ def pick_force(user, code, action=Can.MANAGE_INCIDENTS):
         return None, f"Unknown force {code!r}"
     if len(forces) == 1:
         return forces[0], None
+    if not forces:
+        raise NoForce()
     return None, "Say which force, by code (you work for several)"
 
 
@@ -162,6 +170,8 @@ def incidents(request):
         arguments, errors = incident_arguments(request, data)
     except NotYourForce as e:
         return error(403, f"You hold no role in {e} for this")
+    except NoForce as e:
+        return error(403, e.message)
     if errors:
         return invalid(errors)
     try:
@@ -282,6 +292,8 @@ def oncall(request):
         force, problem = pick_force(request.user, request.GET.get("force"), Can.READ_ON_CALL)
     except NotYourForce as e:
         return error(403, f"You hold no role in {e}")
+    except NoForce as e:
+        return error(403, e.message)
     if problem:
         return invalid({"force": problem})
     people = on_call(force, at)

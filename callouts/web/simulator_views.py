@@ -114,7 +114,7 @@ def phones_live(request):
 
 
 def account_sid():
-    return settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32
+    return settings.TWILIO_ACCOUNT_SID or settings.SIMULATOR_ACCOUNT_SID
 
 
 def log_answer(request, negotiator):
@@ -137,7 +137,7 @@ def phone_reply(request, pk):
                 "MessageSid": simulator.new_sid("SM"),
                 "AccountSid": account_sid(),
                 "From": negotiator.mobile,
-                "To": settings.TWILIO_FROM_NUMBER or "+447700900000",
+                "To": settings.TWILIO_FROM_NUMBER or settings.SIMULATOR_NUMBER,
                 "Body": body,
                 "NumMedia": "0",
             },

@@ -4,7 +4,7 @@ Every request must carry a valid X-Twilio-Signature computed over
 PUBLIC_BASE_URL + the path Twilio called (not the host behind our proxy);
 anything else gets 403 and changes nothing (and nothing is spooled). Each view
 answers at once: an SMS is only taken in (the reply task handles it; while the
-database is down it is spooled on disk, see callouts.engine.inbound), a status
+database is down it is spooled on disk, see callouts.engine.intake), a status
 callback is kept, then applied (callouts.messaging.status), a keypress is recorded
 under the incident's lock; sending is queued.
 """
@@ -20,18 +20,24 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from callouts.engine import inbound
+from callouts.engine import inbound, intake
 from callouts.messaging import replies, status, texts, voice
 from callouts.models import Channel, Incident, Message
 
 log = logging.getLogger(__name__)
+security = logging.getLogger("standby.security")
 
 
 def signed_url(request) -> str:
     return settings.PUBLIC_BASE_URL + request.get_full_path()
 
 
-def twilio_signed(view):
+def twilio_signed(view=None, *, inbound_sms=False):
+    """Twilio's signature required (403); then our account, and for an inbound SMS
+    (`inbound_sms`) one of our numbers as `To` (403, logged)."""
+    if view is None:
+        return lambda view: twilio_signed(view, inbound_sms=inbound_sms)
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -40,6 +46,15 @@ def twilio_signed(view):
             signed_url(request), request.POST.dict(), signature
         ):
             return HttpResponseForbidden("Invalid signature")
+        # Signed, but for another account or (an SMS) to a number that is not ours.
+        to = request.POST.get("To", "") if inbound_sms else None
+        account = settings.TWILIO_ACCOUNT_SID or settings.SIMULATOR_ACCOUNT_SID
+        problem = replies.not_ours(
+            request.POST.get("AccountSid", ""), to, account=account, numbers=settings.TWILIO_NUMBERS
+        )
+        if problem:
+            security.warning("Webhook refused: %s (%s)", problem, request.path_info)
+            return HttpResponseForbidden(problem)
         return view(request, *args, **kwargs)
 
     return csrf_exempt(require_POST(wrapped))
@@ -53,7 +68,7 @@ def twiml(document) -> HttpResponse:
 NOTHING_TO_SAY = str(MessagingResponse())
 
 
-@twilio_signed
+@twilio_signed(inbound_sms=True)
 def sms(request):
     """Take the message in and answer Twilio at once; the answer follows as its own SMS.
 
@@ -68,7 +83,7 @@ def sms(request):
         # Not an SMS anyone sent (a forged or broken request that was signed anyway):
         # refused plainly, nothing stored, nothing answered.
         return HttpResponseBadRequest(problem)
-    inbound.take_in_sms(sid, sender, to, body)
+    intake.take_in_sms(sid, sender, to, body)
     return twiml(NOTHING_TO_SAY)
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import Can
 from cadre.models import Negotiator
+from cadre.rules import record_id
 from roster import queries, rules, services
 from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
 from roster.models import RotationPattern
@@ -69,7 +70,8 @@ def unavailable_for(request):
         )
     form = UnavailabilityForm(request.POST)
     context = {"form": form, "negotiators": negotiators}
-    who = negotiators.filter(pk=request.POST.get("negotiator") or 0).first()
+    chosen = record_id(request.POST.get("negotiator"))
+    who = negotiators.filter(pk=chosen).first() if chosen else None
     if who is None:
         context["errors"] = ["Choose who is unavailable."]
     if who is None or not form.is_valid():

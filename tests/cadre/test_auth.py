@@ -151,19 +151,145 @@ def test_it_throttles_guesses_of_the_old_password(client):
     assert user.check_password("a-long-password")  # the right guess changed nothing
 
 
-@override_settings(
-    LOGIN_THROTTLE_ATTEMPTS=2,
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                        "LOCATION": "standby_cache"}},
-)  # fmt: skip
-def test_it_counts_failures_in_the_database_cache_shared_by_every_process(client):
-    from django.core.cache import caches
-    from django.core.management import call_command
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=2)
+def test_it_counts_failures_in_the_database_shared_by_every_process(client):
+    from cadre.models import FailureCount
 
-    call_command("createcachetable", verbosity=0)
     make_user("kim", password="a-long-password")
     log_in(client, "kim", "wrong-1")
     log_in(client, "kim", "wrong-2")
-    caches["default"].close()
-    del caches["default"]  # as another gunicorn worker would: a cache object of its own
+    assert FailureCount.objects.filter(key__startswith="login-fail:user:").get().count == 2
     assert log_in(client, "kim", "a-long-password", address="10.9.9.9").status_code == 429
+
+
+def moved_clock(monkeypatch, start):
+    """timezone.now() reads from a clock a test moves: clock["now"] = ..."""
+    from django.utils import timezone
+
+    clock = {"now": start}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    return clock
+
+
+def test_it_counts_the_window_from_the_first_failure_not_the_last(client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_user("kim", password="a-long-password")
+    first = timezone.now()
+    clock = moved_clock(monkeypatch, first)
+    for i in range(5):  # five wrong passwords, one a minute
+        clock["now"] = first + timedelta(minutes=i)
+        assert log_in(client, "kim", "wrong", address=f"10.5.0.{i}").status_code == 200
+    # Ten minutes after the last failure, but only 14 after the first: still refused, and
+    # the page says how long is really left.
+    clock["now"] = first + timedelta(minutes=14, seconds=10)
+    response = log_in(client, "kim", "a-long-password", address="10.6.0.1")
+    assert response.status_code == 429
+    assert "Wait 1 minute before" in response.text
+    clock["now"] = first + timedelta(minutes=10)
+    assert "Wait 5 minutes before" in log_in(client, "kim", "a-long-password").text
+    # The window from the first failure is over: the right password works.
+    clock["now"] = first + timedelta(minutes=15, seconds=1)
+    assert log_in(client, "kim", "a-long-password", address="10.6.0.2").status_code == 302
+
+
+def test_it_does_not_extend_the_window_with_attempts_refused_inside_it(client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_user("kim", password="a-long-password")
+    first = timezone.now()
+    clock = moved_clock(monkeypatch, first)
+    for _ in range(5):
+        log_in(client, "kim", "wrong")
+    for minute in range(1, 15):  # a guess a minute while refused
+        clock["now"] = first + timedelta(minutes=minute)
+        assert log_in(client, "kim", "wrong").status_code == 429
+    clock["now"] = first + timedelta(minutes=15, seconds=1)
+    assert log_in(client, "kim", "a-long-password").status_code == 302
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_does_not_count_a_right_password_against_its_address(client):
+    for name in ("kim", "lee", "max"):
+        make_user(name, password="a-long-password")
+    for name in ("kim", "lee", "max", "kim"):
+        assert log_in(client, name, "a-long-password").status_code == 302
+        client.logout()
+
+
+@override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
+def test_it_does_not_count_a_password_change_with_the_right_old_password(client):
+    user = make_user("kim", password="a-long-password")
+    client.force_login(user)
+    for _ in range(4):  # the new passwords do not match: the old one was right each time
+        response = client.post(
+            reverse("password_change"),
+            {"old_password": "a-long-password", "new_password1": "x", "new_password2": "y"},
+        )
+        assert response.status_code == 200
+
+
+def test_it_says_the_minutes_left_from_first_failure_rounded_up():
+    from datetime import UTC, datetime, timedelta
+
+    from cadre.throttle import minutes_left
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    assert minutes_left(start, start, 900) == 15
+    assert minutes_left(start, start + timedelta(seconds=61), 900) == 14
+    assert minutes_left(start, start + timedelta(seconds=899), 900) == 1
+    assert minutes_left(start, start + timedelta(seconds=2000), 900) == 1
+
+
+def test_it_forgets_counters_whose_window_has_ended(client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cadre import throttle
+    from cadre.models import FailureCount
+
+    clock = moved_clock(monkeypatch, timezone.now())
+    log_in(client, "kim", "wrong")
+    assert FailureCount.objects.count() == 2  # the username and the address
+    assert throttle.forget_expired(clock["now"] + timedelta(minutes=14)) == 0
+    assert throttle.forget_expired(clock["now"] + timedelta(minutes=15)) == 2
+
+
+def simultaneous(count, post):
+    """`count` requests at the same moment, each through its own Client: their statuses."""
+    import threading
+
+    from django.db import connections
+
+    start = threading.Barrier(count)
+    statuses = []
+
+    def one(i):
+        try:
+            start.wait()
+            statuses.append(post(i))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+@pytest.mark.postgres("simultaneous requests, each on its own connection")
+def test_it_checks_only_five_of_40_simultaneous_wrong_passwords(transactional_db):
+    from django.test import Client
+
+    make_user("kim", password="a-long-password")
+    statuses = simultaneous(40, lambda i: log_in(Client(), "kim", "wrong").status_code)
+    assert len(statuses) == 40
+    assert statuses.count(200) == 5  # checked, and wrong
+    assert statuses.count(429) == 35

@@ -247,3 +247,18 @@ def test_it_takes_a_registered_mobile_as_it_is_and_checks_any_other(monkeypatch)
     assert checked == ["(07700) 900001"]
     bad = "ALPHA-01,Amira Khan,07000 000001,negotiator,WSX,2025-01-01,2027-12-31,\n"
     assert "Mobile:" in read_cadre_csv(HEADER + bad, KNOWN).problems[0].message
+
+
+def test_it_refuses_a_file_with_a_column_named_twice_naming_it():
+    header = HEADER.rstrip("\n") + ",Callsign \n"
+    row = "ALPHA-01,Ann,07700900001,negotiator,WSX,2025-01-01,2027-12-31,,BRAVO-02\n"
+    assert problems(header + row) == [(0, "Column(s) named twice: callsign.")]
+
+
+def test_it_takes_several_unnamed_columns_as_a_spreadsheet_leaves_them():
+    text = (
+        HEADER.rstrip("\n")
+        + ",,\n"
+        + "ALPHA-01,Ann,07700900001,negotiator,WSX,2025-01-01,2027-12-31,,,\n"
+    )
+    assert not [p for p in problems(text) if p[0] == 0]

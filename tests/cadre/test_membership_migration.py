@@ -15,6 +15,15 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Back to every app's latest migration after each test: a later test (in any file)
+    must find the tables added after AFTER."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_gives_each_login_a_membership_from_its_record_and_groups():
     apps = migrate(BEFORE)

@@ -44,3 +44,12 @@ def test_local_days_follow_the_time_zone_setting(settings):
     settings.TIME_ZONE = "America/New_York"
     assert str(local_tz()) == "America/New_York"
     assert local_date(late_evening_in_new_york) == date(2026, 1, 12)
+
+
+def test_it_reads_a_record_id_only_from_plain_digits():
+    from cadre.rules import record_id
+
+    assert record_id("12") == 12
+    assert record_id(" 7 ") == 7
+    for junk in ("", None, "abc", "-1", "1.5", "١٢", "99999999999999999999", "1e3"):
+        assert record_id(junk) is None

@@ -396,3 +396,34 @@ def test_it_refuses_a_reset_to_a_supervisor(supervisor_user, member, client):
     verified_coordinator(client, supervisor_user)
     assert reset(client, member).status_code == 403
     assert TOTPDevice.objects.filter(user=member.user).exists()
+
+
+@pytest.mark.postgres("simultaneous requests, each on its own connection")
+def test_it_checks_only_five_of_40_simultaneous_wrong_codes(transactional_db, client):
+    from django.test import Client
+
+    from tests.cadre.test_auth import simultaneous
+
+    user = make_user("coord", [COORDINATOR], force=make_force("Home Constabulary", "HOME"))
+    make_two_factor(user)
+    log_in(client, "coord")
+    session = client.cookies
+
+    def wrong_code(i):
+        other = Client()
+        other.cookies.load({name: morsel.value for name, morsel in session.items()})
+        return enter(other, f"{i:06d}").status_code
+
+    statuses = simultaneous(40, wrong_code)
+    assert len(statuses) == 40
+    assert statuses.count(200) == 5  # checked, and wrong
+    assert statuses.count(429) == 35
+
+
+@pytest.mark.parametrize("target", ["dashboard-x", "junk'\"<b>", "-1", "javascript:alert(1)"])
+def test_it_goes_to_the_dashboard_for_a_next_that_is_not_a_path(client, target):
+    user = make_user("neg", [NEGOTIATOR], force=make_force("Home Constabulary", "HOME"))
+    client.force_login(user)
+    response = client.get(CODE_PAGE, {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"

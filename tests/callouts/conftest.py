@@ -13,11 +13,11 @@ from tests.factories import put_on
 def database_up():
     """A test that took the database down leaves the webhook spooling for
     SPOOL_DIRECT_SECONDS (a process-wide pause): the next test starts with it up."""
-    from callouts.engine import inbound
+    from callouts.engine import intake
 
-    inbound._database_down_until = 0.0
+    intake._database_down_until = 0.0
     yield
-    inbound._database_down_until = 0.0
+    intake._database_down_until = 0.0
 
 
 @pytest.fixture

@@ -380,3 +380,11 @@ def test_it_reads_every_time_its_document_admits(raw):
 @given(st.text())
 def test_it_reads_no_time_its_document_refuses(raw):
     assert (api.parse_at(raw) is None) == (re.fullmatch(api.AT_PATTERN, raw) is None)
+
+
+def test_it_says_plainly_when_the_login_belongs_to_no_force(client, db):
+    user = make_user("drifter")
+    token = tokens.create(user, "Control room")[1]
+    response = client.get(reverse("api_oncall"), **bearer(token))
+    assert response.status_code == 403
+    assert "belongs to no force" in response.json()["error"]

@@ -90,7 +90,7 @@ def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_windo
     from django.db import connection
     from django.utils import timezone
 
-    from callouts.engine import inbound
+    from callouts.engine import intake
     from callouts.models import Message
 
     db = connection.settings_dict
@@ -107,9 +107,9 @@ def test_a_reply_that_sent_no_wake_up_is_handed_over_within_the_coalescing_windo
     try:
         clock.wait_for(lambda: clock.said("escalator: ticking"))
         time.sleep(0.5)  # listening, and its first tick (run straight after that line) is over
-        inbound.receive_sms("SMfirst" + "0" * 27, "+447700900111", "+447700900000", "Y")
+        intake.receive_sms("SMfirst" + "0" * 27, "+447700900111", "+447700900000", "Y")
         time.sleep(0.02)  # the clock has woken and handed the first over
-        inbound.receive_sms("SMsecond" + "0" * 26, "+447700900112", "+447700900000", "Y")
+        intake.receive_sms("SMsecond" + "0" * 26, "+447700900112", "+447700900000", "Y")
         deadline = time.monotonic() + 1.5  # well before the next tick, 5 s on
         handed = False
         while not handed and time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from callouts.engine import clock, inbound
+from callouts.engine import clock, inbound, intake
 from callouts.messaging import spool
 from callouts.models import Callout, Message
 from config import database, jobs
@@ -27,7 +27,7 @@ DOWN = OperationalError("connection to server at 127.0.0.1 failed: Connection re
 
 def database_down(error=DOWN):
     """Every insert of an inbound SMS fails, as with the database stopped."""
-    return mock.patch("callouts.engine.inbound._insert", side_effect=error)
+    return mock.patch("callouts.engine.intake._insert", side_effect=error)
 
 
 STRANGER = "+447700900111"
@@ -94,7 +94,7 @@ def test_it_takes_the_spool_in_in_order_exactly_once_keeping_the_arrival_time(cl
     arrived = [spool.read(p).received_at for p in spool.pending()]
     time.sleep(0.01)
 
-    drained = inbound.take_in_spool()
+    drained = intake.take_in_spool()
     assert (drained.taken, drained.duplicates, drained.left) == (3, 0, False)
     assert spool.pending() == []
     taken = list(Message.objects.filter(direction="in").order_by("pk"))
@@ -104,7 +104,7 @@ def test_it_takes_the_spool_in_in_order_exactly_once_keeping_the_arrival_time(cl
     assert all(m.status == "received" and m.next_attempt_at > m.created_at for m in taken)
 
     # Again: nothing more.
-    assert inbound.take_in_spool().taken == 0
+    assert intake.take_in_spool().taken == 0
     assert Message.objects.filter(direction="in").count() == 3
 
 
@@ -112,7 +112,7 @@ def test_a_message_taken_in_before_is_dropped_from_the_spool(client, db):
     """A crash between the insert and the file's removal: the unique MessageSid drops the copy."""
     post_sms(client, STRANGER, "Y", sid="SMtwice")
     spool.keep("SMtwice", "+447700900111", "+447700900000", "Y", timezone.now())
-    drained = inbound.take_in_spool()
+    drained = intake.take_in_spool()
     assert (drained.taken, drained.duplicates) == (0, 1)
     assert spool.pending() == []
     assert Message.objects.filter(provider_sid="SMtwice").count() == 1
@@ -122,7 +122,7 @@ def test_a_file_whose_insert_fails_stays_in_the_spool(client, db):
     with database_down():
         post_sms(client, STRANGER, "Y", sid="SMa")
         post_sms(client, STRANGER, "Y", sid="SMb")
-    real = inbound._insert
+    real = intake._insert
     calls = []
 
     def first_only(**fields):
@@ -131,12 +131,12 @@ def test_a_file_whose_insert_fails_stays_in_the_spool(client, db):
             raise DOWN  # the database goes again after the first
         return real(**fields)
 
-    with mock.patch("callouts.engine.inbound._insert", side_effect=first_only):
-        drained = inbound.take_in_spool()
+    with mock.patch("callouts.engine.intake._insert", side_effect=first_only):
+        drained = intake.take_in_spool()
     assert (drained.taken, drained.database_down, drained.left) == (1, True, True)
     assert [item["sid"] for item in spooled()] == ["SMb"]
     assert list(Message.objects.values_list("provider_sid", flat=True)) == ["SMa"]
-    assert inbound.take_in_spool().taken == 1
+    assert intake.take_in_spool().taken == 1
     assert spooled() == []
 
 
@@ -147,7 +147,7 @@ def test_a_file_that_is_not_an_sms_is_set_aside_and_holds_nothing_up(client, db)
     (folder / "00000000000000000001-SMbroken.sms").write_text("{not json")
     with database_down():
         post_sms(client, STRANGER, "Y", sid="SMafter")
-    assert inbound.take_in_spool().taken == 2
+    assert intake.take_in_spool().taken == 2
     assert [p.name for p in spool.rejected()] == ["00000000000000000001-SMbroken.sms"]
     assert set(Message.objects.values_list("provider_sid", flat=True)) == {"SMbefore", "SMafter"}
 
@@ -174,8 +174,8 @@ def test_the_next_request_takes_in_the_spool_before_its_own_message(
 def test_while_the_spool_cannot_be_emptied_a_new_message_joins_it_behind(client, db):
     with database_down():
         post_sms(client, STRANGER, "Y", sid="SMfirst")
-    with mock.patch("callouts.engine.inbound.take_in_spool") as drain:
-        drain.return_value = inbound.Drained(database_down=True, left=True)
+    with mock.patch("callouts.engine.intake.take_in_spool") as drain:
+        drain.return_value = intake.Drained(database_down=True, left=True)
         post_sms(client, STRANGER, "Y", sid="SMsecond")
     assert [item["sid"] for item in spooled()] == ["SMfirst", "SMsecond"]
     assert not Message.objects.exists()
@@ -200,7 +200,7 @@ def test_the_webhook_lists_the_spool_only_when_it_may_hold_messages(client, db):
 
 
 def test_the_drain_is_a_clock_job_and_the_escalator_runs_it(client, db):
-    [job] = [job for job in jobs.CLOCK if job.run == "callouts.engine.inbound.take_in_spool"]
+    [job] = [job for job in jobs.CLOCK if job.run == "callouts.engine.intake.take_in_spool"]
     assert job.every <= 1
     with database_down():
         post_sms(client, STRANGER, "Y", sid="SMclock")
@@ -214,7 +214,7 @@ def test_the_web_process_takes_in_its_spool_by_itself_when_the_database_returns(
 ):
     """The escalator may run on another machine and no further request may come."""
     settings.SPOOL_RETRY_SECONDS = 1
-    real, calls = inbound._insert, []
+    real, calls = intake._insert, []
 
     def down_once(**fields):
         calls.append(fields["provider_sid"])
@@ -222,13 +222,13 @@ def test_the_web_process_takes_in_its_spool_by_itself_when_the_database_returns(
             raise DOWN
         return real(**fields)
 
-    with mock.patch("callouts.engine.inbound._insert", side_effect=down_once):
+    with mock.patch("callouts.engine.intake._insert", side_effect=down_once):
         post_sms(client, STRANGER, "Y", sid="SMalone")
         assert [item["sid"] for item in spooled()] == ["SMalone"]
         deadline = time.monotonic() + 10
-        while inbound._retry_running and time.monotonic() < deadline:
+        while intake._retry_running and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert not inbound._retry_running
+    assert not intake._retry_running
     assert Message.objects.filter(provider_sid="SMalone").exists()
     assert spooled() == []
 
@@ -237,7 +237,7 @@ def test_spooled_replies_are_handled_like_any_other(client, cadre, on_call, forc
     run_tasks(raise_incident, force)
     with database_down():
         post_sms(client, cadre["n1"].mobile, "Y 15", sid="SMlate")
-    inbound.take_in_spool()
+    intake.take_in_spool()
     assert run_tasks(clock.tick, timezone.now() + timedelta(seconds=1))["replies"] == 1
     callout = Callout.objects.get(negotiator=cadre["n1"])
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)
@@ -279,7 +279,7 @@ def test_it_survives_a_database_restart_without_a_failed_request(client, transac
 def test_right_after_a_failure_it_spools_without_waiting_for_the_database(
     client, db, settings, monkeypatch
 ):
-    monkeypatch.setattr(inbound, "_database_down_until", 0.0)  # restored after the test
+    monkeypatch.setattr(intake, "_database_down_until", 0.0)  # restored after the test
     settings.SPOOL_DIRECT_SECONDS = 60
     with database_down() as insert:
         post_sms(client, STRANGER, "Y", sid="SMfirst")
@@ -300,7 +300,7 @@ def test_a_request_does_not_queue_behind_whoever_is_taking_the_spool_in(client, 
     assert response.status_code == 200
     assert waited < 1
     assert [m["sid"] for m in spooled()] == ["SMheld", "SMbehind"]  # behind, in order
-    inbound.take_in_spool()
+    intake.take_in_spool()
     assert list(
         Message.objects.filter(direction="in").order_by("pk").values_list("provider_sid", flat=True)
     ) == ["SMheld", "SMbehind"]

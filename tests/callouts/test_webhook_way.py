@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
 from django.utils import timezone
 
-from callouts.engine import inbound
+from callouts.engine import intake
 from callouts.messaging import spool
 from callouts.models import Message
 from config import wakeup
@@ -56,9 +56,11 @@ def test_it_sends_a_webhook_called_over_plain_http_to_https(db, settings):
 def test_it_answers_a_wrong_webhook_address_or_method_as_before(client, db):
     assert client.get("/twilio/sms/").status_code == 405
     assert client.post("/twilio/nothing-here/", {}).status_code == 404
-    # Without the slash: redirected to the address with it, as every other page.
-    response = client.get("/twilio/sms")
-    assert (response.status_code, response["Location"]) == (301, "/twilio/sms/")
+    # Without the slash the SMS webhook is there too (a POST cannot be redirected), and
+    # other addresses are redirected to theirs with it, as every other page.
+    assert client.get("/twilio/sms").status_code == 405
+    response = client.get("/twilio/status")
+    assert (response.status_code, response["Location"]) == (301, "/twilio/status/")
 
 
 def test_it_still_sends_pages_the_long_way(client, db):
@@ -74,7 +76,11 @@ def test_it_runs_webhooks_through_middleware_of_the_full_list_in_its_order():
     after = full[shortcut + 1 :]
     positions = [after.index(path) for path in settings.WEBHOOK_MIDDLEWARE]
     assert positions == sorted(positions)
-    assert full[:shortcut] == ["config.logs.request_id_middleware"]
+    # Before it, only what every request needs, webhooks too.
+    assert full[:shortcut] == [
+        "config.logs.request_id_middleware",
+        "config.input_check.refuse_unsafe_input",
+    ]
 
 
 def test_it_checks_twilios_signature_on_every_view_of_the_short_way(client, db):
@@ -135,7 +141,7 @@ def test_it_wakes_the_clock_for_a_spooled_sms_taken_in_and_keeps_its_time(db):
     spool.keep("SMspooled", STRANGER, "+447700900000", "Y", arrived)  # Twilio sent it twice
     listener = wakeup.Listener(wakeup.REPLIES)
     try:
-        drained = inbound.take_in_spool()
+        drained = intake.take_in_spool()
         assert (drained.taken, drained.duplicates) == (1, 1)
         assert listener.wait(5) == {wakeup.REPLIES}
         stored = Message.objects.get(provider_sid="SMspooled")
@@ -147,7 +153,7 @@ def test_it_wakes_the_clock_for_a_spooled_sms_taken_in_and_keeps_its_time(db):
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_an_sms_in_inside_a_transaction_that_goes_on_after_a_duplicate(db):
     with transaction.atomic():
-        assert inbound.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is True
-        assert inbound.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is False
+        assert intake.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is True
+        assert intake.receive_sms("SMtx", STRANGER, "+447700900000", "Y") is False
         assert Message.objects.filter(provider_sid="SMtx").count() == 1
     assert Message.objects.filter(provider_sid="SMtx").count() == 1

@@ -382,3 +382,54 @@ def test_it_refuses_an_sms_nobody_could_have_sent_and_stores_nothing(client, db,
 def test_a_status_callback_with_a_sid_too_long_is_refused(client, db):
     params = {"MessageSid": "SM" + "b" * 70, "MessageStatus": "delivered"}
     assert post_signed(client, "/twilio/status/", params).status_code == 400
+
+
+def test_it_decides_which_webhooks_are_not_ours():
+    from callouts.messaging.replies import not_ours
+
+    ours = {"account": "AC" + "1" * 32, "numbers": ["+447700900000"]}
+    assert not_ours("AC" + "1" * 32, "+447700900000", **ours) == ""
+    assert not_ours("", "+447700900000", **ours) == ""
+    assert not_ours("AC" + "2" * 32, None, **ours) == "AccountSid is not our Twilio account"
+    assert not_ours("AC" + "1" * 32, "+447700900999", **ours) == "To is not one of our numbers"
+    assert not_ours("", None, **ours) == ""  # a status callback: To is the handset's
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"AccountSid": "AC" + "9" * 32}, {"To": "+447700900999"}, {"To": ""}],
+)
+def test_it_refuses_a_signed_sms_for_another_account_or_number(client, cadre, fields, caplog):
+    params = {
+        "From": cadre["n1"].mobile,
+        "To": "+447700900000",
+        "Body": "Y",
+        "MessageSid": "SM" + "f" * 32,
+        **fields,
+    }
+    with caplog.at_level("WARNING", logger="standby.security"):
+        response = post_signed(client, "/twilio/sms/", params)
+    assert response.status_code == 403
+    assert "Webhook refused" in caplog.text
+    assert not Message.objects.filter(direction="in").exists()
+
+
+def test_it_takes_a_signed_sms_for_our_account_and_number(client, cadre, settings):
+    settings.TWILIO_ACCOUNT_SID = "AC" + "1" * 32
+    settings.TWILIO_NUMBERS = ["+447700900000", "+447700900001"]
+    params = {
+        "AccountSid": "AC" + "1" * 32,
+        "From": cadre["n1"].mobile,
+        "To": "+447700900001",
+        "Body": "Y",
+        "MessageSid": "SM" + "e" * 32,
+    }
+    assert post_signed(client, "/twilio/sms/", params).status_code == 200
+    assert Message.objects.filter(direction="in").exists()
+
+
+def test_it_refuses_a_status_callback_or_call_for_another_account(client, db):
+    other = {"AccountSid": "AC" + "9" * 32}
+    status = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered", **other}
+    assert post_signed(client, "/twilio/status/", status).status_code == 403
+    assert post_signed(client, "/twilio/voice/1/", {"CallSid": "CA1", **other}).status_code == 403

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+import pytest
+
 from cadre.models import Role
 from roster.models import RotaChange, Shift
 from tests.factories import MONDAY, make_unavailability, put_on
@@ -246,3 +248,18 @@ def test_it_survives_absurd_input_without_a_500(coordinator_client, rota, cadre)
     )
     assert "Dates must lie between 2000 and 2100." in response.content.decode()
     assert not Shift.objects.exists()
+
+
+@pytest.mark.parametrize("person", ["abc", "-1", "99999999999999999999", "١٢", "1.5"])
+def test_it_asks_who_is_unavailable_when_the_person_is_not_an_id(
+    coordinator_client, rota, cadre, person
+):
+    from roster.models import Unavailability
+
+    response = coordinator_client.post(
+        "/rota/unavailable/",
+        {"negotiator": person, "start": "2026-01-05T08:00", "end": "2026-01-06T08:00"},
+    )
+    assert response.status_code == 200
+    assert "Choose who is unavailable." in response.text
+    assert not Unavailability.objects.exists()

@@ -46,7 +46,8 @@ def test_it_pages_my_past_shifts_newest_first(
     assert len(older.context["past"]) == 5
     assert min(s.start for s in older.context["past"]) < min(starts)
     assert "Page 2 of 2" in older.text
-    assert negotiator_client.get("/rota/mine/?page=%00").context["past"].number == 1
+    assert negotiator_client.get("/rota/mine/?page=junk").context["past"].number == 1
+    assert negotiator_client.get("/rota/mine/?page=%00").status_code == 400  # config/input_check
     assert negotiator_client.get("/rota/mine/?page=1e9").context["past"].number == 1
 
 
