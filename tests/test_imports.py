@@ -158,6 +158,7 @@ PURE = (
     "callouts.engine.escalation",
     "callouts.engine.answering",
     "callouts.engine.reply_target",
+    "callouts.frozen",
     "callouts.messaging.replies",
     "callouts.messaging.reference",
     "cadre.phones",
