@@ -12,6 +12,9 @@ scopes querysets at the source and picks the force a page is about.
                                     ChooseForce and the middleware shows a force picker
     incident_view(user, ...)        how much of an incident the login sees (mutual aid)
     people(user)                    which people of incidents it sees, by name or callsign
+    audit_forces(user)              whose access audit it reads: None for all, else force ids
+    login_labels(user, logins)      how it names other logins (the access audit): login name
+                                    or callsign and force
     link_problem(username, force)   why a login may not be tied to a negotiator in `force`
     two_factor_step(user)           what a signed-in login must do before any page: enter a
                                     code, set up an authenticator, or nothing (the middleware
@@ -162,6 +165,33 @@ def incident_view(user, incident_force_id, called_forces, called_me) -> scope.In
 
 def people(user) -> scope.People:
     return scope.people(scope_of(user))
+
+
+def audit_forces(user) -> frozenset[int] | None:
+    """The forces whose access audit `user` reads (None: all of it; see require(READ_AUDIT))."""
+    return scope.audit_forces(scope_of(user))
+
+
+def login_labels(user, logins) -> dict[int, str]:
+    """How `user` names each of `logins` (login id -> text): by login name where it may
+    (scope.People.login_named), else by callsign (if it has a cadre record) and force,
+    "KESTREL-02 (AVM)": a lent person's login is often their own name."""
+    seen = people(user)
+    logins = {u.pk: u for u in logins if u is not None}
+    forces: dict[int, set[int]] = {pk: set() for pk in logins}
+    codes: dict[int, set[str]] = {pk: set() for pk in logins}
+    for user_id, force_id, code in Membership.objects.filter(user__in=logins).values_list(
+        "user_id", "force_id", "force__code"
+    ):
+        forces[user_id].add(force_id)
+        codes[user_id].add(code)
+    callsigns = dict(Negotiator.objects.filter(user__in=logins).values_list("user_id", "callsign"))
+    return {
+        pk: login.get_username()
+        if seen.login_named(forces[pk], superuser=login.is_superuser)
+        else f"{callsigns.get(pk, 'a login')} ({', '.join(sorted(codes[pk])) or 'no force'})"
+        for pk, login in logins.items()
+    }
 
 
 def link_problem(username: str, force) -> str | None:

@@ -40,6 +40,7 @@ class Can(StrEnum):
     EDIT_POLICIES = "edit escalation policies"
     USE_SIMULATOR = "use the phone simulator"
     READ_ON_CALL = "read who is on call"
+    READ_AUDIT = "read the access audit"
 
 
 # Which login roles, held in a force, allow each action in that force.
@@ -53,6 +54,7 @@ ALLOWED = {
     Can.EDIT_POLICIES: {COORDINATOR},
     Can.USE_SIMULATOR: {COORDINATOR},
     Can.READ_ON_CALL: {COORDINATOR, SUPERVISOR, NEGOTIATOR},
+    Can.READ_AUDIT: {SUPERVISOR},
 }
 
 
@@ -91,6 +93,14 @@ def scope(
     if superuser:
         roles = dict.fromkeys(every_force, frozenset(LOGIN_ROLES))
     return Scope(roles=roles, superuser=superuser, negotiator_id=negotiator_id)
+
+
+def audit_forces(s: Scope) -> frozenset[int] | None:
+    """Whose access audit a login reads: None for all of it (an administrator, who holds
+    every role in every force but also sees what logins of no force did); else the forces
+    it supervises (what was looked at there and what their people looked at), empty when
+    it reads none."""
+    return None if s.superuser else s.forces(Can.READ_AUDIT)
 
 
 @dataclass(frozen=True)

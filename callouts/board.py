@@ -4,9 +4,11 @@ Pure: it takes plain facts (loaded by callouts.queries) and returns rows and
 counts, so that the page, the partial and the JSON API all say the same thing.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from callouts.frozen import FrozenStep
 
 # Display labels, in the words coordinators use on the radio.
 STATE_LABELS = {
@@ -256,11 +258,6 @@ def note_for(facts: CalloutFacts, state: str) -> str:
     return ""
 
 
-def went(facts: CalloutFacts) -> bool:
-    """Facts without a deployment (as built by hand) count an accepted place as going."""
-    return facts.went or (facts.state == "accepted" and bool(facts.role) and not facts.late)
-
-
 def state_label(state: str, has_gone: bool) -> str:
     if state == "stood_down":
         return "Went, stood down" if has_gone else "Stood down, not needed"
@@ -273,7 +270,7 @@ def row_for(facts: CalloutFacts) -> Row:
     response = None
     if answered and facts.asked_at:
         response = max(answered - facts.asked_at, timedelta(0))
-    has_gone = went(facts)
+    has_gone = facts.went
     eta_at = facts.eta_at
     if eta_at is None and has_gone and facts.eta_minutes is not None and answered:
         eta_at = answered + timedelta(minutes=facts.eta_minutes)
@@ -377,14 +374,14 @@ AUDIENCE_LABELS = {
 CHANNEL_LABELS = {"sms": "SMS", "voice": "voice call", "both": "SMS and voice"}
 
 
-def step_label(step: Mapping | None) -> str:
+def step_label(step: FrozenStep | None) -> str:
     """One frozen step in words, e.g. "SMS to those on call"."""
-    if not step:
+    if step is None:
         return ""
-    audience = AUDIENCE_LABELS.get(step.get("audience", ""), step.get("audience", ""))
-    if step.get("audience") == "managers":
+    audience = AUDIENCE_LABELS.get(step.audience, step.audience)
+    if step.audience == "managers":
         return audience.capitalize()
-    channel = CHANNEL_LABELS.get(step.get("channel", ""), step.get("channel", ""))
+    channel = CHANNEL_LABELS.get(step.channel, step.channel)
     return f"{channel} to {audience}"
 
 
@@ -406,7 +403,7 @@ class Progress:
     stopped: str = ""
 
 
-def progress(steps: list, step_index: int, status: str = "calling") -> Progress:
+def progress(steps: Sequence[FrozenStep], step_index: int, status: str = "calling") -> Progress:
     current = steps[step_index] if 0 <= step_index < len(steps) else None
     nxt = steps[step_index + 1] if step_index + 1 < len(steps) else None
     stopped = STOPPED.get(status, "")

@@ -12,7 +12,7 @@ import threading
 from django.utils import timezone
 
 from cadre import phones
-from callouts import rows
+from callouts import eventdata, rows
 from callouts.models import Event, Message
 
 K = Event.Kind
@@ -25,7 +25,8 @@ def scrub(text: str, limit: int = 300) -> str:
 
 
 def build(incident, kind, *, at=None, actor=None, negotiator=None, role="", channel="", **data):
-    """An unsaved event; `incident` and `negotiator` may be instances or ids."""
+    """An unsaved event; `incident` and `negotiator` may be instances or ids; `data` as
+    callouts.eventdata names it for the kind."""
     return Event(
         incident_id=getattr(incident, "pk", incident),
         kind=kind,
@@ -34,7 +35,7 @@ def build(incident, kind, *, at=None, actor=None, negotiator=None, role="", chan
         negotiator_id=getattr(negotiator, "pk", negotiator),
         role=role or "",
         channel=channel or "",
-        data={k: v for k, v in data.items() if v not in (None, "")},
+        data=eventdata.build(kind, data),
     )
 
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cadre.models import Force, Negotiator, Role
+from callouts import deployed, frozen
 
 
 class IncidentKind(models.TextChoices):
@@ -132,6 +133,11 @@ class Incident(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def frozen_steps(self) -> tuple[frozen.FrozenStep, ...]:
+        """`steps` as read back: the one reader of the stored JSON (callouts.frozen)."""
+        return frozen.read_all(self.steps)
 
 
 class Callout(models.Model):
@@ -342,6 +348,12 @@ class Response(models.Model):
         return f"{self.callout} {self.kind}"
 
 
+class DeploymentQuerySet(models.QuerySet):
+    def went(self):
+        """Those who went (callouts.deployed: the one definition)."""
+        return self.filter(deployed.WENT)
+
+
 class Deployment(models.Model):
     """Someone who accepted: a permanent fact, kept apart from their callout's current state.
 
@@ -368,6 +380,8 @@ class Deployment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = DeploymentQuerySet.as_manager()
+
     class Meta:
         ordering = ["accepted_at", "pk"]
 
@@ -376,7 +390,7 @@ class Deployment(models.Model):
 
     @property
     def went(self) -> bool:
-        return bool(self.role) and not self.late and self.withdrawn_at is None
+        return deployed.went(self.role, self.late, self.withdrawn_at)
 
 
 class Event(models.Model):

@@ -3,14 +3,14 @@
 from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Q, When, Window
+from django.db.models import Case, Count, F, Q, When, Window
 from django.db.models.functions import RowNumber
 
 from cadre import access
 from cadre.access import Can
 from cadre.queries import negotiator_for
 from cadre.rules import local_tz
-from callouts import board, timeline
+from callouts import board, eventdata, timeline
 from callouts.models import Callout, Deployment, Event, Incident, Message
 
 
@@ -108,6 +108,7 @@ def last_replies(incident) -> dict[int, str]:
         .values_list("negotiator_id", "kind", "data")
     )
     for negotiator_id, kind, data in lines:
+        data = eventdata.read(kind, data)
         if kind == Event.Kind.KEY_PRESSED:
             said[negotiator_id] = f"pressed {data.get('key', '?')} on the call"
         else:
@@ -236,20 +237,29 @@ def _name(user) -> str:
 TIMELINE_PAGE = 500  # lines a page of the timeline shows; the CSV export has them all
 
 
+def went_per_role(incident) -> dict[str, int]:
+    """How many went in each role of the incident, whoever they are (one query)."""
+    rows = Deployment.objects.filter(incident=incident).went().values("role")
+    return {r["role"]: r["n"] for r in rows.annotate(n=Count("id")).order_by()}
+
+
 def _timeline_sources(incident, user):
     """The incident's events and deployments; for `user`, only of the people they see, and
-    login names only where they may see them (cadre.scope.People)."""
+    login names only where they may see them (cadre.scope.People); with how many went per
+    role in all when those are not everyone (None: count the deployments)."""
     events = Event.objects.filter(incident=incident).select_related("negotiator", "actor")
     deployments = Deployment.objects.filter(incident=incident).select_related(
         "negotiator", "stood_down_by"
     )
-    logins = True
+    logins, counts = True, None
     if user is not None:
         people = access.people(user)
-        events = only_seen(events, people, incident)
-        deployments = only_seen(deployments, people, incident)
+        if not people.sees_everyone(incident.force_id):
+            events = events.filter(seen(people))
+            deployments = deployments.filter(seen(people))
+            counts = went_per_role(incident)
         logins = people.logins(incident.force_id)
-    return events, deployments, logins
+    return events, deployments, logins, counts
 
 
 def _event_facts(events, logins=True) -> list[timeline.EventFacts]:
@@ -291,13 +301,14 @@ def timeline_for(incident, user=None, person="") -> timeline.Timeline:
 
     Two queries however long the log.
     """
-    events, deployments, logins = _timeline_sources(incident, user)
+    events, deployments, logins, counts = _timeline_sources(incident, user)
     return timeline.build(
         incident.raised_at,
         incident.needs or {},
         _event_facts(events.order_by("at", "pk"), logins),
         _deployment_facts(deployments, logins),
         person=person,
+        went_per_role=counts,
     )
 
 
@@ -306,9 +317,10 @@ def timeline_page(incident, number, user=None, person=""):
     (timeline, page); `number` as asked (Paginator.get_page makes junk the first page);
     for `user`, only what they see of it, as timeline_for.
 
-    Only the page's events are loaded: the same five queries however long the log.
+    Only the page's events are loaded: the same five queries however long the log (six
+    for a login that does not see everyone: how many went, counted apart).
     """
-    events, deployments, logins = _timeline_sources(incident, user)
+    events, deployments, logins, counts = _timeline_sources(incident, user)
     people = (
         events.exclude(negotiator=None)
         .order_by()
@@ -325,6 +337,7 @@ def timeline_page(incident, number, user=None, person=""):
         _deployment_facts(deployments, logins),
         person=person,
         people=people,
+        went_per_role=counts,
     )
     return record, page
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cadre.models import Role
-from callouts import events, locking, rules, tasks
+from callouts import events, frozen, locking, rules, tasks
 from callouts.engine import answers, escalation
 from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference, replies
@@ -80,7 +80,7 @@ def raise_incident(
             **fields,
             needs=needs,
             policy_name=chosen.name if chosen else policies.DEFAULT_POLICY_NAME,
-            steps=policies.freeze(chosen),
+            steps=frozen.dump(policies.freeze(chosen)),
             status=Incident.Status.CALLING,
             step_index=-1,
             next_step_at=now + escalation.FIRST_STEP_GRACE,

@@ -149,7 +149,7 @@ def play(rng, force, raised_at, raiser, supervisor, recent):
                     handed_over(incident, at)
     incident.refresh_from_db()
     # Arrivals, then stand down and close a few hours on.
-    for d in Deployment.objects.filter(incident=incident, late=False, withdrawn_at__isnull=True):
+    for d in Deployment.objects.went().filter(incident=incident):
         arrived = d.accepted_at + timedelta(minutes=(d.eta_minutes or 20) + rng.randint(-3, 8))
         with clock(arrived):
             answers.record(d.callout_id, "arrived", incident_id=incident.pk)
@@ -233,9 +233,7 @@ def seed(stdout):
             if at < now - timedelta(hours=8):
                 made.append(play(rng, force, at, raiser, supervisor, recent))
     followed = 0
-    owed = Deployment.objects.filter(
-        incident__in=made, late=False, withdrawn_at__isnull=True, stood_down_at__isnull=False
-    ).exclude(role="")
+    owed = Deployment.objects.went().filter(incident__in=made, stood_down_at__isnull=False)
     for d in owed.order_by("stood_down_at"):
         if d.stood_down_at > now - timedelta(days=6) or rng.random() < 0.04:
             continue  # still open, or overdue: the dashboard shows them

@@ -18,7 +18,6 @@ from cadre.rules import local_tz
 from callouts.models import Callout, Deployment
 from callouts.queries import seen
 from reports import rules
-from reports.queries import WENT
 
 
 def to_csv(header: list[str], rows: Iterable[Iterable]) -> str:
@@ -53,7 +52,8 @@ def incidents_csv(incidents, people) -> str:
     rows = list(incidents)
     went: dict[int, list[str]] = {}
     for incident_id, callsign, force_id, name, role in (
-        Deployment.objects.filter(WENT, shown, incident__in=[i.pk for i in rows])
+        Deployment.objects.went()
+        .filter(shown, incident__in=[i.pk for i in rows])
         .order_by("accepted_at", "pk")
         .values_list(
             "incident_id",

@@ -26,11 +26,14 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber, TruncMonth
 
-from cadre.models import Force, Membership, Negotiator, Role
+from cadre.models import Force, Negotiator, Role
 from cadre.rules import local_tz
+from callouts import eventdata
+from callouts.deployed import WENT
 from callouts.models import (
     AccessRecord,
     Callout,
+    Channel,
     Deployment,
     Event,
     Incident,
@@ -39,9 +42,6 @@ from callouts.models import (
 from reports import charts, rules
 from reports.models import FollowUp, WorkloadSettings
 from roster.models import Shift
-
-# Someone who went: a place filled, not late, not withdrawn.
-WENT = Q(late=False, withdrawn_at__isnull=True) & ~Q(role="")
 
 
 def _seconds(later: datetime | None, earlier: datetime) -> float | None:
@@ -115,18 +115,15 @@ def figures(force: Force, period: rules.Period) -> Figures:
         by_kind_month[(row["kind"], month.replace(day=1))] = row["n"]
 
     # Shares, from the record and the log.
-    voice = Event.objects.filter(
+    fired = Event.objects.filter(
         incident=OuterRef("pk"),
         kind=Event.Kind.STEP_FIRED,
-        channel__in=["voice", "both"],
-        data__asked__gt=0,
+        **{eventdata.lookup(Event.Kind.STEP_FIRED, "asked", "gt"): 0},
     )
-    later_step = Event.objects.filter(
-        incident=OuterRef("pk"),
-        kind=Event.Kind.STEP_FIRED,
-        data__step__gt=1,
-        data__asked__gt=0,
+    voice = fired.filter(channel__in=[Channel.VOICE, Channel.BOTH])
+    later_step = fired.filter(
         at__lt=OuterRef("filled_at"),
+        **{eventdata.lookup(Event.Kind.STEP_FIRED, "step", "gt"): 1},
     )
     counts = incidents.annotate(has_voice=Exists(voice), has_later=Exists(later_step)).aggregate(
         total=Count("id"),
@@ -169,15 +166,16 @@ def figures(force: Force, period: rules.Period) -> Figures:
             )
         )
 
-    # Per role: first acceptance in the role, and when as many went as it needed.
+    # Per role: first acceptance in the role (withdrawn or not), and when as many went as it
+    # needed.
     role_rows = (
         Deployment.objects.filter(incident__in=incidents, late=False)
         .exclude(role="")
         .values("incident_id", "role")
         .annotate(
             first=Min("accepted_at"),
-            last=Max("accepted_at", filter=Q(withdrawn_at__isnull=True)),
-            went=Count("id", filter=Q(withdrawn_at__isnull=True)),
+            last=Max("accepted_at", filter=WENT),
+            went=Count("id", filter=WENT),
         )
         .order_by()
     )
@@ -208,14 +206,16 @@ def figures(force: Force, period: rules.Period) -> Figures:
     # Mutual aid, given to and received from each force (neighbours always listed).
     in_period = Q(incident__raised_at__gte=start, incident__raised_at__lt=end)
     received = (
-        Deployment.objects.filter(WENT, in_period, incident__force=force)
+        Deployment.objects.went()
+        .filter(in_period, incident__force=force)
         .exclude(negotiator__force=force)
         .values("negotiator__force__name")
         .annotate(people=Count("id"), incidents=Count("incident_id", distinct=True))
         .order_by()
     )
     given = (
-        Deployment.objects.filter(WENT, in_period, negotiator__force=force)
+        Deployment.objects.went()
+        .filter(in_period, negotiator__force=force)
         .exclude(incident__force=force)
         .values("incident__force__name")
         .annotate(people=Count("id"), incidents=Count("incident_id", distinct=True))
@@ -234,7 +234,8 @@ def figures(force: Force, period: rules.Period) -> Figures:
         r.given_people, r.given_incidents = row["people"], row["incidents"]
 
     per_person = list(
-        Deployment.objects.filter(WENT, in_period, negotiator__force=force)
+        Deployment.objects.went()
+        .filter(in_period, negotiator__force=force)
         .values_list("negotiator__callsign")
         .annotate(n=Count("id"))
         .order_by("-n", "negotiator__callsign")
@@ -346,7 +347,8 @@ def flags_for(force: Force, now: datetime, only: Negotiator | None = None) -> di
     mine = Q(negotiator=only) if only is not None else Q(negotiator__force=force)
     flags: dict[int, list[str]] = {}
     for pk, n in (
-        Deployment.objects.filter(WENT, mine, accepted_at__gte=now - timedelta(days=30))
+        Deployment.objects.went()
+        .filter(mine, accepted_at__gte=now - timedelta(days=30))
         .values_list("negotiator_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -410,8 +412,7 @@ class Owed:
 
 
 def _owed(forces):
-    return Deployment.objects.filter(
-        WENT,
+    return Deployment.objects.went().filter(
         stood_down_at__isnull=False,
         negotiator__force__in=forces,
         follow_up__isnull=True,
@@ -454,9 +455,8 @@ def follow_ups_recorded(forces):
 
 def owed_deployment(forces, pk) -> Deployment | None:
     return (
-        Deployment.objects.filter(
-            WENT, pk=pk, negotiator__force__in=forces, stood_down_at__isnull=False
-        )
+        Deployment.objects.went()
+        .filter(pk=pk, negotiator__force__in=forces, stood_down_at__isnull=False)
         .select_related("negotiator", "incident")
         .first()
     )
@@ -465,26 +465,12 @@ def owed_deployment(forces, pk) -> Deployment | None:
 # The access audit ----------------------------------------------------------------------
 
 
-def access_records():
-    return AccessRecord.objects.select_related("user", "incident")
-
-
-def login_labels(users, people) -> dict[int, str]:
-    """How the access audit names each login (user id -> text): by login name where `people`
-    (cadre.scope.People) may see it, else by callsign (if it has a cadre record) and force,
-    "KESTREL-02 (AVM)": a lent person's login is often their own name."""
-    users = {u.pk: u for u in users if u is not None}
-    forces: dict[int, set[int]] = {pk: set() for pk in users}
-    codes: dict[int, set[str]] = {pk: set() for pk in users}
-    for user_id, force_id, code in Membership.objects.filter(user__in=users).values_list(
-        "user_id", "force_id", "force__code"
-    ):
-        forces[user_id].add(force_id)
-        codes[user_id].add(code)
-    callsigns = dict(Negotiator.objects.filter(user__in=users).values_list("user_id", "callsign"))
-    return {
-        pk: user.get_username()
-        if people.login_named(forces[pk], superuser=user.is_superuser)
-        else f"{callsigns.get(pk, 'a login')} ({', '.join(sorted(codes[pk])) or 'no force'})"
-        for pk, user in users.items()
-    }
+def access_records(forces=None):
+    """The access audit; of `forces` (ids; None: all of it): what was looked at there and
+    what their people looked at (cadre.access.audit_forces says which)."""
+    records = AccessRecord.objects.select_related("user", "incident")
+    if forces is None:
+        return records
+    return records.filter(
+        Q(incident__force__in=forces) | Q(user__memberships__force__in=forces)
+    ).distinct()

@@ -4,9 +4,8 @@ the writes; every export and (in callouts) every timeline view is recorded."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from cadre import access
 from cadre.access import Can
-from cadre.models import Membership
 from cadre.queries import negotiator_for
 from cadre.rules import local_date
 from callouts import queries as incident_queries
@@ -192,24 +190,16 @@ def follow_up(request, pk):
     )
 
 
-@login_required
+@access.require(Can.READ_AUDIT)
 def audit(request):
-    if not (request.user.is_superuser or access.is_supervisor(request.user)):
-        raise PermissionDenied
-    records = queries.access_records()
-    if not request.user.is_superuser:
-        # A supervisor reads the audit of their own forces: what was looked at there, and
-        # what their forces' people looked at.
-        mine = Membership.objects.filter(user=request.user, is_supervisor=True).values("force")
-        records = records.filter(
-            Q(incident__force__in=mine) | Q(user__memberships__force__in=mine)
-        ).distinct()
+    """The access audit: all of it to an administrator, a supervisor's forces' to them."""
+    records = queries.access_records(access.audit_forces(request.user))
     what = request.GET.get("what", "")
     if what in AccessRecord.What.values:
         records = records.filter(what=what)
     page = Paginator(records, 100).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    who = queries.login_labels([r.user for r in page.object_list], access.people(request.user))
+    who = access.login_labels(request.user, [r.user for r in page.object_list])
     for r in page.object_list:
         r.who = who.get(r.user_id, "—")
     return render(

@@ -29,13 +29,14 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import TestCase
+from django.utils import timezone
 from django_otp.oath import TOTP
 from twilio.request_validator import RequestValidator
 
 from cadre import services as cadre_services
 from cadre.models import Accreditation, Force, Membership, Negotiator
 from callouts import services
-from callouts.models import Callout, Incident, Message
+from callouts.models import Callout, Deployment, Incident, Message
 from roster.models import Shift, Unavailability
 from roster.queries import rota_for
 
@@ -195,6 +196,24 @@ def make_callout(incident, negotiator, status=None, channel="sms", **fields):
             body=f"{incident.reference}: reply Y or N",
             status=status,
         )
+    return callout
+
+
+def make_deployed(incident, negotiator, status=None, channel="sms", **fields):
+    """Someone who accepted a place and went: their accepted callout (as make_callout, with
+    a `role`) and its deployment, the record that says who went."""
+    fields.setdefault("state", Callout.State.ACCEPTED)
+    fields.setdefault("answered_at", timezone.now())
+    callout = make_callout(incident, negotiator, status, channel, **fields)
+    Deployment.objects.create(
+        incident=incident,
+        callout=callout,
+        negotiator=negotiator,
+        role=callout.role,
+        late=callout.late,
+        accepted_at=callout.answered_at,
+        eta_minutes=callout.eta_minutes,
+    )
     return callout
 
 

@@ -16,7 +16,16 @@ CALLOUTS_LAYERS = (
     ("callouts.services", "callouts.queries", "callouts.board", "callouts.timeline"),
     ("callouts.engine",),
     ("callouts.messaging",),
-    ("callouts.rules", "callouts.tasks", "callouts.events", "callouts.locking", "callouts.models"),
+    (
+        "callouts.rules",
+        "callouts.tasks",
+        "callouts.events",
+        "callouts.locking",
+        "callouts.models",
+        "callouts.deployed",
+        "callouts.frozen",
+        "callouts.eventdata",
+    ),
 )
 
 
@@ -149,6 +158,7 @@ PURE = (
     "callouts.engine.escalation",
     "callouts.engine.answering",
     "callouts.engine.reply_target",
+    "callouts.frozen",
     "callouts.messaging.replies",
     "callouts.messaging.reference",
     "cadre.phones",

@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from cadre.models import ROLE_FIELDS, LoginRole, Negotiator, Role
 from cadre.queries import users_with_roles
 from callouts.engine import escalation
+from callouts.frozen import FrozenStep
 from callouts.models import Callout, Incident
 from roster import queries as roster
 from roster.models import Unavailability
@@ -44,8 +45,8 @@ def _members(queryset, at) -> list[escalation.Candidate]:
     ]
 
 
-def candidates(incident, step: dict, at) -> list[escalation.Candidate]:
-    audience = step["audience"]
+def candidates(incident, step: FrozenStep, at) -> list[escalation.Candidate]:
+    audience = step.audience
     if audience == escalation.ON_CALL:
         found = _on_call([incident.force], at)
     elif audience == escalation.MUTUAL_AID:
@@ -53,7 +54,7 @@ def candidates(incident, step: dict, at) -> list[escalation.Candidate]:
     elif audience == escalation.FORCE:
         found = _members(Negotiator.objects.filter(force=incident.force), at)
     elif audience == escalation.NAMED:
-        found = _members(Negotiator.objects.filter(pk__in=step.get("named", [])), at)
+        found = _members(Negotiator.objects.filter(pk__in=step.named), at)
     elif audience == escalation.UNANSWERED:
         found = _members(Negotiator.objects.filter(callouts__incident=incident), at)
     elif audience == escalation.MANAGERS:

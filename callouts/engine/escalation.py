@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from callouts.frozen import FrozenStep
+
 # Plain strings so that this module needs nothing from Django.
 SMS, VOICE, BOTH = "sms", "voice", "both"
 ON_CALL, FORCE, MUTUAL_AID, NAMED, UNANSWERED, MANAGERS = (
@@ -126,7 +128,7 @@ def decide(
     *,
     status: str,
     needs: Mapping[str, int],
-    steps: Sequence[Mapping],
+    steps: Sequence[FrozenStep],
     step_index: int,
     next_step_at: datetime | None,
     asked: Iterable[Asked],
@@ -146,13 +148,13 @@ def decide(
     if index >= len(steps):
         return Decision(Action.EXHAUSTED, missing=missing)
     step = steps[index]
-    if step["audience"] == MANAGERS:
+    if step.audience == MANAGERS:
         alerts = tuple(dict.fromkeys(c.id for c in candidates))
         sends: tuple[Send, ...] = ()
     else:
         alerts = ()
         sends = plan_sends(step, index, missing, asked, candidates)
-    wait = timedelta(minutes=step.get("wait_minutes", 0)) if sends or alerts else timedelta(0)
+    wait = timedelta(minutes=step.wait_minutes) if sends or alerts else timedelta(0)
     return Decision(
         Action.FIRE,
         step_index=index,
@@ -164,13 +166,13 @@ def decide(
 
 
 def plan_sends(
-    step: Mapping,
+    step: FrozenStep,
     index: int,
     missing: Mapping[str, int],
     asked: Iterable[Asked],
     candidates: Iterable[Candidate],
 ) -> tuple[Send, ...]:
-    audience = step["audience"]
+    audience = step.audience
     by_person = {a.person_id: a for a in asked}
     sends = []
     seen = set()
@@ -192,7 +194,7 @@ def plan_sends(
             continue
         channels = tuple(
             ch
-            for ch in channels_of(step["channel"])
+            for ch in channels_of(step.channel)
             if prior is None or ((index, ch) not in prior.sent and not prior.unreachable_on(ch))
         )
         if channels:

@@ -10,6 +10,7 @@ A step with wait 0 is followed at once by the next, which is how "voice to them
 and SMS to everyone" is two steps firing together.
 """
 
+from callouts import frozen
 from callouts.models import Audience, Channel
 
 DEFAULT_POLICY_NAME = "Standard"
@@ -24,17 +25,13 @@ DEFAULT_STEPS = (
 )
 
 
-def frozen_step(audience, channel, wait_minutes, named=()) -> dict:
-    return {
-        "audience": str(audience),
-        "channel": str(channel),
-        "wait_minutes": int(wait_minutes),
-        "named": sorted(int(pk) for pk in named),
-    }
+def frozen_step(audience, channel, wait_minutes, named=()) -> frozen.FrozenStep:
+    return frozen.step(audience, channel, wait_minutes, named)
 
 
-def freeze(policy) -> list[dict]:
-    """The policy's steps as plain data, or the built-in default when there is no policy."""
+def freeze(policy) -> list[frozen.FrozenStep]:
+    """The policy's steps as frozen steps (stored with frozen.dump), or the built-in default
+    when there is no policy."""
     if policy is None:
         return [frozen_step(**step) for step in DEFAULT_STEPS]
     return [

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cadre.models import Negotiator
-from callouts import events, locking, tasks
+from callouts import eventdata, events, locking, tasks
 from callouts.engine import answers, audiences, escalation
 from callouts.messaging import budget, outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
@@ -116,12 +116,13 @@ def _decide(incident, now) -> tuple[list[Callout], escalation.Decision]:
     # The first step is due as soon as it is asked for; next_step_at is then
     # only the clock's fallback in case the queued task never runs.
     due = index == 0 or incident.next_step_at is None or incident.next_step_at <= now
-    if index < len(incident.steps) and due:
-        step_candidates = audiences.candidates(incident, incident.steps[index], now)
+    steps = incident.frozen_steps
+    if index < len(steps) and due:
+        step_candidates = audiences.candidates(incident, steps[index], now)
     return callouts, escalation.decide(
         status=incident.status,
         needs=incident.needs,
-        steps=incident.steps,
+        steps=steps,
         step_index=incident.step_index,
         next_step_at=incident.next_step_at,
         asked=asked,
@@ -138,8 +139,13 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
         incident.exhausted_at = now
         incident.next_step_at = None
         incident.save(update_fields=["status", "exhausted_at", "next_step_at"])
-        events.log(incident, events.K.EXHAUSTED, at=now, missing=dict(decision.missing))
-        if not any(step["audience"] == escalation.MANAGERS for step in incident.steps):
+        events.log(
+            incident,
+            events.K.EXHAUSTED,
+            at=now,
+            **eventdata.Exhausted(missing=dict(decision.missing)),
+        )
+        if not any(step.audience == escalation.MANAGERS for step in incident.frozen_steps):
             # Nobody was alerted by the policy itself: the person who raised it must know.
             answers.tell_coordinator(
                 incident, texts.short_alert_sms(incident, dict(decision.missing))
@@ -149,19 +155,21 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
         incident.step_index = decision.step_index
         incident.next_step_at = decision.next_at
         incident.save(update_fields=["step_index", "next_step_at", "mutual_aid"])
-        step = incident.steps[decision.step_index]
+        step = incident.frozen_steps[decision.step_index]
         events.log(
             incident,
             events.K.STEP_FIRED,
             at=now,
-            round=incident.round,
-            step=decision.step_index + 1,
-            audience=step["audience"],
-            channel=step["channel"],
-            asked=len(decision.sends),
-            alerted=len(decision.alerts),
-            missing=dict(decision.missing),
-            next_at=decision.next_at.isoformat() if decision.next_at else None,
+            channel=step.channel,
+            **eventdata.StepFired(
+                round=incident.round,
+                step=decision.step_index + 1,
+                audience=step.audience,
+                asked=len(decision.sends),
+                alerted=len(decision.alerts),
+                missing=dict(decision.missing),
+                next_at=decision.next_at.isoformat() if decision.next_at else None,
+            ),
         )
         return [m for m in created if m is not None]
     return []
@@ -213,7 +221,7 @@ def _send(incident, decision, callouts) -> list[Message]:
         ]
     if decision.alerts:
         body = texts.short_alert_sms(incident, dict(decision.missing))
-        events.log(incident, events.K.ALERT, text=body, to=len(decision.alerts))
+        events.log(incident, events.K.ALERT, **eventdata.Alert(text=body, to=len(decision.alerts)))
         messages += [
             outbox.new_message(
                 channel=Channel.SMS,

@@ -68,7 +68,7 @@ def board_context(request, incident):
         "groups": board.shown(summary.groups, None if everyone else board.GROUP_SHOWN),
         "everyone": everyone,
         "group_shown": board.GROUP_SHOWN,
-        "progress": board.progress(incident.steps or [], incident.step_index, incident.status),
+        "progress": board.progress(incident.frozen_steps, incident.step_index, incident.status),
         "is_live": incident.status in Incident.LIVE,
         "can_manage": view.manage,
         "sees_rows": view.manage or bool(view.row_forces),

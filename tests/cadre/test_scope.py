@@ -6,6 +6,7 @@ from cadre.scope import (
     SUPERVISOR,
     Can,
     Scope,
+    audit_forces,
     incident_view,
     link_problem,
     people,
@@ -23,6 +24,12 @@ def test_it_allows_each_role_only_its_actions_in_its_own_force():
     assert s.forces(Can.EDIT_POLICIES) == {WSX}
     assert s.forces(Can.USE_SIMULATOR) == {WSX}
     assert not s.may(Can.READ_CADRE, DSH)
+
+
+def test_it_gives_the_access_audit_of_their_forces_to_supervisors_all_of_it_to_admins():
+    assert audit_forces(scope([(WSX, [SUPERVISOR]), (AVM, [COORDINATOR])])) == {WSX}
+    assert audit_forces(scope([(WSX, [COORDINATOR, NEGOTIATOR])])) == frozenset()
+    assert audit_forces(scope([], superuser=True, every_force=[WSX, AVM])) is None
 
 
 def test_it_gives_a_negotiator_nothing_of_the_register_or_rota():

@@ -12,10 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
-from callouts.models import ApiToken, Callout, EscalationPolicy, Incident
+from callouts.models import ApiToken, EscalationPolicy, Incident
 from callouts.web import api, tokens
 from tests.factories import (
     make_callout,
+    make_deployed,
     make_force,
     make_incident,
     make_negotiator,
@@ -213,11 +214,10 @@ def test_it_refuses_other_methods(client, coordinator_token):
 def test_it_shows_an_incident_with_everyone_asked(client, force, coordinator_token):
     incident = make_incident(force, needs={"negotiator": 1})
     answered = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
-    make_callout(
+    make_deployed(
         incident,
         make_negotiator(force, "KILO-1"),
         status="delivered",
-        state=Callout.State.ACCEPTED,
         role="negotiator",
         eta_minutes=20,
         answered_at=answered,

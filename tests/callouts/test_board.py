@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from callouts import board
+from callouts import board, frozen
 from callouts.board import CalloutFacts
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -18,8 +18,16 @@ def test_it_counts_accepted_people_in_the_role_they_fill():
     b = board.build(
         NEEDS,
         [
-            facts("A", "accepted", role="negotiator", answered_at=T0 + timedelta(minutes=2)),
-            facts("B", "accepted", role="coordinator", answered_at=T0 + timedelta(minutes=3)),
+            facts(
+                "A", "accepted", went=True, role="negotiator", answered_at=T0 + timedelta(minutes=2)
+            ),
+            facts(
+                "B",
+                "accepted",
+                went=True,
+                role="coordinator",
+                answered_at=T0 + timedelta(minutes=3),
+            ),
             facts("C", "declined", answered_at=T0 + timedelta(minutes=1)),
             facts("D"),
         ],
@@ -33,7 +41,7 @@ def test_it_counts_accepted_people_in_the_role_they_fill():
 def test_it_is_filled_when_every_role_has_its_places():
     b = board.build(
         {"negotiator": 1},
-        [facts("A", "accepted", role="negotiator", answered_at=T0)],
+        [facts("A", "accepted", went=True, role="negotiator", answered_at=T0)],
     )
     assert b.filled
 
@@ -73,6 +81,7 @@ def test_it_gives_the_response_time_and_the_eta_as_a_time():
         facts(
             "A",
             "accepted",
+            went=True,
             role="negotiator",
             eta_minutes=20,
             answered_at=T0 + timedelta(minutes=4, seconds=5),
@@ -93,8 +102,12 @@ def test_it_times_first_acceptance_and_filling_from_the_raise():
     b = board.build(
         {"negotiator": 2},
         [
-            facts("A", "accepted", role="negotiator", answered_at=T0 + timedelta(minutes=5)),
-            facts("B", "accepted", role="negotiator", answered_at=T0 + timedelta(minutes=2)),
+            facts(
+                "A", "accepted", went=True, role="negotiator", answered_at=T0 + timedelta(minutes=5)
+            ),
+            facts(
+                "B", "accepted", went=True, role="negotiator", answered_at=T0 + timedelta(minutes=2)
+            ),
             facts("C", "declined", answered_at=T0 + timedelta(minutes=1)),
             facts("D"),
         ],
@@ -114,9 +127,9 @@ def test_it_writes_durations_short():
 
 def test_it_describes_the_step_the_escalation_is_on():
     steps = [
-        {"audience": "on_call", "channel": "sms", "wait_minutes": 3},
-        {"audience": "force", "channel": "both", "wait_minutes": 5},
-        {"audience": "managers", "channel": "sms", "wait_minutes": 0},
+        frozen.step("on_call", "sms", 3),
+        frozen.step("force", "both", 5),
+        frozen.step("managers", "sms", 0),
     ]
     p = board.progress(steps, 0)
     assert (p.number, p.total) == (1, 3)

@@ -8,7 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callouts.models import Callout, EscalationPolicy, Incident
-from tests.factories import make_callout, make_force, make_incident, make_negotiator, make_user
+from tests.factories import (
+    make_callout,
+    make_deployed,
+    make_force,
+    make_incident,
+    make_negotiator,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +31,10 @@ def asked(incident, force):
     lima = make_negotiator(force, "LIMA-2", roles=("negotiator", "coordinator"))
     mike = make_negotiator(force, "MIKE-3")
     now = timezone.now()
-    make_callout(
+    make_deployed(
         incident,
         kilo,
         status="delivered",
-        state=Callout.State.ACCEPTED,
         role="negotiator",
         eta_minutes=25,
         answered_at=now,
@@ -279,10 +285,9 @@ def test_it_lists_history_with_who_went_and_how_fast(supervisor_client, force):
     raised = incident.raised_at
     Incident.objects.filter(pk=incident.pk).update(filled_at=raised + timedelta(minutes=4))
     kilo = make_negotiator(force, "KILO-1")
-    make_callout(
+    make_deployed(
         incident,
         kilo,
-        state=Callout.State.ACCEPTED,
         role="negotiator",
         answered_at=raised + timedelta(minutes=4),
     )
@@ -326,10 +331,9 @@ def test_it_links_incident_pages_in_the_nav(coordinator_client):
 def test_it_gives_a_negotiator_who_accepted_the_rendezvous_and_brief(
     client, negotiator_user, incident
 ):
-    make_callout(
+    make_deployed(
         incident,
         negotiator_user.negotiator,
-        state=Callout.State.ACCEPTED,
         role="negotiator",
         answered_at=timezone.now(),
     )

@@ -466,3 +466,20 @@ def test_it_brings_existing_incidents_over_to_the_record(force):
     assert deployment.accepted_at == accepted.received_at
     assert deployment.eta_at == eta.received_at + timedelta(minutes=10)
     assert K.ACCEPTED in kinds(incident) and K.RAISED in kinds(incident)
+
+
+def test_it_tells_a_negotiator_how_many_went_without_saying_who(client, on_call, run_tasks, force):
+    user = make_user("n1-login")
+    on_call["n1"].user = user
+    on_call["n1"].save()
+    incident = run_tasks(raise_incident, force)
+    reply(client, run_tasks, on_call["n1"], "N", "SM-1")
+    reply(client, run_tasks, on_call["c1"], "Y 15", "SM-3")
+    client.force_login(user)
+    response = client.get(reverse("incident_timeline", args=[incident.pk]))
+    html = response.content.decode()
+    row = html[html.index('<tr data-role="coordinator"') :].split("</tr>")[0]
+    assert "(1 of 1)" in row and "Nobody went" not in row
+    assert "C-ONE" not in html
+    coordinator = next(r for r in response.context["timeline"].roles if r.role == "coordinator")
+    assert (coordinator.went, coordinator.needed, coordinator.people) == (1, 1, ())

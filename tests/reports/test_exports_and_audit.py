@@ -5,7 +5,7 @@ import io
 
 from cadre.access import SUPERVISOR
 from callouts.models import AccessRecord, Incident
-from tests.factories import make_user
+from tests.factories import make_force, make_user
 
 
 def parse(response):
@@ -81,6 +81,28 @@ def test_it_lists_the_audit_for_supervisors_and_superusers_only(
     client.force_login(make_user("sup", [SUPERVISOR], force=force))
     page = client.get("/reports/audit/").content.decode()
     assert "Viewed a timeline" in page and history["i2"].reference in page and "coord" in page
+
+
+def test_it_lists_a_supervisor_only_their_forces_audit_and_an_administrator_all_of_it(
+    client, coordinator_client, history, force
+):
+    coordinator_client.get(f"/incidents/{history['i2'].pk}/timeline/")
+    loner = make_user("loner")  # a login of no force, e.g. an administrator's helper
+    AccessRecord.objects.create(user=loner, what=AccessRecord.What.EXPORT_INCIDENTS)
+
+    def listed():
+        page = client.get("/reports/audit/").context["page"]
+        return sorted((r.what, r.incident_id) for r in page.object_list)
+
+    client.force_login(make_user("elsewhere", [SUPERVISOR], force=make_force("Far", "FAR")))
+    assert listed() == []
+    client.force_login(make_user("home", [SUPERVISOR], force=force))
+    assert listed() == [("timeline", history["i2"].pk)]
+    admin = make_user("admin")
+    admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    assert listed() == [("export_incidents", None), ("timeline", history["i2"].pk)]
 
 
 def test_it_exports_a_timeline_and_the_workload_without_phone_numbers(
