@@ -1,38 +1,47 @@
-"""The SDK's transport (gateways/http.py): what reaches the provider, and how failures read."""
+"""The SDK's own HTTP client, one per process (gateways.twilio.http_client): what reaches the
+provider, over which connections, and how its failures read."""
 
-import http.client
 import socket
-import ssl
 import threading
 import time
 
 import pytest
-import urllib3
+import requests
 from twilio.rest import Client
 
 from bench.twilio_standin import StandIn
-from callouts.messaging.gateways.http import PooledHttpClient, encode
+from callouts.messaging.gateways import twilio
 from callouts.messaging.gateways.twilio import classify
 
 ACCOUNT = "AC" + "0" * 32
 
 
-def client_for(base_url, timeout=5.0):
-    client = Client(ACCOUNT, "token", http_client=PooledHttpClient(timeout, 4, base_url))
+@pytest.fixture(autouse=True)
+def fresh_transport(monkeypatch):
+    """Each test its own process-wide client (it is made once and kept), no proxy set."""
+    twilio.http_client.cache_clear()
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    twilio.http_client.cache_clear()
+
+
+def client_for(base_url, timeout=5.0, pool_size=4):
+    transport = twilio.http_client(pool_size)
+    transport.timeout = timeout
+    client = Client(ACCOUNT, "token", http_client=transport)
     client.api.base_url = base_url
     return client
+
+
+def send(client, n=1):
+    return client.messages.create(to=f"+44770090000{n}", from_="+447700900000", body="x")
 
 
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def test_it_writes_forms_as_requests_does():
-    assert encode({"To": "+44 1", "Event": ["ringing", "answered"], "Unset": None}) == (
-        "To=%2B44+1&Event=ringing&Event=answered"
-    )
 
 
 def test_it_sends_the_sms_and_reads_back_the_sid():
@@ -44,13 +53,32 @@ def test_it_sends_the_sms_and_reads_back_the_sid():
         assert standin.messages[0]["body"] == "BEN-01 barricade. Reply Y or N"
 
 
-def test_it_reuses_its_connections_across_requests():
+def test_every_sending_threads_gateway_shares_one_client(settings):
+    settings.SMS_GATEWAY = "twilio"
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT
+    settings.TWILIO_AUTH_TOKEN = "token"
+    settings.TWILIO_FROM_NUMBER = "+447700900000"
+    settings.CALLOUTS_PROVIDER_CONCURRENCY = 7
+    gateways = [twilio.TwilioGateway(), twilio.TwilioGateway()]
+    transports = {id(g.client.http_client) for g in gateways}
+    assert len(transports) == 1
+    adapter = gateways[0].client.http_client.session.get_adapter("https://api.twilio.com")
+    assert adapter._pool_maxsize == 7  # one kept-alive connection per request in flight
+    assert adapter.max_retries.total == 0
+
+
+def test_it_reuses_its_connections_across_requests_and_threads():
     with StandIn(delay=0) as standin:
         client = client_for(standin.base_url)
-        for n in range(5):
-            client.messages.create(to=f"+44770090000{n}", from_="+447700900000", body="x")
-        assert client.http_client.connections(standin.base_url).opened == 1
-        assert len(standin.messages) == 5
+        send(client, 0)
+        threads = [threading.Thread(target=send, args=(client, n)) for n in range(1, 4)]
+        for thread in threads:
+            thread.start()
+            thread.join()
+        pools = client.http_client.session.get_adapter(standin.base_url).poolmanager.pools
+        origins = pools.keys()  # the container cannot be iterated itself
+        assert [pools[origin].num_connections for origin in origins] == [1]
+        assert len(standin.messages) == 4
 
 
 def closing_server(answers: list[bytes]):
@@ -85,42 +113,26 @@ def test_a_connection_the_provider_closed_while_idle_is_not_reused():
     listener, accepted = closing_server(sids)
     with listener:
         client = client_for(f"http://127.0.0.1:{listener.getsockname()[1]}")
-        first = client.messages.create(to="+447700900001", from_="+447700900000", body="x")
+        first = send(client, 1)
         time.sleep(0.05)  # the provider has hung up by now
-        second = client.messages.create(to="+447700900002", from_="+447700900000", body="x")
+        second = send(client, 2)
     assert (first.sid, second.sid) == ("SM1", "SM2")
     assert len(accepted) == 2
 
 
-def test_it_checks_the_providers_certificate_and_name():
-    client = PooledHttpClient(5, 4)
-    connections = client.connections("https://api.twilio.com/2010-04-01/Accounts")
-    assert connections.context.verify_mode == ssl.CERT_REQUIRED
-    assert connections.context.check_hostname
-    assert isinstance(connections.get(), http.client.HTTPSConnection)
-
-
-def test_it_sends_a_request_to_the_host_its_url_names():
-    with StandIn(delay=0) as one, StandIn(delay=0) as other:
-        transport = PooledHttpClient(5, 4, one.base_url)
-        url = f"{other.base_url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-        data = {"To": "+447700900001", "From": "+447700900000", "Body": "x"}
-        assert transport.request("POST", url, data=data).status_code == 201
-        assert (len(one.messages), len(other.messages)) == (0, 1)
+def test_it_checks_the_providers_certificate():
+    assert twilio.http_client(4).session.verify is True
 
 
 def test_a_refused_connection_reads_as_never_reaching_twilio():
-    client = client_for(f"http://127.0.0.1:{closed_port()}")
     with pytest.raises(Exception) as raised:
-        client.messages.create(to="+447700900001", from_="+447700900000", body="x")
+        send(client_for(f"http://127.0.0.1:{closed_port()}"))
     assert type(classify(raised.value)).__name__ == "TemporaryError"
 
 
 def test_no_answer_in_time_reads_as_maybe_taken():
-    with StandIn(delay=1.0) as standin:
-        client = client_for(standin.base_url, timeout=0.2)
-        with pytest.raises(Exception) as raised:
-            client.messages.create(to="+447700900001", from_="+447700900000", body="x")
+    with StandIn(delay=1.0) as standin, pytest.raises(Exception) as raised:
+        send(client_for(standin.base_url, timeout=0.2))
     assert type(classify(raised.value)).__name__ == "AmbiguousError"
 
 
@@ -128,38 +140,55 @@ def test_a_dropped_connection_reads_as_maybe_taken():
     with StandIn(delay=0) as standin:
         standin.faults(drop=True)
         with pytest.raises(Exception) as raised:
-            client_for(standin.base_url).messages.create(
-                to="+447700900001", from_="+447700900000", body="x"
-            )
+            send(client_for(standin.base_url))
         assert len(standin.messages) == 1  # it was taken: resending blindly would double it
     assert type(classify(raised.value)).__name__ == "AmbiguousError"
 
 
-def test_it_goes_through_the_proxy_the_environment_names(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    assert isinstance(PooledHttpClient(5, 4).pool, urllib3.ProxyManager)
-    monkeypatch.setenv("NO_PROXY", "api.twilio.com")
-    assert not isinstance(PooledHttpClient(5, 4).pool, urllib3.ProxyManager)
-
-
-def test_it_writes_a_requests_headers_and_body_in_one_go(monkeypatch):
-    writes = []
-    real = http.client.HTTPConnection.send
-
-    def send(conn, data):
-        writes.append(data)
-        return real(conn, data)
-
-    monkeypatch.setattr(http.client.HTTPConnection, "send", send)
+def test_a_dropped_connection_is_not_sent_again_by_the_client():
     with StandIn(delay=0) as standin:
-        client_for(standin.base_url).messages.create(
-            to="+447700900001", from_="+447700900000", body="BEN-01 barricade"
-        )
-        assert standin.messages[0]["body"] == "BEN-01 barricade"
-    assert len(writes) == 1
-    assert writes[0].startswith(b"POST ") and b"Body=BEN-01+barricade" in writes[0]
+        standin.faults(drop=True)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            send(client_for(standin.base_url))
+        assert standin.received == 1
+
+
+def recording_proxy():
+    """A proxy that notes each request line and refuses it (403)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    lines = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                lines.append(conn.recv(65536).split(b"\r\n", 1)[0].decode())
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}", lines
+
+
+def test_it_goes_through_the_proxy_the_environment_names(monkeypatch):
+    listener, proxy, lines = recording_proxy()
+    with listener:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        with pytest.raises(requests.exceptions.ProxyError):
+            send(client_for("https://api.twilio.example"))
+    assert lines == ["CONNECT api.twilio.example:443 HTTP/1.1"]
+
+
+def test_it_goes_direct_to_a_host_no_proxy_names(monkeypatch):
+    listener, proxy, lines = recording_proxy()
+    with listener, StandIn(delay=0) as standin:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        send(client_for(standin.base_url))
+        assert len(standin.messages) == 1
+    assert lines == []
 
 
 def test_a_status_callback_names_our_message_at_the_public_address(settings):

@@ -1,5 +1,6 @@
 """The real Twilio SDK path, against the local stand-in (bench/twilio_standin.py)."""
 
+import http.client
 import socket
 import time
 
@@ -174,6 +175,49 @@ def test_filling_cancels_calls_still_ringing(client, cadre, on_call, force, stan
             "TemporaryError",
         ),
         (requests.exceptions.ConnectTimeout("connect timed out"), "TemporaryError"),
+        # As requests raises them: nothing was written before these...
+        (
+            requests.exceptions.ConnectTimeout(
+                urllib3.exceptions.MaxRetryError(
+                    None, "/", urllib3.exceptions.ConnectTimeoutError(None, "timed out")
+                )
+            ),
+            "TemporaryError",
+        ),
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.MaxRetryError(
+                    None,
+                    "/",
+                    urllib3.exceptions.NameResolutionError("api.twilio.com", None, OSError()),
+                )
+            ),
+            "TemporaryError",
+        ),
+        (requests.exceptions.ConnectionError(ConnectionRefusedError()), "TemporaryError"),
+        # ...and the request may have been written before these.
+        (
+            requests.exceptions.ReadTimeout(
+                urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out.")
+            ),
+            "AmbiguousError",
+        ),
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.ProtocolError(
+                    "Connection aborted.",
+                    http.client.RemoteDisconnected("Remote end closed connection"),
+                )
+            ),
+            "AmbiguousError",
+        ),
+        (
+            requests.exceptions.ChunkedEncodingError(
+                urllib3.exceptions.ProtocolError("Response ended prematurely")
+            ),
+            "AmbiguousError",
+        ),
+        (requests.exceptions.ConnectionError(BrokenPipeError()), "AmbiguousError"),
         (TwilioRestException(500, "/", "boom"), "TemporaryError"),
         (TwilioRestException(429, "/", "slow down", code=20429), "TemporaryError"),
         (TwilioRestException(401, "/", "bad credentials", code=20003), "TemporaryError"),

@@ -4,6 +4,10 @@ Reads TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and optionally
 TWILIO_API_BASE (another base URL for the REST API, e.g. the local stand-in in
 bench/twilio_standin.py; edge and region stay unset then). Status callbacks and
 call TwiML URLs are built from PUBLIC_BASE_URL.
+
+Requests go through the SDK's own HTTP client (requests), one for the process: every
+sending thread's client shares its session and so its kept-alive connections. Proxies
+come from the environment (HTTPS_PROXY, NO_PROXY) as requests reads them.
 """
 
 import functools
@@ -11,7 +15,9 @@ import functools
 import requests
 import urllib3
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from callouts.messaging import budget, errors
@@ -26,7 +32,6 @@ from callouts.messaging.gateways.base import (
     status_callback_url,
     voice_url,
 )
-from callouts.messaging.gateways.http import PooledHttpClient
 
 # Shorter than the sending lease (CALLOUTS_SENDING_LEASE), so that once the lease
 # is over no request of ours can still reach Twilio.
@@ -74,9 +79,16 @@ def never_connected(error: Exception) -> bool:
 
 
 @functools.cache
-def _http_client(base_url: str, pool_size: int) -> PooledHttpClient:
-    """One transport for the process: every sending thread's client shares its connections."""
-    return PooledHttpClient(timeout=HTTP_TIMEOUT, pool_size=pool_size, base_url=base_url)
+def http_client(pool_size: int) -> TwilioHttpClient:
+    """The SDK's client, one for the process: every sending thread's client shares its
+    session, whose pool keeps a connection open for each request the budget lets be in
+    flight at once. Never retried by requests: whether a failed request may be sent
+    again is the gateway's to decide (classify)."""
+    client = TwilioHttpClient(timeout=HTTP_TIMEOUT)
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+    client.session.mount("https://", adapter)
+    client.session.mount("http://", adapter)
+    return client
 
 
 class TwilioGateway(Gateway):
@@ -85,7 +97,7 @@ class TwilioGateway(Gateway):
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
-            http_client=_http_client(base_url or "https://api.twilio.com", budget.size()),
+            http_client=http_client(budget.size()),
         )
         if base_url:
             self.client.api.base_url = base_url
