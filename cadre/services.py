@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cadre import access, codes, queries
+from cadre import access, codes, queries, sql
 from cadre.importing import ImportResult, read_cadre_csv
 from cadre.models import ROLE_FIELDS, Accreditation, CadreImport, Force, Membership, Negotiator
 
@@ -161,7 +161,6 @@ def save_rows(rows) -> None:
     new = [row for row in rows if row.on_record is None]
     _insert(
         Negotiator,
-        ("force", "callsign", "full_name", "mobile", *ROLE_FIELDS.values(), "user"),
         [
             (
                 forces[r.force_code],
@@ -175,24 +174,21 @@ def save_rows(rows) -> None:
         ],
     )
     changed = [row for row in rows if row.changes]
-    _update(
-        Negotiator,
-        ("full_name", "mobile", *ROLE_FIELDS.values(), "updated_at"),
+    sql.update(
+        sql.CHANGE_PERSON,
         [
             (r.full_name, r.mobile, *roles(r), now, r.on_record.pk)
             for r in changed
             if {"name", "mobile", "roles"} & set(r.changes)
         ],
     )
-    _update(
-        Negotiator,
-        ("user", "updated_at"),
+    sql.update(
+        sql.CHANGE_LOGIN,
         [(logins[r.username], now, r.on_record.pk) for r in changed if "login" in r.changes],
     )
     people = _negotiator_ids(new, forces) | {r.row: r.on_record.pk for r in changed}
     _insert(
         Accreditation,
-        ("negotiator", "kind", "passed_on", "valid_until", "note"),
         [
             (people[r.row], r.kind, r.passed_on, r.valid_until, "Imported from CSV")
             for r in [*new, *changed]
@@ -220,7 +216,6 @@ def _logins(rows, forces) -> dict[str, int]:
     tails = iter(secrets.token_hex(20 * len(missing)))
     _insert(
         User,
-        ("username", "password"),
         [(name, UNUSABLE_PASSWORD_PREFIX + "".join(islice(tails, 40))) for name in missing],
     )
     ids |= _ids(User.objects, "username", missing)
@@ -239,8 +234,8 @@ def _logins(rows, forces) -> dict[str, int]:
             create.append((ids[name], force, True))
         elif not membership[1]:
             grant.append((True, membership[0]))
-    _update(Membership, ("is_negotiator",), grant)
-    _insert(Membership, ("user", "force", "is_negotiator"), create)
+    sql.update(sql.GRANT_NEGOTIATOR, grant)
+    _insert(Membership, create)
     return ids
 
 
@@ -273,83 +268,9 @@ def _per_statement(columns: int) -> int:
     return max(1, min(1000, (connection.features.max_query_params or 65535) // columns))
 
 
-# An import writes tens of thousands of rows in one request. bulk_create spends seconds
-# compiling them (18,000 people: about 4 s of a 5 s budget); COPY on PostgreSQL and plain
-# multi-row INSERTs elsewhere take a tenth of that. The importer's values are plain (text,
-# numbers, booleans, ids, dates), so only dates and times need adapting for the database.
-
-
-def _insert(model, fields, rows) -> None:
-    """INSERT `rows` (values for `fields`, in that order) into `model`'s table; every other
-    column gets its field's default, automatic times now."""
-    if not rows:
-        return
-    meta = model._meta
-    given = [meta.get_field(name) for name in fields]
-    now = timezone.now()
-    rest = [f for f in meta.concrete_fields if not f.primary_key and f not in given]
-    fixed = tuple(
-        f.get_db_prep_save(
-            now
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            else f.get_default(),
-            connection,
-        )
-        for f in rest
-    )
-    quote = connection.ops.quote_name
-    table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in [*given, *rest])
-    adapt = _adapter(given)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: PostgreSQL's own way in for many rows, ten times an INSERT's speed.
-            with (
-                connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(adapt(row) + fixed)
-            return
-        one = "(" + ", ".join(["%s"] * (len(given) + len(rest))) + ")"
-        for chunk in _chunks(rows, _per_statement(len(given) + len(rest))):
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([one] * len(chunk)),
-                [value for row in chunk for value in adapt(row) + fixed],
-            )
-
-
-def _update(model, fields, rows) -> None:
-    """UPDATE `model`'s rows: each of `rows` is the values for `fields`, then the row's id."""
-    if not rows:
-        return
-    meta = model._meta
-    given = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    sets = ", ".join(f"{quote(f.column)} = %s" for f in given)
-    adapt = _adapter([*given, meta.pk])
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s",
-            [adapt(row) for row in rows],
-        )
-
-
-def _adapter(fields):
-    """A function giving a row of values for `fields` as the database takes them."""
-    ops = connection.ops
-    kinds = {"DateTimeField": ops.adapt_datetimefield_value, "DateField": ops.adapt_datefield_value}
-    adapters = [kinds.get(f.get_internal_type()) for f in fields]
-    cache: dict = {}  # the same few dates again and again
-
-    def adapt(row):
-        return tuple(
-            value
-            if how is None or value is None
-            else cache.get(value) or cache.setdefault(value, how(value))
-            for how, value in zip(adapters, row, strict=True)
-        )
-
-    return adapt
+def _insert(model, rows) -> None:
+    """Insert the import's new rows of `model` (cadre.sql.INSERTS: the columns they give)."""
+    sql.insert(model, rows, timezone.now())
 
 
 def change_own_mobile(negotiator: Negotiator, mobile: str) -> None:

@@ -110,24 +110,16 @@ def _fields(model):
 
 
 @functools.lru_cache(maxsize=128)
-def insert_statement(
-    model, rows: int, vendor: str, skip_conflict_on: str | None = None
-) -> tuple[str, list]:
+def insert_statement(model, rows: int, vendor: str) -> tuple[str, list]:
     """The INSERT of `rows` rows of `model` for this database (`vendor` keys the cache), and
-    its fields in column order; it returns each new primary key. `skip_conflict_on`: a unique
-    field whose duplicate is left out (ON CONFLICT DO NOTHING), so no key comes back for it."""
+    its fields in column order; it returns each new primary key."""
     fields = _fields(model)
     quote = connection.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
-    conflict = (
-        f" ON CONFLICT ({quote(model._meta.get_field(skip_conflict_on).column)}) DO NOTHING"
-        if skip_conflict_on
-        else ""
-    )
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([row] * rows)}{conflict} RETURNING {quote(model._meta.pk.column)}"
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(model._meta.pk.column)}"
     )
     return sql, fields
 

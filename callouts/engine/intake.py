@@ -23,7 +23,6 @@ another server is handled after it.
 """
 
 import contextlib
-import functools
 import logging
 import threading
 import time
@@ -35,7 +34,6 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from callouts import rows
 from callouts.messaging import spool
 from callouts.models import Channel, Message
 from config import wakeup
@@ -124,10 +122,9 @@ def receive_sms(
         "next_attempt_at": now,
     }
     try:
-        if not _insert(created_at=received_at, **fields):
-            return False  # a duplicate MessageSid
+        _insert(created_at=received_at, **fields)
     except IntegrityError:
-        return False
+        return False  # a duplicate MessageSid
     # Wake the clock (PostgreSQL NOTIFY) rather than wait for its next tick. Its own
     # statement, not the insert's: PostgreSQL commits NOTIFYs one at a time, database-wide,
     # so a NOTIFY in the insert's transaction would queue every other webhook's insert
@@ -250,53 +247,18 @@ def _retry_until_empty(every: float) -> None:
                 return
 
 
-def _insert(created_at: datetime | None = None, **fields) -> bool:
-    """One statement in autocommit: INSERT ... ON CONFLICT (provider_sid) DO NOTHING;
-    False when this MessageSid was taken in before.
+def _insert(created_at: datetime | None = None, **fields) -> None:
+    """One INSERT, in autocommit; IntegrityError when this MessageSid was taken in before
+    (provider_sid is unique).
 
-    The statement is made once from the model (its columns, in order), and so are the
-    values of the columns an inbound SMS leaves at their defaults; each SMS converts only
-    its own values, as the ORM would (each field's conversion for this database):
-    compiling the ORM's insert for every SMS was about a seventh of the webhook's CPU.
     `created_at`: when the webhook got it, for a message from the spool (auto_now_add
-    would say now). Inside someone else's transaction, a savepoint keeps a failure from
-    spoiling that transaction.
+    says now, so it is set by a second statement, in the same transaction). Inside
+    someone else's transaction, a savepoint keeps a failure from spoiling that transaction.
     """
-    sql, columns, constants = _insert_sql(connection.vendor)
-    now = timezone.now()
-    values = []
-    for field in columns:
-        name = field.attname
-        if name in fields:
-            value = fields[name]
-        elif name in constants:
-            values.append(constants[name])
-            continue
-        elif name == "created_at" and created_at is not None:
-            value = created_at
-        elif _stamped(field):
-            value = now
-        else:
-            value = field.get_default()  # a callable default: anew for each message
-        values.append(field.get_db_prep_save(value, connection))
-    savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
-    with savepoint, connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchone() is not None
-
-
-def _stamped(field) -> bool:
-    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-
-
-@functools.cache
-def _insert_sql(vendor: str) -> tuple[str, list, dict]:
-    """Message's INSERT for this database (`vendor`: the cache's key), its fields, and the
-    converted value of each field whose default is a constant (Model.__init__'s default)."""
-    sql, columns = rows.insert_statement(Message, 1, vendor, skip_conflict_on="provider_sid")
-    constants = {
-        field.attname: field.get_db_prep_save(field.get_default(), connection)
-        for field in columns
-        if not _stamped(field) and not (field.has_default() and callable(field.default))
-    }
-    return sql, columns, constants
+    if created_at is None and not connection.in_atomic_block:
+        Message.objects.create(**fields)
+        return
+    with transaction.atomic():
+        message = Message.objects.create(**fields)
+        if created_at is not None:
+            Message.objects.filter(pk=message.pk).update(created_at=created_at)

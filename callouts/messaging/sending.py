@@ -19,7 +19,6 @@ provider can have taken it (callouts.messaging.errors):
 """
 
 import contextlib
-import itertools
 import logging
 import queue
 import random
@@ -29,11 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from callouts import events
+from callouts import events, sql
 from callouts.messaging import budget, health
 from callouts.messaging.gateways import (
     AmbiguousError,
@@ -389,26 +388,11 @@ def _record_sent(taken) -> set[int]:
     """[(message, Sent)] the provider took: their sids saved; the ids of those saved.
 
     Only messages still SENDING: a status callback that came before us has adopted the
-    sid itself (it carries our id) and moved the status on. One statement however many:
-    an UPDATE from a list of (id, status, sid), which Django's ORM can only write as a
-    CASE per column whose compiling cost more than the sending (a 300-SMS step spent a
-    fifth of its CPU there).
+    sid itself (it carries our id) and moved the status on. One statement however many
+    (callouts.sql.RECORD_SENT).
     """
-    if not taken:
-        return set()
     rows = [(m.pk, _sent_status(sent), sent.sid) for m, sent in taken]
-    ops = connection.ops
-    table = ops.quote_name(Message._meta.db_table)
-    now = ops.adapt_datetimefield_value(timezone.now())
-    sql = (
-        f"WITH v(id, status, sid) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}) "
-        f"UPDATE {table} SET status = v.status, provider_sid = v.sid, sent_at = %s, "
-        f"status_at = %s, next_attempt_at = NULL "
-        f"FROM v WHERE {table}.id = v.id AND {table}.status = %s RETURNING {table}.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*itertools.chain.from_iterable(rows), now, now, S.SENDING])
-        still = {pk for (pk,) in cursor.fetchall()}
+    still = sql.record_sent(rows, timezone.now(), S.SENDING)
     for (message, _), (pk, status, sid) in zip(taken, rows, strict=True):
         if pk in still:
             message.provider_sid, message.status = sid, status

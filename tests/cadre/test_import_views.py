@@ -169,10 +169,10 @@ def test_it_saves_nothing_when_saving_fails_half_way(coordinator_client, force, 
 
     insert = services._insert
 
-    def fail_at_accreditations(model, fields, rows):
+    def fail_at_accreditations(model, rows):
         if model is Accreditation:  # the people and logins are written by now
             raise IntegrityError("the disk filled up")
-        insert(model, fields, rows)
+        insert(model, rows)
 
     monkeypatch.setattr(services, "_insert", fail_at_accreditations)
     response = confirm(coordinator_client, preview)

@@ -84,3 +84,27 @@ def test_a_reply_whose_task_was_lost_is_handed_out_again_after_the_grace(
     assert (callout.state, callout.eta_minutes) == ("accepted", 15)
     [answer] = answers_to(cadre["n1"])
     assert "you are going" in answer
+
+
+def statements_to_handle(message_pk) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert inbound.handle(message_pk) == 1
+    return [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_it_handles_a_reply_in_a_few_statements_whatever_it_says(
+    client, cadre, on_call, force, run_tasks
+):
+    """Accepting: the replies locked, the sender with their live callouts, the incident's
+    lock, the callout, the places taken; the callout's update, the response, the deployment,
+    the reply marked handled, the answer, the events."""
+    run_tasks(raise_incident, force)
+    accept = take_in(client, cadre["n1"], "Y 20", "SMyes")
+    assert len(statements_to_handle(accept.pk)) == 11
+    eta = take_in(client, cadre["n1"], "ETA 10", "SMeta")
+    assert len(statements_to_handle(eta.pk)) == 10
+    unclear = take_in(client, cadre["n2"], "what is this", "SMwhat")
+    assert len(statements_to_handle(unclear.pk)) == 5
