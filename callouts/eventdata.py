@@ -147,9 +147,19 @@ SHAPES: dict[Event.Kind, type] = {
 }
 
 
+# Worked out once: every event written (a step's sixty, each reply's) asks for its kind's keys.
+_KEYS: dict[str, frozenset[str]] = {
+    kind.value: frozenset(shape.__required_keys__ | shape.__optional_keys__)
+    for kind, shape in SHAPES.items()
+}
+
+
 def keys(kind) -> frozenset[str]:
-    shape = SHAPES[Event.Kind(kind)]
-    return frozenset(shape.__required_keys__ | shape.__optional_keys__)
+    """The data keys `kind` keeps; ValueError for a kind that is not an Event.Kind."""
+    try:
+        return _KEYS[kind]
+    except KeyError:
+        raise ValueError(f"{kind!r} is not an event kind") from None
 
 
 def build(kind, data: Mapping) -> dict:
