@@ -173,15 +173,7 @@ def answer(
     if callout.state != ACCEPTED or not live:
         return _not_going(callout)
     if reply == Reply.ETA:
-        return Transition(
-            Outcome.ETA,
-            Answer.ETA,
-            changes=(("eta_minutes", eta),),
-            response=Response(Reply.ETA, eta),
-            deployment=DeploymentChange(Deploy.ETA, eta_minutes=eta),
-            events=(Event("eta", callout.role, {"eta": eta}),),
-            eta_minutes=eta,
-        )
+        return _new_eta(callout, eta, Outcome.ETA, Answer.ETA, Reply.ETA)
     if reply == Reply.ARRIVED:
         if callout.arrived:
             return Transition(Outcome.ARRIVED, Answer.ARRIVED, response=Response(Reply.ARRIVED))
@@ -206,14 +198,21 @@ def _accept_again(callout: Callout, eta) -> Transition:
             role=callout.role,
             eta_minutes=callout.eta_minutes,
         )
+    return _new_eta(
+        callout, eta, Outcome.ACCEPTED, Answer.ACCEPTED, Reply.ACCEPT, role=callout.role
+    )
+
+
+def _new_eta(callout: Callout, eta, outcome, answer, reply, role="") -> Transition:
+    """An accepted person's new ETA, given as an ETA update or by accepting again."""
     return Transition(
-        Outcome.ACCEPTED,
-        Answer.ACCEPTED,
+        outcome,
+        answer,
         changes=(("eta_minutes", eta),),
-        response=Response(Reply.ACCEPT, eta),
+        response=Response(reply, eta),
         deployment=DeploymentChange(Deploy.ETA, eta_minutes=eta),
         events=(Event("eta", callout.role, {"eta": eta}),),
-        role=callout.role,
+        role=role,
         eta_minutes=eta,
     )
 
