@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
+from callouts.web import tokens
 from config import wakeup
 from tests.factories import MutualAid, make_cadre, make_force, make_negotiator, make_user
 
@@ -44,6 +45,14 @@ def _empty_cache():
 def _no_wake_up_sent_yet():
     """Each test's first reply wakes the clock, whatever the test before it sent."""
     wakeup._last_sent.clear()
+
+
+@pytest.fixture
+def coordinator_token(force):
+    """An API token of a coordinator of `force` (with a cadre record, as a control room's)."""
+    user = make_user("control", [COORDINATOR], force=force)
+    make_negotiator(force, "CTRL-1", roles=("coordinator",), user=user)
+    return tokens.create(user, "Control room")[1]
 
 
 @pytest.fixture

@@ -227,6 +227,11 @@ def make_message(callout=None, *, channel="sms", purpose=Message.Purpose.CALLOUT
     return Message.objects.create(channel=channel, purpose=purpose, callout=callout, **fields)
 
 
+def bearer(token):
+    """The API's Authorization header for an API token, as the test client takes it."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
 def sign(url, params):
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
 

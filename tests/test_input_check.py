@@ -6,23 +6,10 @@ import json
 import pytest
 from django.test import override_settings
 
-from cadre.access import COORDINATOR
-from callouts.web import tokens
 from config import input_check
-from tests.factories import make_negotiator, make_user, post_signed
+from tests.factories import bearer, post_signed
 
 NUL, LONE = "\x00", "\ud800"
-
-
-@pytest.fixture
-def token(force):
-    user = make_user("control", [COORDINATOR], force=force)
-    make_negotiator(force, "CTRL-1", roles=("coordinator",), user=user)
-    return tokens.create(user, "Control room")[1]
-
-
-def bearer(token):
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_it_finds_nul_and_lone_surrogates_only():
@@ -77,18 +64,20 @@ def test_it_refuses_a_nul_in_a_header(coordinator_client):
 
 
 @pytest.mark.parametrize("field", ["kind", "location", "brief", "force", "policy"])
-def test_it_refuses_a_lone_surrogate_or_nul_in_the_api_json_with_json(client, token, field):
+def test_it_refuses_a_lone_surrogate_or_nul_in_the_api_json_with_json(
+    client, coordinator_token, field
+):
     for bad in (LONE, NUL):
         body = json.dumps({"kind": "hostage", "location": "Dover", field: f"x{bad}y"})
         response = client.post(
-            "/api/incidents/", body, content_type="application/json", **bearer(token)
+            "/api/incidents/", body, content_type="application/json", **bearer(coordinator_token)
         )
         assert response.status_code == 400
         assert "JSON body" in response.json()["error"]
 
 
-def test_it_refuses_a_nul_in_an_api_query_parameter_with_json(client, token):
-    response = client.get("/api/oncall/?force=%00", **bearer(token))
+def test_it_refuses_a_nul_in_an_api_query_parameter_with_json(client, coordinator_token):
+    response = client.get("/api/oncall/?force=%00", **bearer(coordinator_token))
     assert response.status_code == 400
     assert "query parameter" in response.json()["error"]
 
@@ -107,7 +96,7 @@ def test_it_takes_an_sms_posted_without_the_slash(client, cadre):
     assert response.status_code == 200
 
 
-def test_it_answers_json_for_an_error_inside_the_api(client, token, monkeypatch):
+def test_it_answers_json_for_an_error_inside_the_api(client, coordinator_token, monkeypatch):
     from callouts.web import api
 
     def broken(*args, **kwargs):
@@ -115,7 +104,7 @@ def test_it_answers_json_for_an_error_inside_the_api(client, token, monkeypatch)
 
     monkeypatch.setattr(api, "on_call", broken)
     client.raise_request_exception = False
-    response = client.get("/api/oncall/", **bearer(token))
+    response = client.get("/api/oncall/", **bearer(coordinator_token))
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert "error" in response.json()

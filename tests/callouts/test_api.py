@@ -15,6 +15,7 @@ from cadre.access import COORDINATOR, NEGOTIATOR, SUPERVISOR
 from callouts.models import ApiToken, EscalationPolicy, Incident
 from callouts.web import api, tokens
 from tests.factories import (
+    bearer,
     make_callout,
     make_deployed,
     make_force,
@@ -25,17 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def coordinator_token(force):
-    user = make_user("control", [COORDINATOR], force=force)
-    make_negotiator(force, "CTRL-1", roles=("coordinator",), user=user)
-    return tokens.create(user, "Control room")[1]
-
-
-def bearer(token):
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def post_json(client, url, data, token):
