@@ -85,7 +85,8 @@ def attempt(username: str, address: str, kind: str = LOGIN) -> int:
     over = [c for c in counters if c.count > limit]
     if not over:
         return 0
-    started = min(c.started_at for c in over)
+    # Refused until every window that refuses has ended: the one that started last.
+    started = max(c.started_at for c in over)
     return minutes_left(started, now, settings.LOGIN_THROTTLE_WINDOW)
 
 

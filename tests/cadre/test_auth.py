@@ -195,6 +195,26 @@ def test_it_counts_the_window_from_the_first_failure_not_the_last(client, monkey
     assert log_in(client, "kim", "a-long-password", address="10.6.0.2").status_code == 302
 
 
+def test_it_says_the_minutes_until_every_window_that_refuses_has_ended(client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_user("kim", password="a-long-password")
+    first = timezone.now()
+    clock = moved_clock(monkeypatch, first)
+    for i in range(5):  # kim's username: five failures from the first minute on
+        assert log_in(client, "kim", "wrong", address=f"10.5.0.{i}").status_code == 200
+    clock["now"] = first + timedelta(minutes=10)
+    for i in range(5):  # one address: five failures ten minutes later
+        assert log_in(client, f"someone{i}", "wrong", address="10.9.9.9").status_code == 200
+    # Both refuse: the address's window is the one that ends last, 13 minutes on.
+    clock["now"] = first + timedelta(minutes=12)
+    response = log_in(client, "kim", "a-long-password", address="10.9.9.9")
+    assert response.status_code == 429
+    assert "Wait 13 minutes before" in response.text
+
+
 def test_it_does_not_extend_the_window_with_attempts_refused_inside_it(client, monkeypatch):
     from datetime import timedelta
 
