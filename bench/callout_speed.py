@@ -116,7 +116,7 @@ def first_step(force, standin, people):
     standin.messages.clear()
     standin.max_in_flight = 0
     began = time.monotonic()
-    services.raise_incident(force=force, kind="barricade", location="Bench Lane")
+    services.raise_incident(force=force, kind="barricade", location="Bench Lane", by=None)
     deadline = began + 20
     while len(standin.messages) < people and time.monotonic() < deadline:
         time.sleep(0.005)

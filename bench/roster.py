@@ -129,18 +129,18 @@ def month_view_data():
             starts_on=date(2026, 2, 2),
             order=[n.pk for n in people if n.has_role(role)],
         )
-        services.generate(rota, user, pattern, date(2026, 2, 1), date(2026, 5, 1), True, "bench")
+        services.generate(rota, pattern, date(2026, 2, 1), date(2026, 5, 1), True, "bench", by=user)
     rng = random.Random(3)
     for shift in rng.sample(list(Shift.objects.live().filter(role="negotiator")), 12):
         coverer = rng.choice(people)
         try:
             services.cover(
                 shift,
-                user,
                 coverer,
                 shift.start + timedelta(days=1),
                 shift.start + timedelta(days=2),
                 "bench",
+                by=user,
             )
         except services.Refused:
             continue

@@ -184,7 +184,7 @@ def demo_login(username, memberships, negotiator=None):
     user, _ = User.objects.get_or_create(username=username)
     user.set_password(DEMO_PASSWORD)
     user.save()
-    services.set_memberships(user, memberships)
+    services.set_memberships(user, memberships, by=None)
     if negotiator is not None:
         Negotiator.objects.filter(user=user).exclude(pk=negotiator.pk).update(user=None)
         negotiator.user = user

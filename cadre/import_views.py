@@ -60,7 +60,7 @@ def allowed(request):
 def cadre_import(request):
     upload = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and upload.is_valid():
-        kept = services.keep_upload(request.user, upload.filename, upload.cleaned_data["file"])
+        kept = services.keep_upload(upload.filename, upload.cleaned_data["file"], by=request.user)
         return redirect("cadre_import_preview", pk=kept.pk)
     return render(
         request,
@@ -85,7 +85,7 @@ def cadre_import_preview(request, pk):
         confirm = ConfirmForm(request.POST)
         plan = confirm.cleaned_data["plan"] if confirm.is_valid() else ""
         try:
-            saved, result = services.import_cadre(kept, allowed(request), plan)
+            saved, result = services.import_cadre(kept, allowed(request), plan, by=request.user)
         except services.AlreadyImported:
             return already_imported(request, kept)
         except services.Taken:

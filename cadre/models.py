@@ -216,7 +216,7 @@ class CadreImport(models.Model):
     Once imported its text is dropped (names and mobiles live in the register, not in a
     copy of the file): who imported it, when, and how many people it added and changed stay
     as the record. Uploads never confirmed are deleted after a day (by the escalator clock's
-    hourly cadre.services.forget_stale_uploads).
+    hourly cadre.tasks.forget_stale_uploads_now).
     """
 
     by = models.ForeignKey(

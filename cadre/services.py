@@ -9,6 +9,10 @@ A login's two-factor devices (django-otp's authenticator and recovery codes): se
 checked, new recovery codes, turned off, reset by a coordinator. Each change is recorded
 in the admin's history of that login (LogEntry, who and what) and logged on
 `standby.security`.
+
+Every write takes the acting login as `by=` (keyword, required). `by=None` means the system
+acts: the demo seeding, a management command or the escalator clock. Where a record keeps
+who did it (the CSV upload, the two-factor history) it keeps `by`.
 """
 
 import logging
@@ -39,8 +43,9 @@ class LoginRefused(Exception):
     """The login named may not be tied to this negotiator (cadre.scope.link_problem)."""
 
 
-def grant(user, force, *roles) -> Membership:
-    """Add login `roles` to the user's membership in `force` (creating it)."""
+def grant(user, force, *roles, by) -> Membership:
+    """Add login `roles` to the user's membership in `force` (creating it); `by` grants them
+    (None: the system, e.g. the demo)."""
     membership = Membership.objects.filter(user=user, force=force).first()
     if membership is None:
         membership = Membership(user=user, force=force)
@@ -50,8 +55,9 @@ def grant(user, force, *roles) -> Membership:
     return membership
 
 
-def set_memberships(user, roles_by_force: dict) -> None:
-    """Exactly these memberships for `user`: {force: [login roles]}; others removed."""
+def set_memberships(user, roles_by_force: dict, *, by) -> None:
+    """Exactly these memberships for `user`: {force: [login roles]}; others removed. `by`:
+    who sets them (None: the system, e.g. the demo seeding)."""
     with transaction.atomic():
         Membership.objects.filter(user=user).exclude(force__in=list(roles_by_force)).delete()
         for force, roles in roles_by_force.items():
@@ -62,7 +68,7 @@ def set_memberships(user, roles_by_force: dict) -> None:
     access.forget(user)
 
 
-def negotiator_login(username: str, force, password: str | None = None):
+def negotiator_login(username: str, force, password: str | None = None, *, by):
     """The login `username` for a negotiator of `force`: created when missing, or an existing
     login with no other tie (access.link_problem); given the negotiator role in `force`.
 
@@ -75,29 +81,63 @@ def negotiator_login(username: str, force, password: str | None = None):
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User.objects.create_user(username, password=password)
-    grant(user, force, access.NEGOTIATOR)
+    grant(user, force, access.NEGOTIATOR, by=by)
     return user
 
 
-def link_login(negotiator: Negotiator, username: str, password: str | None = None) -> None:
-    """Attach (or create) the login `username` to the negotiator; LoginRefused if it may not."""
+def link_login(negotiator: Negotiator, username: str, password: str | None = None, *, by) -> None:
+    """Attach (or create) the login `username` to the negotiator; LoginRefused if it may not.
+    `by`: the coordinator linking it."""
     with transaction.atomic():
-        negotiator.user = negotiator_login(username, negotiator.force, password)
+        negotiator.user = negotiator_login(username, negotiator.force, password, by=by)
         negotiator.save(update_fields=["user", "updated_at"])
 
 
-def save_negotiator(form, formset) -> Negotiator:
-    """Save a NegotiatorForm, its accreditations formset and the login it names, together."""
+NEGOTIATOR_FIELDS = ("force", "callsign", "full_name", "mobile", "active")
+ACCREDITATION_FIELDS = ("kind", "passed_on", "valid_until", "note")
+
+
+def save_negotiator(
+    negotiator: Negotiator | None, details: dict, accreditations: list[dict], *, by
+) -> Negotiator:
+    """Save a negotiator (None: a new one), their accreditations and the login they name,
+    together. The data is already checked (NegotiatorForm, AccreditationFormSet):
+
+    - `details`: force, callsign, full_name, mobile, active, roles, and optionally username
+      and password (a login to link or create);
+    - `accreditations`: one dict a row: kind, passed_on, valid_until, note; `id` the
+      Accreditation a row changes (None for a new one); `DELETE` true to remove it; an
+      empty dict (a blank row left unfilled) is skipped.
+
+    `by`: the coordinator saving (the register keeps no history of its own).
+    """
+    negotiator = negotiator or Negotiator()
+    for field in NEGOTIATOR_FIELDS:
+        setattr(negotiator, field, details[field])
+    negotiator.roles = details["roles"]
     try:
         with transaction.atomic():
-            negotiator = form.save()
-            formset.instance = negotiator
-            formset.save()
-            if form.cleaned_data.get("username"):
-                link_login(negotiator, form.cleaned_data["username"], form.cleaned_data["password"])
+            negotiator.save()
+            for row in accreditations:
+                _save_accreditation(negotiator, row)
+            if details.get("username"):
+                link_login(negotiator, details["username"], details.get("password"), by=by)
     except IntegrityError as error:
         raise Taken from error
     return negotiator
+
+
+def _save_accreditation(negotiator: Negotiator, row: dict) -> None:
+    kept = row.get("id")
+    if not row or (row.get("DELETE") and kept is None):
+        return
+    if row.get("DELETE"):
+        kept.delete()
+        return
+    accreditation = kept or Accreditation(negotiator=negotiator)
+    for field in ACCREDITATION_FIELDS:
+        setattr(accreditation, field, row[field])
+    accreditation.save()
 
 
 PENDING_KEPT = timedelta(days=1)  # an upload never confirmed is deleted after this
@@ -107,24 +147,29 @@ class AlreadyImported(Exception):
     """This upload was imported before: confirming it again saves nothing."""
 
 
-def keep_upload(user, filename: str, text: str) -> CadreImport:
-    """Keep an uploaded CSV for its preview and confirming."""
-    return CadreImport.objects.create(by=user, filename=filename[:255], text=text)
+def keep_upload(filename: str, text: str, *, by) -> CadreImport:
+    """Keep a CSV uploaded `by` a coordinator (the upload records them) for its preview and
+    confirming."""
+    return CadreImport.objects.create(by=by, filename=filename[:255], text=text)
 
 
-def forget_stale_uploads() -> None:
+def forget_stale_uploads(*, by) -> None:
     """Delete uploads never confirmed within PENDING_KEPT: names and mobiles are not kept in
-    files nobody imported (the escalator clock runs this hourly, config/jobs.py)."""
+    files nobody imported (the escalator clock runs this hourly through
+    cadre.tasks.forget_stale_uploads_now, config/jobs.py, with `by=None`: the system)."""
     stale = timezone.now() - PENDING_KEPT
     CadreImport.objects.filter(imported_at=None, uploaded_at__lt=stale).delete()
 
 
-def import_cadre(upload: CadreImport, allowed_force_ids, digest: str) -> tuple[bool, ImportResult]:
+def import_cadre(
+    upload: CadreImport, allowed_force_ids, digest: str, *, by
+) -> tuple[bool, ImportResult]:
     """Check the upload against the register as it is now and, when every row is good and
     saving would do just what the preview showed (`digest`, ImportResult.digest), add and
     update everyone in one transaction: all of it or nothing.
 
     `allowed_force_ids`: the forces the importing login may add people to and update.
+    `by`: the coordinator confirming (the upload records who uploaded it).
     Returns (saved, what was read). AlreadyImported when it was imported before; Taken when
     a callsign, mobile or login was taken by someone else meanwhile (nothing saved).
     """
@@ -136,7 +181,7 @@ def import_cadre(upload: CadreImport, allowed_force_ids, digest: str) -> tuple[b
             result = read_cadre_csv(upload.text, queries.known_register(allowed_force_ids))
             if not result.ok or result.digest() != digest:
                 return False, result
-            save_rows(result.rows)
+            save_rows(result.rows, by=by)
             upload.imported_at = timezone.now()
             upload.added = len(result.having("new"))
             upload.changed = len(result.having("changed"))
@@ -147,10 +192,10 @@ def import_cadre(upload: CadreImport, allowed_force_ids, digest: str) -> tuple[b
     return True, result
 
 
-def save_rows(rows) -> None:
+def save_rows(rows, *, by) -> None:
     """Imported rows (cadre.importing.CadreRow): new people added and changed ones updated,
     each new accreditation recorded, logins linked or created. A few statements for the
-    whole file, however many rows it has (see _insert)."""
+    whole file, however many rows it has (see _insert). `by`: the coordinator importing."""
     forces = dict(Force.objects.values_list("code", "pk"))
     logins = _logins(rows, forces)
     now = timezone.now()
@@ -273,8 +318,9 @@ def _insert(model, rows) -> None:
     sql.insert(model, rows, timezone.now())
 
 
-def change_own_mobile(negotiator: Negotiator, mobile: str) -> None:
-    """A negotiator's own new mobile (already normalised and checked by OwnMobileForm)."""
+def change_own_mobile(negotiator: Negotiator, mobile: str, *, by) -> None:
+    """A negotiator's own new mobile (already normalised and checked by OwnMobileForm);
+    `by`: their login."""
     negotiator.mobile = mobile
     try:
         with transaction.atomic():
@@ -287,16 +333,17 @@ def change_own_mobile(negotiator: Negotiator, mobile: str) -> None:
 security = logging.getLogger("standby.security")
 
 
-def start_two_factor(user) -> TOTPDevice:
-    """The authenticator being set up: the same one until it is confirmed, so a reload of
-    the set-up page shows the QR code already scanned."""
+def start_two_factor(user, *, by) -> TOTPDevice:
+    """The authenticator being set up for `user` (`by`: the login itself): the same one until
+    it is confirmed, so a reload of the set-up page shows the QR code already scanned."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
-def confirm_two_factor(device: TOTPDevice, code: str) -> list[str] | None:
+def confirm_two_factor(device: TOTPDevice, code: str, *, by) -> list[str] | None:
     """Turn two-factor login on when `code` is the new authenticator's current code: the
-    new recovery codes (shown once), or None when the code is not right."""
+    new recovery codes (shown once), or None when the code is not right. `by`: the login
+    itself (recorded in its history)."""
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
         if device is None or device.confirmed or not device.verify_token(code):
@@ -305,15 +352,15 @@ def confirm_two_factor(device: TOTPDevice, code: str) -> list[str] | None:
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         made = _recovery_codes(device.user)
-        _record(device.user, device.user, "Two-factor login turned on")
+        _record(by, device.user, "Two-factor login turned on")
     return made
 
 
-def new_recovery_codes(user) -> list[str]:
-    """A new set of recovery codes; the old ones stop working."""
+def new_recovery_codes(user, *, by) -> list[str]:
+    """A new set of recovery codes; the old ones stop working. `by`: the login itself."""
     with transaction.atomic():
         made = _recovery_codes(user)
-        _record(user, user, "New recovery codes made (the old ones stopped working)")
+        _record(by, user, "New recovery codes made (the old ones stopped working)")
     return made
 
 
@@ -328,8 +375,9 @@ def _recovery_codes(user) -> list[str]:
     return sorted(made)
 
 
-def check_code(user, typed: codes.Typed):
-    """The device that takes the code typed (a recovery code is used up), or None."""
+def check_code(user, typed: codes.Typed, *, by):
+    """The device that takes the code typed (a recovery code is used up), or None. `by`: the
+    login typing it (the same as `user`)."""
     model = StaticDevice if typed.recovery else TOTPDevice
     with transaction.atomic():
         for device in model.objects.select_for_update().filter(user=user, confirmed=True):
@@ -338,16 +386,19 @@ def check_code(user, typed: codes.Typed):
     return None
 
 
-def turn_off_two_factor(user) -> None:
-    """The login's own choice (access.may_turn_off_two_factor, after a code)."""
+def turn_off_two_factor(user, *, by) -> None:
+    """The login's own choice (access.may_turn_off_two_factor, after a code); `by`: the
+    login itself (recorded in its history)."""
     with transaction.atomic():
         _remove_two_factor(user)
-        _record(user, user, "Two-factor login turned off")
+        _record(by, user, "Two-factor login turned off")
 
 
-def reset_two_factor(actor, negotiator: Negotiator) -> None:
-    """A coordinator clears the two-factor login of a member's login (a lost phone): they set
-    it up again at their next login. access.two_factor_reset_problem decides who may."""
+def reset_two_factor(negotiator: Negotiator, *, by) -> None:
+    """A coordinator (`by`) clears the two-factor login of a member's login (a lost phone):
+    they set it up again at their next login. access.two_factor_reset_problem decides who
+    may."""
+    actor = by
     problem = access.two_factor_reset_problem(actor, negotiator)
     if problem:
         raise PermissionError(problem)

@@ -81,7 +81,7 @@ def checked_device(request, form):
     if not form.is_valid():
         throttle.give_back(username, address, throttle.CODE)  # no code was checked
         return None, 200
-    device = services.check_code(request.user, form.cleaned_data["code"])
+    device = services.check_code(request.user, form.cleaned_data["code"], by=request.user)
     if device is None:
         form.add_error("code", WRONG_CODE)  # counted already (throttle.attempt)
     else:
@@ -131,7 +131,7 @@ def setup(request):
         return redirect("my_profile")
     ask_password = not password_entered_within(request, PASSWORD_FRESH_SECONDS)
     username, address = user.get_username(), throttle.client_address(request)
-    device = services.start_two_factor(user)
+    device = services.start_two_factor(user, by=user)
     form = SetupForm(request.POST or None, user=user, ask_password=ask_password)
     status = 200
     minutes = request.method == "POST" and ask_password and throttle.attempt(username, address)
@@ -145,7 +145,7 @@ def setup(request):
         if ask_password:
             throttle.succeeded(username, address)
             password_entered(request)
-        made = services.confirm_two_factor(device, form.cleaned_data["code"].code)
+        made = services.confirm_two_factor(device, form.cleaned_data["code"].code, by=user)
         if made is not None:
             signed_in(request, device)
             request.session[SHOW_CODES] = made
@@ -178,7 +178,7 @@ def recovery_codes(request):
         messages.info(request, "Two-factor login is off: there are no recovery codes.")
         return redirect("my_profile")
     if request.method == "POST":
-        request.session[SHOW_CODES] = services.new_recovery_codes(request.user)
+        request.session[SHOW_CODES] = services.new_recovery_codes(request.user, by=request.user)
         return redirect(with_next("two_factor_recovery_codes", request))
     made = request.session.pop(SHOW_CODES, None)
     context = {
@@ -205,7 +205,7 @@ def turn_off(request):
     if request.method == "POST":
         device, status = checked_device(request, form)
         if device is not None:
-            services.turn_off_two_factor(request.user)
+            services.turn_off_two_factor(request.user, by=request.user)
             messages.success(request, "Two-factor login is off: you log in with your password.")
             return redirect("my_profile")
     return render(request, "cadre/two_factor_off.html", {"form": form}, status=status)
@@ -223,7 +223,7 @@ def reset(request, pk):
     state = queries.two_factor_of(negotiator.user)
     confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
     if confirmed and state.on and not problem:
-        services.reset_two_factor(request.user, negotiator)
+        services.reset_two_factor(negotiator, by=request.user)
         messages.success(
             request,
             f"{negotiator.callsign}'s two-factor login is reset: they set it up again when "

@@ -66,7 +66,9 @@ def edit_negotiator(request, negotiator: Negotiator | None):
     formset = AccreditationFormSet(request.POST or None, instance=instance, prefix="acc")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            saved = services.save_negotiator(form, formset)
+            saved = services.save_negotiator(
+                negotiator, form.cleaned_data, formset.cleaned_data, by=request.user
+            )
         except services.Taken:
             form.add_error(
                 None, "That callsign or mobile was just taken by someone else. Check it."
@@ -114,7 +116,7 @@ def my_profile(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_own_mobile(negotiator, form.cleaned_data["mobile"])
+            services.change_own_mobile(negotiator, form.cleaned_data["mobile"], by=request.user)
         except services.Taken:
             form.add_error("mobile", "That number was just registered to someone else.")
         else:

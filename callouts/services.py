@@ -6,6 +6,11 @@ every function is safe to call twice. Slow work (sending) is enqueued only when
 the transaction commits.
 
 This is the contract the views, the API and the simulator use.
+
+Every write takes the acting login as `by=` (keyword, required): the events, the incident
+(raised_by, stood_down_by, closed_by), the debrief and the access audit keep it. `by=None`
+means the system acts (the demo seeding, a management command, the clock); the events then
+name no actor.
 """
 
 from django.core.exceptions import ValidationError
@@ -50,7 +55,7 @@ def raise_incident(
     brief="",
     needs=None,
     policy=None,
-    raised_by=None,
+    by,
 ) -> Incident:
     errors = {}
     try:
@@ -84,14 +89,14 @@ def raise_incident(
             status=Incident.Status.CALLING,
             step_index=-1,
             next_step_at=now + escalation.FIRST_STEP_GRACE,
-            raised_by=raised_by,
+            raised_by=by,
         )
         _save_with_unique_reference(incident)
         events.log(
             incident,
             events.K.RAISED,
             at=incident.raised_at,
-            actor=raised_by,
+            actor=by,
             needs=needs,
             policy=incident.policy_name,
             incident_kind=incident.kind,
@@ -123,7 +128,7 @@ def _locked(incident) -> Incident:
 
 
 @locking.retried
-def raise_needs(incident, role, count=1, by=None) -> Incident:
+def raise_needs(incident, role, count=1, *, by) -> Incident:
     """One more (or `count` more) for a role while live; escalation resumes for what is missing.
 
     Resuming starts again from the first step: people already messaged on a step
@@ -157,10 +162,11 @@ WEB_ANSWERS = {
 }
 
 
-def answer_from_web(incident, negotiator, answer, eta=None) -> answers.Outcome:
+def answer_from_web(incident, negotiator, answer, eta=None, *, by) -> answers.Outcome:
     """A negotiator answers their callout on the web page instead of by SMS: recorded by the
     same engine function as an SMS reply (answers.record), on the channel "web". The outcome's
-    text is what the SMS answer would have said; the page shows it."""
+    text is what the SMS answer would have said; the page shows it. `by`: the negotiator's
+    login (the event names the negotiator, as an SMS reply's does)."""
     if answer not in WEB_ANSWERS:
         raise ValidationError("Choose to attend or to decline.")
     if eta is not None and not 0 <= eta <= replies.MAX_ETA_MINUTES:
@@ -185,7 +191,7 @@ CALL_AGAIN_FROM = (Incident.Status.EXHAUSTED, Incident.Status.STOOD_DOWN)
 
 
 @locking.retried
-def call_again(incident, by=None) -> Incident:
+def call_again(incident, *, by) -> Incident:
     """Start calling again for the places still open, needs unchanged: an exhausted incident
     (the steps ran out), or one stood down too soon. A new round from the first step, as
     raise_needs does; those stood down who did not decline are asked again first."""
@@ -207,7 +213,7 @@ def call_again(incident, by=None) -> Incident:
 
 
 @locking.retried
-def stand_down(incident, by=None) -> Incident:
+def stand_down(incident, *, by) -> Incident:
     """Stop everything and tell everyone who accepted, or was asked and has not answered."""
     with transaction.atomic():
         locked = _locked(incident)
@@ -225,7 +231,7 @@ def stand_down(incident, by=None) -> Incident:
 
 
 @locking.retried
-def close(incident, by=None) -> Incident:
+def close(incident, *, by) -> Incident:
     """Close: the incident is over. Anyone still out is stood down first."""
     with transaction.atomic():
         locked = _locked(incident)
@@ -259,12 +265,13 @@ def _call_off(incident) -> list[Callout]:
 
 
 @transaction.atomic
-def save_policy(policy, default_needs, steps) -> EscalationPolicy:
+def save_policy(policy, default_needs, steps, *, by) -> EscalationPolicy:
     """Save a policy (unsaved changes on `policy`) with its steps, in the order given.
 
     Steps are rewritten as a whole: positions are unique per policy, so renumbering
     in place would trip the constraint halfway through a reorder. Live incidents keep
-    their frozen copy of the steps, whatever is saved here.
+    their frozen copy of the steps, whatever is saved here. `by`: the coordinator saving (a
+    policy keeps no history of its own).
     """
     policy.default_needs = default_needs
     if policy.is_default:
@@ -286,17 +293,18 @@ def save_policy(policy, default_needs, steps) -> EscalationPolicy:
     return policy
 
 
-def record_access(user, what, *, incident=None, filters=None) -> AccessRecord:
-    """One line of the access audit: who viewed a timeline or took an export, with what filters."""
+def record_access(what, *, by, incident=None, filters=None) -> AccessRecord:
+    """One line of the access audit: who (`by`) viewed a timeline or took an export, with what
+    filters."""
     return AccessRecord.objects.create(
-        user=user if getattr(user, "is_authenticated", False) else None,
+        user=by if getattr(by, "is_authenticated", False) else None,
         what=what,
         incident=incident,
         filters={k: v for k, v in (filters or {}).items() if v not in (None, "", [])},
     )
 
 
-def save_debrief(incident, *, outcome, lessons="", by=None) -> Debrief:
+def save_debrief(incident, *, outcome, lessons="", by) -> Debrief:
     """Write (or rewrite) an incident's debrief note; only once the incident is closed."""
     outcome, lessons = (outcome or "").strip(), (lessons or "").strip()
     errors = {}

@@ -45,7 +45,7 @@ CLOCK = (
         "callouts.engine.intake.take_in_spool",
         every=1,
     ),
-    Job("delete cadre CSV uploads never confirmed", "cadre.services.forget_stale_uploads", 3600),
+    Job("delete cadre CSV uploads never confirmed", "cadre.tasks.forget_stale_uploads_now", 3600),
     Job(
         "delete login-throttle counters whose window has ended",
         "cadre.throttle.forget_expired",

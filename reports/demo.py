@@ -97,12 +97,12 @@ def past_rota(force, today, days):
         if pattern.order:
             roster_services.generate(
                 rota,
-                None,
                 pattern,
                 first - timedelta(days=days + 7),
                 first - timedelta(days=1),
                 confirm=True,
                 reason="Demo history",
+                by=None,
             )
 
 
@@ -120,7 +120,7 @@ def play(rng, force, raised_at, raiser, supervisor, recent):
             rendezvous="Police cordon, north side",
             brief=DEMO_BRIEF,
             needs=needs,
-            raised_by=raiser,
+            by=raiser,
         )
     plan: dict[int, tuple] = {}
     now = raised_at

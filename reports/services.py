@@ -1,5 +1,9 @@
 """Every write reports makes, atomic: a welfare follow-up recorded, a force's workload
-thresholds, old message texts purged. Bad input raises ValidationError and saves nothing."""
+thresholds, old message texts purged. Bad input raises ValidationError and saves nothing.
+
+Every write takes the acting login as `by=` (keyword, required); the follow-up and the
+workload settings record it. `by=None` means the system acts (the demo seeding, the
+`purge_history` command)."""
 
 from datetime import datetime, timedelta
 
@@ -12,7 +16,7 @@ from callouts.models import Event, Incident, Message
 from reports.models import FollowUp, WorkloadSettings
 
 
-def record_follow_up(deployment, *, outcome, held_at: datetime, note="", by=None) -> FollowUp:
+def record_follow_up(deployment, *, outcome, held_at: datetime, note="", by) -> FollowUp:
     """Record a person's welfare follow-up as done or declined; once per deployment."""
     now = timezone.now()
     errors = {}
@@ -44,7 +48,7 @@ def record_follow_up(deployment, *, outcome, held_at: datetime, note="", by=None
         raise ValidationError({"outcome": "A follow-up is already recorded for this."}) from None
 
 
-def save_workload_settings(force, *, max_deployments_30_days, unanswered_in_a_row, by=None):
+def save_workload_settings(force, *, max_deployments_30_days, unanswered_in_a_row, by):
     errors = {}
     if not 1 <= max_deployments_30_days <= 99:
         errors["max_deployments_30_days"] = "Between 1 and 99."
@@ -68,10 +72,11 @@ TEXT_EVENTS = (Event.Kind.REPLY_RECEIVED, Event.Kind.ALERT)
 TEXT_KEYS = ("text", "body", "raw")
 
 
-def purge_history(cutoff: datetime, *, dry_run=False, batch=2000) -> dict:
+def purge_history(cutoff: datetime, *, dry_run=False, batch=2000, by) -> dict:
     """Strip message bodies, raw reply texts and phone numbers from incidents raised before
     `cutoff` (and from messages of no incident created before it). Incidents, callouts,
-    deployments, events and every figure stay. Returns what was (or would be) changed."""
+    deployments, events and every figure stay. Returns what was (or would be) changed.
+    `by`: None from `manage.py purge_history` (the system; nothing records who)."""
     old = Incident.objects.filter(raised_at__lt=cutoff)
     messages = Message.objects.filter(
         Q(incident__in=old) | Q(incident__isnull=True, created_at__lt=cutoff)

@@ -229,7 +229,7 @@ def export_incidents(request):
     incidents = incident_queries.visible_incidents(request.user).order_by("-raised_at")
     incidents = incident_queries.filter_incidents(incidents, **form.filters())
     callout_services.record_access(
-        request.user, AccessRecord.What.EXPORT_INCIDENTS, filters=request.GET.dict()
+        AccessRecord.What.EXPORT_INCIDENTS, by=request.user, filters=request.GET.dict()
     )
     text = exports.incidents_csv(incidents, access.people(request.user))
     return _csv(text, f"incidents-{local_date(timezone.now()):%Y%m%d}.csv")
@@ -242,8 +242,8 @@ def export_timeline(request, pk):
         incident, user=request.user, person=request.GET.get("person", "")
     )
     callout_services.record_access(
-        request.user,
-        AccessRecord.What.EXPORT_TIMELINE,
+        by=request.user,
+        what=AccessRecord.What.EXPORT_TIMELINE,
         incident=incident,
         filters=request.GET.dict(),
     )
@@ -257,8 +257,8 @@ def export_workload(request):
     days = _days(request)
     rows = queries.workload(force, timezone.now(), days)
     callout_services.record_access(
-        request.user,
-        AccessRecord.What.EXPORT_WORKLOAD,
+        by=request.user,
+        what=AccessRecord.What.EXPORT_WORKLOAD,
         filters={"force": force.code, "days": days},
     )
     with_names = access.is_coordinator(request.user)

@@ -52,7 +52,7 @@ def seed(stdout):
         if order and not Shift.objects.filter(rota=rota, pattern=pattern).exists():
             # From the day before, so the month's first hours (before handover) are covered.
             start = first - timedelta(days=1)
-            services.generate(rota, None, pattern, start, end, confirm=True, reason="Demo data")
+            services.generate(rota, pattern, start, end, confirm=True, reason="Demo data", by=None)
     seed_unavailability(rota, today)
     stdout.write(f"Demo rota: {rota} from {first} to {end}")
 

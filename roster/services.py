@@ -7,6 +7,10 @@ ones in. The pure rules (roster.rules) decide errors (never saved) and warnings
 audited too. A swap request records on itself who decided it and when; only an
 approved swap changes the rota. Rotations, calendar feed secrets and the
 reminder outbox change nothing on the rota and are not audited.
+
+Every write takes the acting login as `by=` (keyword, required), the login the audit
+(RotaChange.by) and the records (created_by, requested_by, decided_by) keep. `by=None` means
+the system acts: the demo seeding, a management command or the clock's task.
 """
 
 from dataclasses import dataclass
@@ -76,7 +80,7 @@ def snapshot(shift: Shift) -> dict:
     }
 
 
-def _carry(shift: Shift, negotiator, start, end, source, user) -> Shift:
+def _carry(shift: Shift, negotiator, start, end, source, by) -> Shift:
     return Shift(
         rota_id=shift.rota_id,
         negotiator=negotiator,
@@ -85,7 +89,7 @@ def _carry(shift: Shift, negotiator, start, end, source, user) -> Shift:
         end=end,
         source=source,
         replaces=shift,
-        created_by=user,
+        created_by=by,
     )
 
 
@@ -107,7 +111,7 @@ def check(plan: Plan, data: queries.RotaData) -> tuple[list[str], list[rules.Con
     return list(dict.fromkeys(errors)), list({w.message: w for w in warnings}.values())
 
 
-def apply(rota, user, plan: Plan, override_reason: str = "") -> RotaChange:
+def apply(rota, plan: Plan, override_reason: str = "", *, by) -> RotaChange:
     override_reason = (override_reason or "").strip()
     with transaction.atomic():
         # One editor at a time per rota (PostgreSQL); SQLite serialises writers anyway.
@@ -132,7 +136,7 @@ def apply(rota, user, plan: Plan, override_reason: str = "") -> RotaChange:
         created = Shift.objects.bulk_create(plan.create)
         return RotaChange.objects.create(
             rota=rota,
-            by=user,
+            by=by,
             action=plan.action,
             summary=plan.summary[:300],
             before=[snapshot(s) for s in plan.supersede],
@@ -147,24 +151,22 @@ def apply(rota, user, plan: Plan, override_reason: str = "") -> RotaChange:
 # --- the operations ----------------------------------------------------------------------
 
 
-def add(rota, user, negotiator, role, start, end, reason="") -> RotaChange:
-    shift = Shift(
-        rota=rota, negotiator=negotiator, role=role, start=start, end=end, created_by=user
-    )
+def add(rota, negotiator, role, start, end, reason="", *, by) -> RotaChange:
+    shift = Shift(rota=rota, negotiator=negotiator, role=role, start=start, end=end, created_by=by)
     summary = f"Added {negotiator.callsign} as {role} {when(start)}–{when(end)}"
-    return apply(rota, user, Plan("add", summary, [], [shift]), reason)
+    return apply(rota, Plan("add", summary, [], [shift]), reason, by=by)
 
 
-def move(shift, user, negotiator, start, end, reason="") -> RotaChange:
-    moved = _carry(shift, negotiator, start, end, Shift.Source.MANUAL, user)
+def move(shift, negotiator, start, end, reason="", *, by) -> RotaChange:
+    moved = _carry(shift, negotiator, start, end, Shift.Source.MANUAL, by)
     summary = (
         f"Moved {shift.negotiator.callsign}'s {shift.role} shift {when(shift.start)} "
         f"to {negotiator.callsign} {when(start)}–{when(end)}"
     )
-    return apply(shift.rota, user, Plan("move", summary, [shift], [moved]), reason)
+    return apply(shift.rota, Plan("move", summary, [shift], [moved]), reason, by=by)
 
 
-def cover(shift, user, coverer, start, end, reason="") -> RotaChange:
+def cover(shift, coverer, start, end, reason="", *, by) -> RotaChange:
     """Someone covers part (or all) of a shift: it splits, the original stays in history."""
     if not (shift.start <= start < end <= shift.end):
         raise Refused(
@@ -172,27 +174,27 @@ def cover(shift, user, coverer, start, end, reason="") -> RotaChange:
         )
     if coverer.pk == shift.negotiator_id:
         raise Refused([f"{coverer.callsign} is already on this shift."])
-    pieces = [_carry(shift, coverer, start, end, Shift.Source.COVER, user)]
+    pieces = [_carry(shift, coverer, start, end, Shift.Source.COVER, by)]
     if shift.start < start:
-        pieces.append(_carry(shift, shift.negotiator, shift.start, start, Shift.Source.COVER, user))
+        pieces.append(_carry(shift, shift.negotiator, shift.start, start, Shift.Source.COVER, by))
     if end < shift.end:
-        pieces.append(_carry(shift, shift.negotiator, end, shift.end, Shift.Source.COVER, user))
+        pieces.append(_carry(shift, shift.negotiator, end, shift.end, Shift.Source.COVER, by))
     summary = (
         f"{coverer.callsign} covers {shift.negotiator.callsign} as {shift.role} "
         f"{when(start)}–{when(end)}"
     )
-    return apply(shift.rota, user, Plan("cover", summary, [shift], pieces), reason)
+    return apply(shift.rota, Plan("cover", summary, [shift], pieces), reason, by=by)
 
 
-def remove(shift, user) -> RotaChange:
+def remove(shift, *, by) -> RotaChange:
     summary = (
         f"Removed {shift.negotiator.callsign}'s {shift.role} shift "
         f"{when(shift.start)}–{when(shift.end)}"
     )
-    return apply(shift.rota, user, Plan("remove", summary, [shift], []))
+    return apply(shift.rota, Plan("remove", summary, [shift], []), by=by)
 
 
-def request_swap(shift, user, taker) -> SwapRequest:
+def request_swap(shift, taker, *, by) -> SwapRequest:
     if taker.pk == shift.negotiator_id:
         raise Refused(["You cannot swap a shift with yourself."])
     if not taker.active:
@@ -203,44 +205,44 @@ def request_swap(shift, user, taker) -> SwapRequest:
         raise Refused(["Only current or upcoming shifts can be swapped."])
     if SwapRequest.objects.filter(shift=shift, status=SwapRequest.Status.PENDING).exists():
         raise Refused(["A swap for this shift is already waiting for a coordinator."])
-    return SwapRequest.objects.create(shift=shift, taker=taker, requested_by=user)
+    return SwapRequest.objects.create(shift=shift, taker=taker, requested_by=by)
 
 
-def approve_swap(swap: SwapRequest, user, reason="") -> RotaChange:
+def approve_swap(swap: SwapRequest, reason="", *, by) -> RotaChange:
     shift = swap.shift
     if swap.status != SwapRequest.Status.PENDING:
         raise Refused(["That swap has already been decided."])
-    taken = _carry(shift, swap.taker, shift.start, shift.end, Shift.Source.SWAP, user)
+    taken = _carry(shift, swap.taker, shift.start, shift.end, Shift.Source.SWAP, by)
     summary = (
         f"Swap approved: {swap.taker.callsign} takes {shift.negotiator.callsign}'s "
         f"{shift.role} shift {when(shift.start)}–{when(shift.end)}"
     )
     with transaction.atomic():
-        change = apply(shift.rota, user, Plan("swap", summary, [shift], [taken]), reason)
+        change = apply(shift.rota, Plan("swap", summary, [shift], [taken]), reason, by=by)
         SwapRequest.objects.filter(pk=swap.pk).update(
-            status=SwapRequest.Status.APPROVED, decided_by=user, decided_at=timezone.now()
+            status=SwapRequest.Status.APPROVED, decided_by=by, decided_at=timezone.now()
         )
     return change
 
 
-def decline_swap(swap: SwapRequest, user):
-    _decide_swap(swap, user, SwapRequest.Status.DECLINED)
+def decline_swap(swap: SwapRequest, *, by):
+    _decide_swap(swap, SwapRequest.Status.DECLINED, by=by)
 
 
-def withdraw_swap(swap: SwapRequest, user):
+def withdraw_swap(swap: SwapRequest, *, by):
     """The negotiator who asked takes the request back before a coordinator decides."""
-    _decide_swap(swap, user, SwapRequest.Status.WITHDRAWN)
+    _decide_swap(swap, SwapRequest.Status.WITHDRAWN, by=by)
 
 
-def _decide_swap(swap: SwapRequest, user, status):
+def _decide_swap(swap: SwapRequest, status, *, by):
     """Close a pending request without changing the rota; the request records who and when."""
     SwapRequest.objects.filter(pk=swap.pk, status=SwapRequest.Status.PENDING).update(
-        status=status, decided_by=user, decided_at=timezone.now()
+        status=status, decided_by=by, decided_at=timezone.now()
     )
 
 
 def generate(
-    rota, user, pattern: RotationPattern, first_day: date, end_day: date, confirm=False, reason=""
+    rota, pattern: RotationPattern, first_day: date, end_day: date, confirm=False, reason="", *, by
 ) -> RotaChange:
     """Lay a rotation over a range; live shifts there for that role are replaced.
 
@@ -267,9 +269,9 @@ def generate(
     create = []
     for s in existing:  # keep what lies outside the range
         if s.start < window_start:
-            create.append(_carry(s, s.negotiator, s.start, window_start, s.source, user))
+            create.append(_carry(s, s.negotiator, s.start, window_start, s.source, by))
         if s.end > window_end:
-            create.append(_carry(s, s.negotiator, window_end, s.end, s.source, user))
+            create.append(_carry(s, s.negotiator, window_end, s.end, s.source, by))
     create += [
         Shift(
             rota=rota,
@@ -279,7 +281,7 @@ def generate(
             end=span.end,
             source=Shift.Source.ROTATION,
             pattern=pattern,
-            created_by=user,
+            created_by=by,
         )
         for span in spans
     ]
@@ -288,7 +290,7 @@ def generate(
         f"{first_day:%-d %b %Y}–{end_day:%-d %b %Y}"
         + (f", replacing {len(existing)}" if existing else "")
     )
-    return apply(rota, user, Plan("generate", summary, existing, create), reason)
+    return apply(rota, Plan("generate", summary, existing, create), reason, by=by)
 
 
 def to_rotation(pattern: RotationPattern) -> rules.Rotation:
@@ -303,13 +305,13 @@ def to_rotation(pattern: RotationPattern) -> rules.Rotation:
     )
 
 
-def undo_last(rota, user) -> RotaChange:
-    """Put back what `user`'s latest change (not yet undone) took out, and take out what it
+def undo_last(rota, *, by) -> RotaChange:
+    """Put back what `by`'s latest change (not yet undone) took out, and take out what it
     added. Each coordinator undoes their own changes only; changes nobody made by hand (the
     demo seed's generated shifts) are never offered."""
     with transaction.atomic():
         type(rota).objects.select_for_update().get(pk=rota.pk)
-        last = queries.last_undoable(rota, user, UNDOABLE)
+        last = queries.last_undoable(rota, by, UNDOABLE)
         if last is None:
             raise Refused(["There is no change to undo."])
         if Shift.objects.filter(pk__in=last.created_ids, superseded_at__isnull=False).exists():
@@ -325,7 +327,7 @@ def undo_last(rota, user) -> RotaChange:
             ).update(status=SwapRequest.Status.PENDING, decided_by=None, decided_at=None)
         return RotaChange.objects.create(
             rota=rota,
-            by=user,
+            by=by,
             action="undo",
             summary=f"Undid: {last.summary}"[:300],
             before=last.after,
@@ -336,7 +338,7 @@ def undo_last(rota, user) -> RotaChange:
         )
 
 
-def mark_unavailable(user, negotiator, start, end, reason, note="") -> Unavailability:
+def mark_unavailable(negotiator, start, end, reason, note="", *, by) -> Unavailability:
     if end <= start:
         raise Refused(["The end must be after the start."])
     with transaction.atomic():
@@ -346,25 +348,25 @@ def mark_unavailable(user, negotiator, start, end, reason, note="") -> Unavailab
         if clash:
             raise Refused(["That overlaps time already marked unavailable."])
         absence = Unavailability.objects.create(
-            negotiator=negotiator, start=start, end=end, reason=reason, note=note, created_by=user
+            negotiator=negotiator, start=start, end=end, reason=reason, note=note, created_by=by
         )
         rota = queries.rota_for(negotiator.force)
         # The audit line leaves the reason out: supervisors read it too.
         RotaChange.objects.create(
             rota=rota,
-            by=user,
+            by=by,
             action="unavailable",
             summary=f"{negotiator.callsign} unavailable {when(start)}–{when(end)}",
         )
     return absence
 
 
-def withdraw_unavailability(user, absence: Unavailability):
+def withdraw_unavailability(absence: Unavailability, *, by):
     with transaction.atomic():
         negotiator = absence.negotiator
         RotaChange.objects.create(
             rota=queries.rota_for(negotiator.force),
-            by=user,
+            by=by,
             action="available",
             summary=(
                 f"{negotiator.callsign} available again {when(absence.start)}–{when(absence.end)}"
@@ -373,7 +375,7 @@ def withdraw_unavailability(user, absence: Unavailability):
         absence.delete()
 
 
-def set_cover_rules(rota, user, values: dict):
+def set_cover_rules(rota, values: dict, *, by):
     """Minimum on call per role and the welfare limit; the audit keeps the old and new values."""
     with transaction.atomic():
         before = {**rota.minimums(), "max_consecutive_days": rota.max_consecutive_days}
@@ -386,7 +388,7 @@ def set_cover_rules(rota, user, values: dict):
         after = {key: values[key] for key in before}
         RotaChange.objects.create(
             rota=rota,
-            by=user,
+            by=by,
             action="rules",
             summary="Cover rules: "
             + ", ".join(f"{k.replace('_', ' ')} {before[k]}→{after[k]}" for k in before),
@@ -395,25 +397,29 @@ def set_cover_rules(rota, user, values: dict):
         )
 
 
-def add_pattern(rota, form) -> RotationPattern:
-    """A new rotation (a PatternForm, checked) for the rota. Nothing on the rota changes until
-    shifts are generated from it, so it is not in the audit."""
-    form.instance.rota = rota
-    return form.save()
+def add_pattern(rota, data: dict, *, by) -> RotationPattern:
+    """A new rotation for the rota from a PatternForm's cleaned data (`by`: the coordinator).
+    Nothing on the rota changes until shifts are generated from it, so it is not in the
+    audit."""
+    fields = ("name", "role", "length", "handover_weekday", "handover_time", "on_at_once")
+    return RotationPattern.objects.create(
+        rota=rota, order=data["order"], starts_on=data["starts_on"], **{f: data[f] for f in fields}
+    )
 
 
 # --- calendar feeds ----------------------------------------------------------------------
 
 
-def feed_of(user) -> FeedToken:
-    """The user's calendar feed secret, made the first time it is asked for."""
+def feed_of(user, *, by) -> FeedToken:
+    """The user's calendar feed secret, made the first time it is asked for (`by`: the login
+    itself)."""
     feed, _ = FeedToken.objects.get_or_create(user=user)
     return feed
 
 
-def regenerate_feed(user) -> FeedToken:
+def regenerate_feed(user, *, by) -> FeedToken:
     """A new secret: the old feed URL stops working."""
-    feed = feed_of(user)
+    feed = feed_of(user, by=by)
     feed.regenerate()
     return feed
 
@@ -421,8 +427,10 @@ def regenerate_feed(user) -> FeedToken:
 # --- reminders ---------------------------------------------------------------------------
 
 
-def queue_reminders(now=None) -> int:
-    """Add every reminder now due to the outbox; returns how many were new.
+def queue_reminders(now=None, *, by) -> int:
+    """Add every reminder now due to the outbox; returns how many were new. `by=None`: the
+    system (the clock's task, roster.tasks, and `manage.py queue_reminders`) is the only
+    caller.
 
     roster.rules.reminders decides what is due; callouts sends it.
 

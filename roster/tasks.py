@@ -10,4 +10,4 @@ QUEUE_REMINDERS = "roster.services.queue_reminders"
 
 def queue_reminders_now():
     """Fill the reminder outbox in a queue worker (the clock calls this every 15 minutes)."""
-    async_task(QUEUE_REMINDERS, group="reminders")
+    async_task(QUEUE_REMINDERS, by=None, group="reminders")

@@ -86,8 +86,8 @@ def app_code(device, ahead=0) -> str:
 
 def make_two_factor(user):
     """Two-factor login set up for `user` as the set-up page does it: (device, recovery codes)."""
-    device = cadre_services.start_two_factor(user)
-    made = cadre_services.confirm_two_factor(device, app_code(device))
+    device = cadre_services.start_two_factor(user, by=user)
+    made = cadre_services.confirm_two_factor(device, app_code(device), by=user)
     # Setting up took the code showing now; the test's first login may use it again.
     device.refresh_from_db()
     device.last_t = -1
@@ -159,9 +159,10 @@ def make_unavailability(negotiator, *, start=MONDAY, days=1, end=None, **fields)
     )
 
 
-def raise_incident(force, kind="barricade", location="Maidstone", **fields):
-    """Raised through the real service; run it under `run_tasks` to fire its first step."""
-    return services.raise_incident(force=force, kind=kind, location=location, **fields)
+def raise_incident(force, kind="barricade", location="Maidstone", by=None, **fields):
+    """Raised through the real service (`by`: the login raising it; None, the system); run it
+    under `run_tasks` to fire its first step."""
+    return services.raise_incident(force=force, kind=kind, location=location, by=by, **fields)
 
 
 def make_incident(force, **fields):
@@ -344,7 +345,7 @@ class MutualAid:
             self.wsx,
             needs={"negotiator": 3, "coordinator": 1},
             brief="Male, 40s; WREN-03 knows the family",
-            raised_by=self.wsx_coordinator,
+            by=self.wsx_coordinator,
         )
         wren = self.wsx_people
         for n, (person, body) in enumerate(

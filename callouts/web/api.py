@@ -175,7 +175,7 @@ def incidents(request):
     if errors:
         return invalid(errors)
     try:
-        incident = services.raise_incident(**arguments, raised_by=request.user)
+        incident = services.raise_incident(**arguments, by=request.user)
     except ValidationError as e:
         if hasattr(e, "error_dict"):
             return invalid({f: " ".join(m) for f, m in e.message_dict.items()})

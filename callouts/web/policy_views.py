@@ -103,7 +103,7 @@ def policy_edit(request, pk=None):
         )
     if data is not None and form.is_valid() and steps.is_valid():
         policy = form.save(commit=False)
-        services.save_policy(policy, needs_from(form.cleaned_data), steps.steps())
+        services.save_policy(policy, needs_from(form.cleaned_data), steps.steps(), by=request.user)
         messages.success(request, f"Policy “{form.instance.name}” saved.")
         return redirect("policy_list")
     return render(

@@ -33,7 +33,7 @@ def incident_raise(request):
     form = RaiseIncidentForm(request.POST or None, forces=forces, chosen=chosen)
     if request.method == "POST" and form.is_valid():
         try:
-            incident = services.raise_incident(**form.service_arguments(), raised_by=request.user)
+            incident = services.raise_incident(**form.service_arguments(), by=request.user)
         except ValidationError as error:
             attach_service_errors(form, error)
         else:
@@ -209,7 +209,11 @@ def incident_answer(request, pk):
         return redirect("incident_board", pk=pk)
     try:
         outcome = services.answer_from_web(
-            incident, negotiator, form.cleaned_data["answer"], form.cleaned_data["eta"]
+            incident,
+            negotiator,
+            form.cleaned_data["answer"],
+            form.cleaned_data["eta"],
+            by=request.user,
         )
     except ValidationError as e:
         messages.error(request, " ".join(e.messages))
@@ -233,7 +237,7 @@ def incident_timeline(request, pk):
     if person and person not in record.people:
         messages.error(request, f"Nobody called {person} appears in this incident.")
     services.record_access(
-        request.user, AccessRecord.What.TIMELINE, incident=incident, filters={"person": person}
+        AccessRecord.What.TIMELINE, by=request.user, incident=incident, filters={"person": person}
     )
     return render(
         request,

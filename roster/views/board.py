@@ -135,7 +135,13 @@ def shift_new(request):
             {"form": form},
             form,
             lambda d: services.add(
-                rota, request.user, d["negotiator"], d["role"], d["start"], d["end"], d["reason"]
+                rota,
+                d["negotiator"],
+                d["role"],
+                d["start"],
+                d["end"],
+                d["reason"],
+                by=request.user,
             ),
         )
     day = parse_day(request.GET.get("day"))
@@ -212,7 +218,9 @@ def edit_shift(request, pk, acting, form_class, change):
         "roster/_shift_detail.html",
         context,
         form,
-        lambda d: change(shift, request.user, d["negotiator"], d["start"], d["end"], d["reason"]),
+        lambda d: change(
+            shift, d["negotiator"], d["start"], d["end"], d["reason"], by=request.user
+        ),
     )
 
 
@@ -246,7 +254,7 @@ def shift_remove(request, pk):
         rota,
         "roster/_shift_detail.html",
         shift_context(rota, shift),
-        lambda: services.remove(shift, request.user),
+        lambda: services.remove(shift, by=request.user),
     )
 
 
@@ -255,7 +263,7 @@ def shift_remove(request, pk):
 def undo(request):
     rota = current_rota(request)
     return attempt(
-        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, request.user)
+        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, by=request.user)
     )
 
 
@@ -277,7 +285,7 @@ def swap_decide(request, pk):
         if request.POST.get("confirm") != "yes":
             context = {"swap": swap, "errors": [CONFIRM_FIRST]}
             return render_board(request, rota, editor=decline, editing=context, params=request.POST)
-        services.decline_swap(swap, request.user)
+        services.decline_swap(swap, by=request.user)
         return render_board(request, rota, done="Swap declined.", params=request.POST)
     context = {"swap": swap}
     return attempt(
@@ -285,7 +293,7 @@ def swap_decide(request, pk):
         rota,
         "roster/_swap_approve.html",
         context,
-        lambda: services.approve_swap(swap, request.user, request.POST.get("reason", "")),
+        lambda: services.approve_swap(swap, request.POST.get("reason", ""), by=request.user),
     )
 
 

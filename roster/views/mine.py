@@ -39,7 +39,7 @@ def render_my_shifts(request, unavailability_form):
     """The page, with the unavailability form as submitted when it was refused."""
     negotiator = me(request)
     now = timezone.now()
-    feed = services.feed_of(request.user)
+    feed = services.feed_of(request.user, by=request.user)
     context = {
         "negotiator": negotiator,
         "feed": feed,
@@ -77,7 +77,7 @@ def mark_unavailable(request):
         d = form.cleaned_data
         try:
             services.mark_unavailable(
-                request.user, negotiator, d["start"], d["end"], d["reason"], d["note"]
+                negotiator, d["start"], d["end"], d["reason"], d["note"], by=request.user
             )
         except services.Refused as e:
             for error in e.errors:
@@ -102,7 +102,7 @@ def request_swap(request, pk):
         )
         return redirect("my_shifts")
     try:
-        services.request_swap(shift, request.user, form.cleaned_data["taker"])
+        services.request_swap(shift, form.cleaned_data["taker"], by=request.user)
     except services.Refused as e:
         messages.error(request, " ".join(e.errors))
     else:
@@ -113,7 +113,7 @@ def request_swap(request, pk):
 @login_required
 @require_POST
 def regenerate_feed(request):
-    services.regenerate_feed(request.user)
+    services.regenerate_feed(request.user, by=request.user)
     messages.success(request, "New calendar link made: the old one no longer works.")
     return redirect("my_shifts")
 
@@ -124,7 +124,7 @@ def withdraw_swap(request, pk):
     swap = get_object_or_404(
         SwapRequest, pk=pk, shift__negotiator=me(request), status=SwapRequest.Status.PENDING
     )
-    services.withdraw_swap(swap, request.user)
+    services.withdraw_swap(swap, by=request.user)
     messages.success(request, "Swap request withdrawn.")
     return redirect("my_shifts")
 
@@ -133,6 +133,6 @@ def withdraw_swap(request, pk):
 @require_POST
 def withdraw_unavailability(request, pk):
     absence = get_object_or_404(Unavailability, pk=pk, negotiator=me(request))
-    services.withdraw_unavailability(request.user, absence)
+    services.withdraw_unavailability(absence, by=request.user)
     messages.success(request, "Unavailability withdrawn.")
     return redirect("my_shifts")

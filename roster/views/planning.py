@@ -48,12 +48,12 @@ def generate(request):
         form,
         lambda d: services.generate(
             rota,
-            request.user,
             d["pattern"],
             d["first_day"],
             d["end_day"],
             d["confirm"],
             d["reason"],
+            by=request.user,
         ),
     )
 
@@ -79,7 +79,7 @@ def unavailable_for(request):
     d = form.cleaned_data
     try:
         absence = services.mark_unavailable(
-            request.user, who, d["start"], d["end"], d["reason"], d["note"]
+            who, d["start"], d["end"], d["reason"], d["note"], by=request.user
         )
     except services.Refused as e:
         context["errors"] = e.errors
@@ -123,7 +123,7 @@ def patterns(request):
     # Bound only to a POST: a plain page load shows an empty form, not "This field is required".
     form = PatternForm(request.POST if request.method == "POST" else None, negotiators=everyone)
     if request.method == "POST" and form.is_valid():
-        services.add_pattern(rota, form)
+        services.add_pattern(rota, form.cleaned_data, by=request.user)
         return redirect("rota_patterns")
     return render_patterns(request, rota, everyone, form, None)
 
@@ -151,6 +151,6 @@ def cover_rules(request):
     if not form.is_valid():
         everyone = list(Negotiator.objects.filter(force=rota.force_id))
         return render_patterns(request, rota, everyone, PatternForm(negotiators=everyone), form)
-    services.set_cover_rules(rota, request.user, form.cleaned_data)
+    services.set_cover_rules(rota, form.cleaned_data, by=request.user)
     messages.success(request, "Cover rules saved.")
     return redirect("rota_patterns")

@@ -55,7 +55,7 @@ def test_it_calls_a_stood_down_incident_again_and_counts_only_who_is_out(
 ):
     incident = run_tasks(raise_incident, force)
     reply(coordinator_client, run_tasks, on_call["n1"], "Y 10", "SMa")
-    run_tasks(services.stand_down, incident)
+    run_tasks(services.stand_down, incident, by=None)
     assert Deployment.objects.get(negotiator=on_call["n1"]).stood_down_at is not None
 
     run_tasks(coordinator_client.post, reverse("incident_call_again", args=[incident.pk]))

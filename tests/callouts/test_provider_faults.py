@@ -131,7 +131,7 @@ def test_an_outage_never_abandons_a_callout_still_needed(on_call, force, gateway
 def test_after_an_outage_stand_downs_go_first_and_each_once(on_call, force, gateway, run_tasks):
     gateway.down = OUTAGE  # the whole first step fails
     incident = run_tasks(raise_incident, force)
-    run_tasks(services.stand_down, incident)  # stand-downs fail too
+    run_tasks(services.stand_down, incident, by=None)  # stand-downs fail too
     stand_downs = Message.objects.filter(purpose="stand_down")
     assert {m.status for m in stand_downs} == {"pending"}
     assert health.current() is not None
@@ -164,7 +164,7 @@ def test_recovery_releases_every_message_waiting_out_a_backoff(on_call, force, g
 def test_it_claims_waiting_stand_downs_first(on_call, force, gateway, run_tasks):
     gateway.down = OUTAGE
     incident = run_tasks(raise_incident, force)
-    services.stand_down(incident)
+    services.stand_down(incident, by=None)
     Message.objects.filter(purpose="callout").update(status="pending")
     Message.objects.update(next_attempt_at=later(-5))
     with mock.patch("callouts.tasks.send_now") as send_now:

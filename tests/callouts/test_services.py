@@ -46,7 +46,7 @@ def test_it_refuses_bad_input_with_a_message_per_field_and_saves_nothing(
 ):
     args = {"force": force, "kind": "barricade", "location": "Maidstone", **fields}
     with pytest.raises(ValidationError) as error:
-        services.raise_incident(**args)
+        services.raise_incident(**args, by=None)
     assert field in error.value.message_dict
     assert not Incident.objects.exists()
 
@@ -108,7 +108,7 @@ def test_it_runs_the_whole_policy_then_is_exhausted(
     boss = make_negotiator(
         force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",)
     )
-    incident = run_tasks(raise_incident, force, raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, by=coordinator_user)
     for _ in range(6):
         run_tasks(clock.tick, due(incident))
         incident.refresh_from_db()
@@ -144,7 +144,7 @@ def test_someone_deployed_elsewhere_is_not_asked(client, cadre, on_call, force, 
     post_signed_accept(client, run_tasks, cadre["n1"])
     second = run_tasks(raise_incident, force, kind="hostage", location="Dover")
     assert not Callout.objects.filter(incident=second, negotiator=cadre["n1"]).exists()
-    run_tasks(services.stand_down, first)
+    run_tasks(services.stand_down, first, by=None)
     third = run_tasks(raise_incident, force, kind="other", location="Deal")
     assert Callout.objects.filter(incident=third, negotiator=cadre["n1"]).exists()
 
@@ -162,7 +162,7 @@ def test_raising_needs_resumes_escalation_for_what_is_missing(
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
     assert incident.status == "filled"
-    run_tasks(services.raise_needs, incident, "coordinator", 1)
+    run_tasks(services.raise_needs, incident, "coordinator", 1, by=None)
     incident.refresh_from_db()
     assert incident.status == "calling"
     assert incident.needs == {"negotiator": 1, "coordinator": 1}
@@ -183,18 +183,18 @@ def test_raising_needs_resumes_escalation_for_what_is_missing(
 def test_standing_down_messages_everyone_who_accepted(client, cadre, on_call, force, run_tasks):
     incident = run_tasks(raise_incident, force)
     post_signed_accept(client, run_tasks, cadre["n1"])
-    run_tasks(services.stand_down, incident)
-    run_tasks(services.stand_down, incident)
+    run_tasks(services.stand_down, incident, by=None)
+    run_tasks(services.stand_down, incident, by=None)
     incident.refresh_from_db()
     assert incident.status == "stood_down"
     stand_downs = Message.objects.filter(purpose="stand_down")
     assert {m.negotiator.callsign for m in stand_downs} == {"N-ONE", "N-TWO", "C-ONE"}
     assert Callout.objects.filter(incident=incident).exclude(state="stood_down").count() == 0
-    run_tasks(services.close, incident)
+    run_tasks(services.close, incident, by=None)
     incident.refresh_from_db()
     assert incident.status == "closed" and stand_downs.count() == 3
     with pytest.raises(ValidationError):
-        services.raise_needs(incident, "negotiator")
+        services.raise_needs(incident, "negotiator", by=None)
 
 
 def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(
@@ -203,7 +203,7 @@ def test_closing_a_calling_incident_stands_people_down_and_cancels_pending(
     incident = run_tasks(raise_incident, force)
     pending = Message.objects.filter(purpose="callout").first()
     Message.objects.filter(pk=pending.pk).update(status="pending", provider_sid=None)
-    run_tasks(services.close, incident)
+    run_tasks(services.close, incident, by=None)
     pending.refresh_from_db()
     assert pending.status == "cancelled"
     assert Message.objects.filter(purpose="stand_down").count() == 3
@@ -253,7 +253,7 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
     )
     policy = EscalationPolicy.objects.create(force=force, name="Short")
     EscalationStep.objects.create(policy=policy, position=0, audience="on_call", wait_minutes=1)
-    incident = run_tasks(raise_incident, force, policy="Short", raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, policy="Short", by=coordinator_user)
     run_tasks(clock.tick, due(incident))
     incident.refresh_from_db()
     assert incident.status == "exhausted"
@@ -269,7 +269,7 @@ def test_raising_needs_asks_again_those_stood_down_when_it_filled(
     n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
     n2.refresh_from_db()
     assert n2.state == "stood_down"
-    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    run_tasks(services.raise_needs, incident, "negotiator", 1, by=None)
     n2.refresh_from_db()
     assert n2.state == "delivered"
     callouts_to_n2 = Message.objects.filter(callout=n2, purpose="callout", channel="sms")
@@ -293,7 +293,7 @@ def test_raising_needs_does_not_ask_again_those_who_declined(
     post_signed_accept(client, run_tasks, cadre["n1"])
     incident.refresh_from_db()
     assert incident.status == "filled"
-    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    run_tasks(services.raise_needs, incident, "negotiator", 1, by=None)
     assert Callout.objects.get(incident=incident, negotiator=cadre["n2"]).state == "declined"
     assert not Message.objects.filter(negotiator=cadre["n2"], purpose="callout", round=1)
 
@@ -303,7 +303,7 @@ def test_a_second_filling_stands_down_again_those_asked_again(
 ):
     incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
-    run_tasks(services.raise_needs, incident, "coordinator", 1)
+    run_tasks(services.raise_needs, incident, "coordinator", 1, by=None)
     # n2 holds no coordinator role: left stood down, not asked, not messaged again.
     n2 = Callout.objects.get(incident=incident, negotiator=cadre["n2"])
     assert n2.state == "stood_down"
@@ -319,7 +319,7 @@ def test_someone_asked_again_is_stood_down_again_when_it_fills_again(
 ):
     incident = run_tasks(raise_incident, force, needs={"negotiator": 1})
     post_signed_accept(client, run_tasks, cadre["n1"])
-    run_tasks(services.raise_needs, incident, "negotiator", 1)
+    run_tasks(services.raise_needs, incident, "negotiator", 1, by=None)
     # The escalation reaches every deployable member; N-THREE answers first.
     for _ in range(3):
         if Callout.objects.filter(incident=incident, negotiator=cadre["n3"]).exists():
@@ -352,7 +352,7 @@ def test_standing_down_cancels_a_call_still_ringing(client, cadre, on_call, forc
         status="in-progress",
         provider_sid="CA" + "1" * 32,
     )
-    run_tasks(services.stand_down, incident)
+    run_tasks(services.stand_down, incident, by=None)
     ringing.refresh_from_db()
     answered.refresh_from_db()
     assert ringing.status == "cancelled"

@@ -184,7 +184,7 @@ def test_filling_stands_the_others_down_and_tells_the_coordinator(
     client, cadre, on_call, force, run_tasks, coordinator_user
 ):
     make_negotiator(force=force, callsign="BOSS", user=coordinator_user, roles=("coordinator",))
-    incident = run_tasks(raise_incident, force, raised_by=coordinator_user)
+    incident = run_tasks(raise_incident, force, by=coordinator_user)
     extra = make_negotiator(force=force, callsign="N-LATE")
     make_callout(incident, extra)
     fill(client, run_tasks, cadre)
@@ -224,7 +224,7 @@ def test_a_late_acceptance_is_thanked_stood_down_and_recorded(
 
 def test_a_reply_after_stand_down_is_not_needed(client, cadre, on_call, force, run_tasks):
     incident = run_tasks(raise_incident, force)
-    run_tasks(services.stand_down, incident)
+    run_tasks(services.stand_down, incident, by=None)
     assert "not needed any more" in text_of(sms(client, run_tasks, cadre["n1"], "Y"))
     assert not Callout.objects.filter(state="accepted").exists()
 

@@ -41,7 +41,7 @@ def stood_down(force, coordinator_user):
     for callsign, person in people.items():
         role = "coordinator" if callsign.startswith("COORD") else "negotiator"
         put_on(person, role, start=now - timedelta(hours=1), end=now + timedelta(hours=12))
-    incident = raise_incident(force, raised_by=coordinator_user)
+    incident = raise_incident(force, by=coordinator_user)
     from callouts.engine import steps
 
     steps.fire_and_send(incident.pk, 0)

@@ -221,7 +221,7 @@ def test_it_shows_no_gap_across_the_october_clock_change(coordinator_client, rot
         starts_on=date(2026, 10, 1),
         order=[cadre[k].pk for k in ("n1", "n2", "n3", "n4")],
     )
-    services.generate(rota, None, daily, date(2026, 10, 10), date(2026, 11, 10), True, "test")
+    services.generate(rota, daily, date(2026, 10, 10), date(2026, 11, 10), True, "test", by=None)
     saturday = Shift.objects.live().get(negotiator=cadre["n3"], start__date=date(2026, 10, 24))
     assert saturday.end - saturday.start == timedelta(hours=25)
     html = coordinator_client.get("/rota/board/?view=week&at=2026-10-25").content.decode()

@@ -26,11 +26,11 @@ def test_it_saves_only_one_of_two_simultaneous_duplicate_shifts(transactional_db
             start.wait()
             services.add(
                 rota,
-                None,
                 negotiator,
                 "negotiator",
                 MONDAY + timedelta(hours=i),
                 MONDAY + timedelta(days=1),
+                by=None,
             )
             outcomes.append("saved")
         except services.Refused:

@@ -23,7 +23,9 @@ def grow(rota, force, size):
             starts_on=date(2026, 1, 1),
             order=[p.pk for p in people],
         )
-        services.generate(rota, None, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test")
+        services.generate(
+            rota, pattern, date(2025, 12, 20), date(2026, 2, 10), True, "test", by=None
+        )
     for p in people[:: max(1, size // 4)]:
         make_unavailability(p, start=MONDAY + timedelta(days=3))
     Shift.objects.live().filter(negotiator=people[0]).first().delete()

@@ -14,10 +14,12 @@ NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
 def test_it_queues_the_evening_before_reminder_once(rota, cadre):
     put_on(cadre["n1"])
     put_on(cadre["n1"], start=datetime(2026, 1, 12, 8, tzinfo=UTC))  # back to back: one period
-    assert queue_reminders(NOW - timedelta(days=1)) == 0  # Friday noon: more than 48 h ahead
+    assert (
+        queue_reminders(NOW - timedelta(days=1), by=None) == 0
+    )  # Friday noon: more than 48 h ahead
     sunday = NOW + timedelta(days=1)
-    queue_reminders(sunday)
-    queue_reminders(sunday)
+    queue_reminders(sunday, by=None)
+    queue_reminders(sunday, by=None)
     reminder = Reminder.objects.get(kind="shift_start")
     assert reminder.negotiator == cadre["n1"]
     assert reminder.due_at == datetime(2026, 1, 4, 18, tzinfo=UTC)  # Sunday 18:00 GMT
@@ -29,8 +31,8 @@ def test_it_queues_the_evening_before_reminder_once(rota, cadre):
 
 def test_it_alerts_coordinators_to_a_gap_within_a_week(rota, cadre, coordinator_user):
     put_on(cadre["n1"])
-    queue_reminders(NOW)
-    queue_reminders(NOW)
+    queue_reminders(NOW, by=None)
+    queue_reminders(NOW, by=None)
     gaps = Reminder.objects.filter(kind="gap", user=coordinator_user)
     assert gaps.exists()
     assert gaps.count() == len({r.dedupe_key for r in gaps})
@@ -40,10 +42,10 @@ def test_it_alerts_coordinators_to_a_gap_within_a_week(rota, cadre, coordinator_
 def test_it_cancels_a_reminder_whose_shift_went(rota, cadre):
     shift = put_on(cadre["n1"])
     sunday = NOW + timedelta(hours=20)
-    queue_reminders(sunday)
+    queue_reminders(sunday, by=None)
     shift.superseded_at = sunday
     shift.save()
-    queue_reminders(sunday)
+    queue_reminders(sunday, by=None)
     assert Reminder.objects.get(kind="shift_start").cancelled_at == sunday
 
 
@@ -64,9 +66,9 @@ def test_the_command_queues_due_reminders_once(rota, cadre, capsys):
 
 def test_it_does_not_repeat_an_ongoing_gap_alert_every_run(rota, cadre, coordinator_user):
     put_on(cadre["n1"], start=NOW - timedelta(days=3), days=20)
-    queue_reminders(NOW)
+    queue_reminders(NOW, by=None)
     first = Reminder.objects.filter(kind="gap").count()
-    queue_reminders(NOW + timedelta(minutes=15))
-    queue_reminders(NOW + timedelta(hours=3))
+    queue_reminders(NOW + timedelta(minutes=15), by=None)
+    queue_reminders(NOW + timedelta(hours=3), by=None)
     assert first > 0
     assert Reminder.objects.filter(kind="gap").count() == first

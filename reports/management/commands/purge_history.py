@@ -32,7 +32,7 @@ class Command(BaseCommand):
         if years is None or years < 1:
             raise CommandError("Retention must be at least 1 year.")
         cutoff = timezone.now() - timedelta(days=round(365.25 * years))
-        found = services.purge_history(cutoff, dry_run=dry_run)
+        found = services.purge_history(cutoff, dry_run=dry_run, by=None)
         verb = "would strip" if dry_run else "stripped"
         self.stdout.write(
             f"Incidents raised before {cutoff:%Y-%m-%d} ({years} years): {found['incidents']} "

@@ -10,4 +10,4 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        self.stdout.write(f"Reminders queued: {services.queue_reminders()}")
+        self.stdout.write(f"Reminders queued: {services.queue_reminders(by=None)}")
