@@ -9,14 +9,14 @@ or none, and only when saving would do what the preview showed.
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cadre import access, importing, queries, services
 from cadre.access import Can, coordinator_required
 from cadre.importing import MAX_ROWS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, read_cadre_csv
-from cadre.models import CadreImport
 from cadre.rules import local_tz
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -78,7 +78,9 @@ def cadre_import(request):
 
 @coordinator_required
 def cadre_import_preview(request, pk):
-    kept = get_object_or_404(CadreImport, pk=pk, by=request.user)
+    kept = queries.own_upload(request.user, pk)
+    if kept is None:
+        raise Http404("No such upload of yours.")
     if kept.imported_at is not None:
         return already_imported(request, kept)
     if request.method == "POST":

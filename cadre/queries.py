@@ -21,6 +21,7 @@ from cadre.models import (
     LOGIN_ROLE_FIELDS,
     ROLE_FIELDS,
     Accreditation,
+    CadreImport,
     Force,
     LoginRole,
     Membership,
@@ -211,3 +212,33 @@ def _on_record(force_codes) -> dict[tuple[str, str], OnRecord]:
             accreditations=frozenset(accreditations.get(pk, ())),
         )
     return found
+
+
+def force_with_code(forces, code: str) -> Force | None:
+    """The force of `forces` (a queryset) with this code, or None."""
+    return forces.filter(code=code).first()
+
+
+def own_upload(user, pk) -> CadreImport | None:
+    """A CSV upload the login made, or None (another's is not theirs to see)."""
+    return CadreImport.objects.filter(pk=pk, by=user).first()
+
+
+def with_accreditations(negotiators):
+    """`negotiators` with their force, login and accreditations loaded (a person's page)."""
+    return negotiators.select_related("force", "user").prefetch_related("accreditations")
+
+
+def with_login(negotiators):
+    """`negotiators` with their force and login loaded."""
+    return negotiators.select_related("force", "user")
+
+
+def force_exists(code: str) -> bool:
+    """Whether a force has this code (any case)."""
+    return Force.objects.filter(code__iexact=str(code)).exists()
+
+
+def active_negotiators(force):
+    """The force's active negotiators (the people a policy step may name)."""
+    return Negotiator.objects.filter(force=force, active=True)

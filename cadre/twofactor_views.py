@@ -217,7 +217,7 @@ def reset(request, pk):
     """A coordinator clears a member's two-factor login (a lost phone): ask first, then act
     on a confirmed POST. The member sets it up again at their next login."""
     negotiator = get_object_or_404(
-        access.negotiators(request.user, Can.EDIT_CADRE).select_related("force", "user"), pk=pk
+        queries.with_login(access.negotiators(request.user, Can.EDIT_CADRE)), pk=pk
     )
     problem = access.two_factor_reset_problem(request.user, negotiator)
     state = queries.two_factor_of(negotiator.user)

@@ -39,10 +39,7 @@ def cadre_list(request):
 @cadre_viewer_required
 def negotiator_detail(request, pk):
     negotiator = get_object_or_404(
-        access.negotiators(request.user, Can.READ_CADRE)
-        .select_related("force", "user")
-        .prefetch_related("accreditations"),
-        pk=pk,
+        queries.with_accreditations(access.negotiators(request.user, Can.READ_CADRE)), pk=pk
     )
     return render(
         request,

@@ -11,7 +11,16 @@ from cadre.access import Can
 from cadre.queries import negotiator_for
 from cadre.rules import local_tz
 from callouts import board, eventdata, timeline
-from callouts.models import Callout, Deployment, Event, Incident, Message
+from callouts.models import (
+    ApiToken,
+    Callout,
+    Debrief,
+    Deployment,
+    EscalationPolicy,
+    Event,
+    Incident,
+    Message,
+)
 
 
 def can_manage(user, force=None) -> bool:
@@ -363,3 +372,114 @@ def filter_incidents(
     if mutual_aid:
         incidents = incidents.filter(mutual_aid=mutual_aid == "yes")
     return incidents
+
+
+# Reads for the web layer (views, the API, forms, webhooks): they query nothing themselves.
+
+
+def managed_incident(user, pk) -> Incident | None:
+    """One incident the user manages, or None (the API's 404)."""
+    return managed_incidents(user).filter(pk=pk).first()
+
+
+def newest_first(user):
+    """The incidents the user sees, the newest raised first (the incident lists)."""
+    return visible_incidents(user).order_by("-raised_at")
+
+
+def live_incidents(user, limit: int) -> list[Incident]:
+    """The newest `limit` live incidents the user sees (the dashboard)."""
+    return list(newest_first(user).filter(status__in=Incident.LIVE)[:limit])
+
+
+def was_called(incident, negotiator) -> bool:
+    """Whether `negotiator` has a callout on `incident` (may answer it on the board)."""
+    return Callout.objects.filter(incident=incident, negotiator=negotiator).exists()
+
+
+def debrief_of(incident) -> Debrief | None:
+    return Debrief.objects.filter(incident=incident).first()
+
+
+def outgoing_call(pk) -> Message | None:
+    """An outgoing voice call, with its incident and callout, or None."""
+    return (
+        Message.objects.select_related("incident", "callout")
+        .filter(pk=pk, channel="voice", direction=Message.Direction.OUT)
+        .first()
+    )
+
+
+def ringing_calls(numbers, over) -> dict[str, Message]:
+    """The newest outgoing call to each of `numbers` whose status is not in `over`."""
+    calls = messages_of(numbers).filter(direction="out", channel="voice").exclude(status__in=over)
+    return {m.number: m for m in newest_per_number(calls, 1)}
+
+
+def handset_negotiators(negotiators):
+    """The simulator's handsets among `negotiators`, with their force, in callsign order."""
+    return negotiators.select_related("force").order_by("force__code", "callsign")
+
+
+def policies_of(force_ids):
+    """The escalation policies of these forces."""
+    return EscalationPolicy.objects.filter(force__in=force_ids)
+
+
+def policy_list(force_ids):
+    """The policy editor's list: each policy with its force and steps' named people."""
+    return (
+        policies_of(force_ids)
+        .select_related("force")
+        .prefetch_related("steps__named")
+        .order_by("force__name", "name")
+    )
+
+
+def policy_steps(policy) -> list[dict]:
+    """A policy's steps in order, as the editor's rows: audience, channel, wait_minutes,
+    named (a list of negotiators) and position."""
+    return [
+        {
+            "audience": s.audience,
+            "channel": s.channel,
+            "wait_minutes": s.wait_minutes,
+            "named": list(s.named.all()),
+            "position": s.position,
+        }
+        for s in policy.steps.all()
+    ]
+
+
+def policy_choices(forces):
+    """The policies a raise form offers, for the forces the login may raise in."""
+    return policies_of(forces).select_related("force")
+
+
+def default_policy(force) -> EscalationPolicy | None:
+    return EscalationPolicy.objects.filter(force=force, is_default=True).first()
+
+
+def policy_exists(force, name: str) -> bool:
+    return EscalationPolicy.objects.filter(force=force, name=name).exists()
+
+
+def policy_name_taken(force, name: str, except_pk=None) -> bool:
+    """Another policy of `force` has this name (any case)."""
+    clash = EscalationPolicy.objects.filter(force=force, name__iexact=name)
+    return clash.exclude(pk=except_pk).exists()
+
+
+def other_default_policy(force, except_pk=None) -> bool:
+    """Another policy of `force` is its default."""
+    others = EscalationPolicy.objects.filter(force=force, is_default=True)
+    return others.exclude(pk=except_pk).exists()
+
+
+def live_api_token(key_hash: str) -> ApiToken | None:
+    """The unrevoked token of an active login with this hash, with its user, or None."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )

@@ -24,6 +24,7 @@ from callouts.engine import policy as policies
 from callouts.messaging import outbox, reference, replies
 from callouts.models import (
     AccessRecord,
+    ApiToken,
     Callout,
     Debrief,
     EscalationPolicy,
@@ -331,3 +332,24 @@ def save_debrief(incident, *, outcome, lessons="", by) -> Debrief:
             debrief.outcome, debrief.lessons, debrief.updated_by = outcome, lessons, user
             debrief.save()
     return debrief
+
+
+# Control-room API tokens (made, checked and revoked by callouts.web.tokens) -------------
+
+
+def save_api_token(user, name: str, prefix: str, key_hash: str, *, by) -> ApiToken:
+    """Keep a new token's hash for `user`; `by=None`: an administrator's command made it."""
+    return ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=key_hash)
+
+
+def note_api_token_used(token: ApiToken, at, *, by) -> None:
+    """Record when a token was last used; `by`: its own login, using it."""
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+
+
+def revoke_api_tokens(prefix: str, *, by) -> int:
+    """Revoke the live tokens with this prefix; how many. `by=None`: an administrator's
+    command."""
+    return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

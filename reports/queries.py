@@ -465,10 +465,13 @@ def owed_deployment(forces, pk) -> Deployment | None:
 # The access audit ----------------------------------------------------------------------
 
 
-def access_records(forces=None):
+def access_records(forces=None, what=""):
     """The access audit; of `forces` (ids; None: all of it): what was looked at there and
-    what their people looked at (cadre.access.audit_forces says which)."""
+    what their people looked at (cadre.access.audit_forces says which); only `what` (an
+    AccessRecord.What) when given."""
     records = AccessRecord.objects.select_related("user", "incident")
+    if what:
+        records = records.filter(what=what)
     if forces is None:
         return records
     return records.filter(

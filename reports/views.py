@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cadre import access
+from cadre import queries as cadre_queries
 from cadre.access import Can
 from cadre.queries import negotiator_for
 from cadre.rules import local_date
@@ -69,7 +70,9 @@ def _days(request) -> int:
 @manager_required
 def workload(request):
     forces = forces_for(request.user)
-    force = _force(request, forces, forces.filter(code=request.GET.get("force", "")).first())
+    force = _force(
+        request, forces, cadre_queries.force_with_code(forces, request.GET.get("force", ""))
+    )
     days = _days(request)
     sort = request.GET.get("sort", "callsign")
     descending = request.GET.get("dir", "desc" if sort != "callsign" else "asc") == "desc"
@@ -110,7 +113,9 @@ COLUMNS = [
 @manager_required
 def workload_settings(request):
     forces = forces_for(request.user)
-    force = get_object_or_404(forces, code=request.POST.get("force", ""))
+    force = cadre_queries.force_with_code(forces, request.POST.get("force", ""))
+    if force is None:
+        raise Http404("Not one of your forces.")
     form = WorkloadSettingsForm(request.POST)
     if form.is_valid():
         try:
@@ -193,10 +198,9 @@ def follow_up(request, pk):
 @access.require(Can.READ_AUDIT)
 def audit(request):
     """The access audit: all of it to an administrator, a supervisor's forces' to them."""
-    records = queries.access_records(access.audit_forces(request.user))
     what = request.GET.get("what", "")
-    if what in AccessRecord.What.values:
-        records = records.filter(what=what)
+    chosen = what if what in AccessRecord.What.values else ""
+    records = queries.access_records(access.audit_forces(request.user), what=chosen)
     page = Paginator(records, 100).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     who = access.login_labels(request.user, [r.user for r in page.object_list])
@@ -226,7 +230,7 @@ def export_incidents(request):
             + " ".join(form.non_field_errors() or ["a filter is not valid."]),
         )
         return redirect(f"/incidents/?{request.GET.urlencode()}")
-    incidents = incident_queries.visible_incidents(request.user).order_by("-raised_at")
+    incidents = incident_queries.newest_first(request.user)
     incidents = incident_queries.filter_incidents(incidents, **form.filters())
     callout_services.record_access(
         AccessRecord.What.EXPORT_INCIDENTS, by=request.user, filters=request.GET.dict()
@@ -253,7 +257,9 @@ def export_timeline(request, pk):
 @manager_required
 def export_workload(request):
     forces = forces_for(request.user)
-    force = _force(request, forces, forces.filter(code=request.GET.get("force", "")).first())
+    force = _force(
+        request, forces, cadre_queries.force_with_code(forces, request.GET.get("force", ""))
+    )
     days = _days(request)
     rows = queries.workload(force, timezone.now(), days)
     callout_services.record_access(

@@ -13,7 +13,15 @@ from cadre.access import COORDINATOR
 from cadre.models import Accreditation, Force, Negotiator
 from cadre.rules import Period
 from roster import rules
-from roster.models import Rota, RotaChange, Shift, Unavailability
+from roster.models import (
+    FeedToken,
+    Rota,
+    RotaChange,
+    RotationPattern,
+    Shift,
+    SwapRequest,
+    Unavailability,
+)
 
 
 def rota_for(force: Force) -> Rota:
@@ -170,3 +178,103 @@ def last_undoable(rota, user, actions):
 def changes(rota):
     """The rota's changes log, newest first (the changes page shows it a page at a time)."""
     return RotaChange.objects.filter(rota=rota).select_related("by").order_by("-at", "-id")
+
+
+# Reads for the rota's pages: the views query nothing themselves.
+
+
+def active_cadre(force_id):
+    """The force's active negotiators by callsign (the board's pickers)."""
+    return Negotiator.objects.filter(force=force_id, active=True).order_by("callsign")
+
+
+def everyone_of(force_id) -> list[Negotiator]:
+    """Every negotiator of the force, active or not (the rotations page names them)."""
+    return list(Negotiator.objects.filter(force=force_id))
+
+
+def patterns_of(rota):
+    return RotationPattern.objects.filter(rota=rota)
+
+
+def pending_swaps(rota):
+    """The rota's swap requests waiting for a coordinator, with their people."""
+    return SwapRequest.objects.filter(
+        shift__rota=rota, status=SwapRequest.Status.PENDING
+    ).select_related("shift__negotiator", "taker")
+
+
+def pending_swap(rota, pk) -> SwapRequest | None:
+    return (
+        SwapRequest.objects.select_related("shift__negotiator", "shift__rota", "taker")
+        .filter(pk=pk, shift__rota=rota, status=SwapRequest.Status.PENDING)
+        .first()
+    )
+
+
+def live_shift(rota, pk) -> Shift | None:
+    """A shift of the rota still in force, with its negotiator, or None."""
+    return (
+        Shift.objects.live().select_related("negotiator", "rota").filter(pk=pk, rota=rota).first()
+    )
+
+
+def swap_takers(negotiator, shift):
+    """Who can take this shift over from `negotiator`: the role held, active and accredited."""
+    takers = can_take(negotiator.force_id, shift.role, shift.start, shift.end)
+    return takers.exclude(pk=negotiator.pk)
+
+
+def my_live_shift(negotiator, pk) -> Shift | None:
+    return Shift.objects.live().filter(pk=pk, negotiator=negotiator).first()
+
+
+def my_pending_swap(negotiator, pk) -> SwapRequest | None:
+    return SwapRequest.objects.filter(
+        pk=pk, shift__negotiator=negotiator, status=SwapRequest.Status.PENDING
+    ).first()
+
+
+def my_absence(negotiator, pk) -> Unavailability | None:
+    return Unavailability.objects.filter(pk=pk, negotiator=negotiator).first()
+
+
+def my_upcoming(negotiator, now: datetime, limit: int) -> list[Shift]:
+    """The negotiator's next `limit` shifts, those not over yet, soonest first."""
+    mine = Shift.objects.live().filter(negotiator=negotiator)
+    return list(mine.filter(end__gt=now).order_by("start")[:limit])
+
+
+def my_past(negotiator, now: datetime):
+    """The negotiator's shifts that are over, the newest first (shown a page at a time)."""
+    return Shift.objects.live().filter(negotiator=negotiator, end__lte=now).order_by("-start")
+
+
+def my_absences(negotiator, now: datetime):
+    """The negotiator's unavailability not over yet."""
+    return Unavailability.objects.filter(negotiator=negotiator, end__gt=now)
+
+
+def my_swaps(negotiator, limit: int):
+    """The negotiator's newest `limit` swap requests."""
+    return (
+        SwapRequest.objects.filter(shift__negotiator=negotiator)
+        .select_related("shift", "taker")
+        .order_by("-requested_at")[:limit]
+    )
+
+
+def feed_owner(token: str):
+    """The active login whose calendar feed secret this is, or None."""
+    feed = FeedToken.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        return None
+    return feed.user
+
+
+def feed_shifts(since: datetime, negotiator=None, forces=None):
+    """Shifts in force that end after `since`: one negotiator's, or those of `forces`."""
+    shifts = Shift.objects.live().filter(end__gt=since).select_related("negotiator")
+    if negotiator is not None:
+        return shifts.filter(negotiator=negotiator)
+    return shifts.filter(rota__force__in=forces)

@@ -206,3 +206,52 @@ def test_pure_rules_import_nothing_from_the_database():
             if target not in allowed and not pure(target, PURE_BUT_READS_MODEL_CHOICES):
                 wrong.append(f"{name} -> {target}")
     assert wrong == []
+
+
+# The web layer (pages, the API, webhooks, forms, dashboard panels) asks each app's `queries`
+# for its reads and its `services` for its writes; it names no model manager itself.
+WEB_MODULES = (
+    "cadre.views",
+    "cadre.auth_views",
+    "cadre.import_views",
+    "cadre.twofactor_views",
+    "callouts.web",
+    "roster.views",
+    "roster.panels",
+    "reports.views",
+    "reports.panels",
+)
+# module -> why it may use `.objects` (none today: add one only with its reason).
+WEB_MAY_QUERY: dict[str, str] = {}
+
+
+def managers_used(path: Path) -> list[int]:
+    """Lines where the module touches a model's manager (`Model.objects`)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "objects"
+    ]
+
+
+def test_it_finds_a_manager_used_in_a_module(tmp_path):
+    path = tmp_path / "views.py"
+    path.write_text("def page(request):\n    return Negotiator.objects.filter(active=True)\n")
+    assert managers_used(path) == [2]
+    path.write_text('"""Reads come from queries, not Negotiator.objects."""\n')
+    assert managers_used(path) == []
+
+
+def test_views_and_web_modules_query_only_through_queries_and_services():
+    modules = project_modules()
+    web = [
+        name for name in modules if any(name == w or name.startswith(w + ".") for w in WEB_MODULES)
+    ]
+    assert "callouts.web.api" in web and "roster.views.board" in web
+    wrong = [
+        f"{name}:{line}"
+        for name in sorted(web)
+        if name not in WEB_MAY_QUERY
+        for line in managers_used(modules[name])
+    ]
+    assert wrong == []

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from cadre import access
+from cadre import queries as cadre_queries
 from cadre.access import Can
-from cadre.models import Force, Role
+from cadre.models import Role
 from cadre.rules import local_tz
 from callouts import queries, rules, services
-from callouts.models import EscalationPolicy
 from callouts.web import tokens
 from roster.queries import on_call
 
@@ -102,7 +102,7 @@ def pick_force(user, code, action=Can.MANAGE_INCIDENTS):
         found = [f for f in forces if f.code.lower() == str(code).lower()]
         if found:
             return found[0], None
-        if Force.objects.filter(code__iexact=str(code)).exists():
+        if cadre_queries.force_exists(code):
             raise NotYourForce(str(code))
         return None, f"Unknown force {code!r}"
     if len(forces) == 1:
@@ -142,7 +142,7 @@ def incident_arguments(request, data):
     if policy is not None and force is not None:
         if not isinstance(policy, str):
             errors["policy"] = "Give the policy's name"
-        elif not EscalationPolicy.objects.filter(force=force, name=policy).exists():
+        elif not queries.policy_exists(force, policy):
             errors["policy"] = f"No policy called {policy!r}"
     if errors:
         return None, errors
@@ -184,7 +184,7 @@ def incidents(request):
 
 
 def managed_incident(request, pk):
-    return queries.managed_incidents(request.user).filter(pk=pk).first()
+    return queries.managed_incident(request.user, pk)
 
 
 @api_view(["GET"], manager=True)

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from cadre.access import Can, require
 from callouts import queries, services
-from callouts.models import Debrief
 
 
 class DebriefForm(forms.Form):
@@ -39,7 +38,7 @@ def incident_debrief(request, pk):
         {
             "incident": incident,
             "form": form,
-            "debrief": Debrief.objects.filter(incident=incident).first(),
+            "debrief": queries.debrief_of(incident),
         },
         status=400,
     )

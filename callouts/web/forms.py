@@ -4,8 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, ManagementForm
 
-from cadre.models import Negotiator, Role
-from callouts import rules
+from cadre import queries as cadre_queries
+from cadre.models import Role
+from callouts import queries, rules
 from callouts.models import Audience, Channel, EscalationPolicy, Incident, IncidentKind
 
 
@@ -71,14 +72,8 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
         else:
             self.fields["force"].empty_label = "Choose the force"
         self.fields["force"].initial = chosen.pk if chosen else None
-        self.fields["policy"].queryset = EscalationPolicy.objects.filter(
-            force__in=forces
-        ).select_related("force")
-        default = (
-            EscalationPolicy.objects.filter(force=chosen, is_default=True).first()
-            if chosen
-            else None
-        )
+        self.fields["policy"].queryset = queries.policy_choices(forces)
+        default = queries.default_policy(chosen) if chosen else None
         add_need_fields(self, default.default_needs if default else {"negotiator": 2})
 
     def clean(self):
@@ -140,19 +135,14 @@ class PolicyForm(NeedsMixin, forms.ModelForm):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        clash = EscalationPolicy.objects.filter(force=self.force, name__iexact=name)
-        if clash.exclude(pk=self.instance.pk).exists():
+        if queries.policy_name_taken(self.force, name, except_pk=self.instance.pk):
             raise ValidationError("Another policy of this force has that name.")
         return name
 
     def clean(self):
         cleaned = super().clean()
         self.clean_needs(cleaned)
-        others_default = (
-            EscalationPolicy.objects.filter(force=self.force, is_default=True)
-            .exclude(pk=self.instance.pk)
-            .exists()
-        )
+        others_default = queries.other_default_policy(self.force, except_pk=self.instance.pk)
         if not cleaned.get("is_default") and not others_default:
             self.add_error(
                 "is_default",
@@ -171,7 +161,7 @@ class StepForm(forms.Form):
 
     def __init__(self, *args, force=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["named"].queryset = Negotiator.objects.filter(force=force, active=True)
+        self.fields["named"].queryset = cadre_queries.active_negotiators(force)
         self.fields["named"].widget.attrs["size"] = 4
 
     def clean(self):

@@ -1,16 +1,11 @@
 from cadre.queries import negotiator_for
 from callouts import queries
-from callouts.models import Incident
 
 
 def dashboard_context(request) -> dict:
     """What the dashboard shows about incidents (templates/callouts/_dashboard.html)."""
     manager = queries.can_manage(request.user)
-    live = list(
-        queries.visible_incidents(request.user)
-        .filter(status__in=Incident.LIVE)
-        .order_by("-raised_at")[:20]
-    )
+    live = queries.live_incidents(request.user, 20)
     if manager:
         boards = queries.boards_for(live, user=request.user)
     else:

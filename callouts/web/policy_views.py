@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from cadre import access
 from cadre.access import Can
-from callouts import services
+from callouts import queries, services
 from callouts.engine import policy as policies
 from callouts.models import EscalationPolicy
 from callouts.web.forms import STEPS_ALTERED, PolicyForm, StepFormSet, needs_from, step_count
@@ -16,31 +16,20 @@ policy_editor_required = access.require(Can.EDIT_POLICIES)
 
 def my_policies(request):
     forces = access.force_ids(request.user, Can.EDIT_POLICIES)
-    return EscalationPolicy.objects.filter(force__in=forces)
+    return queries.policies_of(forces)
 
 
 @policy_editor_required
 def policy_list(request):
-    policies = (
-        my_policies(request)
-        .select_related("force")
-        .prefetch_related("steps__named")
-        .order_by("force__name", "name")
-    )
+    policies = queries.policy_list(access.force_ids(request.user, Can.EDIT_POLICIES))
     forces = access.forces(request.user, Can.EDIT_POLICIES)
     return render(request, "callouts/policy_list.html", {"policies": policies, "forces": forces})
 
 
 def step_initial(policy):
     return [
-        {
-            "audience": s.audience,
-            "channel": s.channel,
-            "wait_minutes": s.wait_minutes,
-            "named": list(s.named.all()),
-            "ORDER": s.position,
-        }
-        for s in policy.steps.all()
+        {**{k: v for k, v in step.items() if k != "position"}, "ORDER": step["position"]}
+        for step in queries.policy_steps(policy)
     ]
 
 

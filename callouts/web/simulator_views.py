@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from cadre import access
 from cadre.access import Can
 from callouts import queries
-from callouts.models import Message
 from callouts.web import simulator
 
 LOG_LENGTH = 8
@@ -56,10 +55,7 @@ def handsets(negotiators, session=None):
     logs: dict[str, list] = {number: [] for number in numbers}
     for m in queries.newest_per_number(queries.messages_of(numbers), LOG_LENGTH):
         logs[m.number].append(m)
-    calls = queries.messages_of(numbers).filter(direction="out", channel="voice")
-    ringing = {
-        m.number: m for m in queries.newest_per_number(calls.exclude(status__in=CALL_OVER), 1)
-    }
+    ringing = queries.ringing_calls(numbers, CALL_OVER)
     return [
         handset(n, logs[n.mobile], ringing.get(n.mobile), said.get(str(n.pk))) for n in negotiators
     ]
@@ -67,11 +63,7 @@ def handsets(negotiators, session=None):
 
 def my_negotiators(request):
     """The handsets this login may hold: its coordinated forces' negotiators."""
-    return (
-        access.negotiators(request.user, Can.USE_SIMULATOR)
-        .select_related("force")
-        .order_by("force__code", "callsign")
-    )
+    return queries.handset_negotiators(access.negotiators(request.user, Can.USE_SIMULATOR))
 
 
 def busiest_first(phones):
@@ -174,7 +166,9 @@ def phone_keypress(request, pk):
     gathering the call is over and Twilio reports it completed. The next action
     (the second try after a wrong key) is kept in the session.
     """
-    call = get_object_or_404(Message, pk=pk, channel="voice", direction="out")
+    call = queries.outgoing_call(pk)
+    if call is None:
+        raise Http404("No such call.")
     negotiator = get_object_or_404(my_negotiators(request), mobile=call.to_number)
     digit = request.POST.get("digit", "")[:1]
     if call.status in CALL_OVER or not call.provider_sid:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from callouts import queries, services
 from callouts.models import ApiToken
 
 PREFIX = "sby_"
@@ -21,7 +22,8 @@ def create(user, name="") -> tuple[ApiToken, str]:
     """A new token for `user`; the plain token is returned here and never again."""
     prefix = secrets.token_hex(4)
     token = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    record = ApiToken.objects.create(user=user, name=name, prefix=prefix, key_hash=digest(token))
+    # Made by an administrator's command (create_api_token): the system acts.
+    record = services.save_api_token(user, name, prefix, digest(token), by=None)
     return record, token
 
 
@@ -29,16 +31,12 @@ def authenticate(token: str):
     """The live token's user, or None."""
     if not token.startswith(PREFIX):
         return None
-    record = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    record = queries.live_api_token(digest(token))
     if record is None:
         return None
     now = timezone.now()
     if record.last_used_at is None or now - record.last_used_at > TOUCH_EVERY:
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        services.note_api_token_used(record, now, by=record.user)
     return record.user
 
 
@@ -47,6 +45,4 @@ def revoke(prefix: str) -> int:
     prefix = prefix.removeprefix(PREFIX).split("_")[0]
     if not prefix:
         return 0
-    return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    return services.revoke_api_tokens(prefix, by=None)

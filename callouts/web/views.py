@@ -14,7 +14,7 @@ from cadre.access import Can
 from cadre.models import Role
 from cadre.queries import negotiator_for
 from callouts import board, queries, services
-from callouts.models import AccessRecord, Debrief, Incident
+from callouts.models import AccessRecord, Incident
 from callouts.web.forms import (
     IncidentFilterForm,
     RaiseIncidentForm,
@@ -201,7 +201,7 @@ def incident_answer(request, pk):
     """A negotiator answers their own callout on the board: recorded as an SMS reply is."""
     incident = visible_incident(request, pk)
     negotiator = negotiator_for(request.user)
-    if negotiator is None or not incident.callouts.filter(negotiator=negotiator).exists():
+    if negotiator is None or not queries.was_called(incident, negotiator):
         raise Http404("You were not called to this incident.")
     form = WebAnswerForm(request.POST)
     if not form.is_valid():
@@ -252,7 +252,7 @@ def incident_timeline(request, pk):
             "lent": not view.manage and bool(view.row_forces),
             "logins": view.logins,
             "time_zone": settings.TIME_ZONE,
-            "debrief": Debrief.objects.filter(incident=incident).first() if view.logins else None,
+            "debrief": queries.debrief_of(incident) if view.logins else None,
             "can_debrief": view.manage and incident.status == Incident.Status.CLOSED,
         },
     )
@@ -262,7 +262,7 @@ def incident_timeline(request, pk):
 def incident_list(request):
     """Live incidents and the history: who was asked, who answered, who went, how fast."""
     manager = queries.can_manage(request.user)
-    incidents = queries.visible_incidents(request.user).order_by("-raised_at")
+    incidents = queries.newest_first(request.user)
     filters = IncidentFilterForm(
         request.GET or None, forces=access.forces(request.user, Can.MANAGE_INCIDENTS)
     )

@@ -13,16 +13,16 @@ import logging
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from callouts import queries
 from callouts.engine import inbound, intake
 from callouts.messaging import replies, status, texts, voice
-from callouts.models import Channel, Incident, Message
+from callouts.models import Incident, Message
 
 log = logging.getLogger(__name__)
 security = logging.getLogger("standby.security")
@@ -108,12 +108,10 @@ def status_callback(request):
 
 
 def _call_message(pk) -> Message:
-    return get_object_or_404(
-        Message.objects.select_related("incident", "callout"),
-        pk=pk,
-        channel=Channel.VOICE,
-        direction=Message.Direction.OUT,
-    )
+    message = queries.outgoing_call(pk)
+    if message is None:
+        raise Http404("No such call.")
+    return message
 
 
 def _call_still_wanted(message) -> bool:

@@ -4,14 +4,15 @@ import calendar
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cadre import access
 from cadre.access import Can, can_view_cadre
-from cadre.models import Negotiator, Role
+from cadre.models import Role
 from cadre.rules import local_date
 from roster import queries, rules, services
 from roster.forms import (
@@ -20,7 +21,6 @@ from roster.forms import (
     CoverForm,
     ShiftForm,
 )
-from roster.models import Shift, SwapRequest
 from roster.views import grid
 
 rota_reader_required = access.require(Can.READ_ROTA)
@@ -46,7 +46,7 @@ def view_state(params):
 
 
 def cadre_of(rota):
-    return Negotiator.objects.filter(force=rota.force_id, active=True).order_by("callsign")
+    return queries.active_cadre(rota.force_id)
 
 
 def render_board(request, rota, editor=None, editing=None, done="", params=None):
@@ -67,9 +67,7 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "can_edit": access.may(request.user, Can.EDIT_ROTA, rota.force_id),
         "force": rota.force,
         "force_choices": access.forces(request.user, Can.READ_ROTA),
-        "swaps": SwapRequest.objects.filter(
-            shift__rota=rota, status=SwapRequest.Status.PENDING
-        ).select_related("shift__negotiator", "taker"),
+        "swaps": queries.pending_swaps(rota),
         "last_change": queries.last_undoable(rota, request.user, services.UNDOABLE),
         "editor": editor,
         "done": done,
@@ -171,9 +169,10 @@ def parse_day(raw):
 
 
 def live_shift(rota, pk):
-    return get_object_or_404(
-        Shift.objects.live().select_related("negotiator", "rota"), pk=pk, rota=rota
-    )
+    shift = queries.live_shift(rota, pk)
+    if shift is None:
+        raise Http404("No such shift on this rota.")
+    return shift
 
 
 @rota_editor_required
@@ -272,12 +271,9 @@ def undo(request):
 def swap_decide(request, pk):
     """Approve in one step; decline only after confirming it (GET shows the question)."""
     rota = current_rota(request)
-    swap = get_object_or_404(
-        SwapRequest.objects.select_related("shift__negotiator", "shift__rota", "taker"),
-        pk=pk,
-        shift__rota=rota,
-        status=SwapRequest.Status.PENDING,
-    )
+    swap = queries.pending_swap(rota, pk)
+    if swap is None:
+        raise Http404("No such swap request waiting.")
     decline = "roster/_swap_decline.html"
     if request.method == "GET":
         return show_editor(request, rota, decline, {"swap": swap})

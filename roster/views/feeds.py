@@ -14,7 +14,7 @@ from cadre import access
 from cadre.access import Can
 from cadre.queries import negotiator_for
 from cadre.rules import local_tz
-from roster.models import FeedToken, Shift
+from roster import queries
 
 HISTORY = timedelta(days=60)
 
@@ -39,10 +39,10 @@ def calendar(name, shifts) -> bytes:
 
 
 def token_owner(token):
-    feed = FeedToken.objects.select_related("user").filter(token=token).first()
-    if feed is None or not feed.user.is_active:
+    user = queries.feed_owner(token)
+    if user is None:
         raise Http404
-    return feed.user
+    return user
 
 
 def respond(body):
@@ -51,16 +51,12 @@ def respond(body):
     return response
 
 
-def recent(shifts):
-    return shifts.live().filter(end__gt=timezone.now() - HISTORY).select_related("negotiator")
-
-
 def mine(request, token):
     user = token_owner(token)
     negotiator = negotiator_for(user)
     if negotiator is None:
         raise Http404
-    shifts = recent(Shift.objects.filter(negotiator=negotiator))
+    shifts = queries.feed_shifts(timezone.now() - HISTORY, negotiator=negotiator)
     return respond(calendar(f"Standby: {negotiator.callsign}", shifts))
 
 
@@ -70,5 +66,5 @@ def whole_rota(request, token):
     forces = list(access.forces(user, Can.EDIT_ROTA))
     if not forces:
         raise Http404
-    shifts = recent(Shift.objects.filter(rota__force__in=forces))
+    shifts = queries.feed_shifts(timezone.now() - HISTORY, forces=forces)
     return respond(calendar(f"Standby rota: {', '.join(f.code for f in forces)}", shifts))

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,6 @@ from cadre.access import Can
 from cadre.queries import negotiator_for
 from roster import queries, services
 from roster.forms import SwapForm, UnavailabilityForm
-from roster.models import Shift, SwapRequest, Unavailability
 
 PAST_PAGE = 20  # past shifts a page; the newest first
 SWAPS_SHOWN = 20  # the newest swap requests
@@ -23,11 +22,16 @@ def me(request):
     return negotiator_for(request.user)
 
 
+def found(record):
+    """The record asked for, or a 404 (not theirs, or not there)."""
+    if record is None:
+        raise Http404("Not found.")
+    return record
+
+
 def swap_takers(negotiator, shift):
     """Who can take this shift over: the role held, active and accredited for it."""
-    return queries.can_take(negotiator.force_id, shift.role, shift.start, shift.end).exclude(
-        pk=negotiator.pk
-    )
+    return queries.swap_takers(negotiator, shift)
 
 
 @login_required
@@ -46,20 +50,17 @@ def render_my_shifts(request, unavailability_form):
         "is_coordinator": access.may(request.user, Can.EDIT_ROTA),
     }
     if negotiator:
-        mine = Shift.objects.live().filter(negotiator=negotiator)
-        upcoming = list(mine.filter(end__gt=now).order_by("start")[:50])
+        upcoming = queries.my_upcoming(negotiator, now, 50)
         for shift in upcoming:
             # The swap picker offers only who could take this shift.
             shift.takers = list(swap_takers(negotiator, shift))
         context.update(
             upcoming=upcoming,
-            past=Paginator(mine.filter(end__lte=now).order_by("-start"), PAST_PAGE).get_page(
+            past=Paginator(queries.my_past(negotiator, now), PAST_PAGE).get_page(
                 request.GET.get("page")
             ),
-            absences=Unavailability.objects.filter(negotiator=negotiator, end__gt=now),
-            swaps=SwapRequest.objects.filter(shift__negotiator=negotiator)
-            .select_related("shift", "taker")
-            .order_by("-requested_at")[:SWAPS_SHOWN],
+            absences=queries.my_absences(negotiator, now),
+            swaps=queries.my_swaps(negotiator, SWAPS_SHOWN),
             swaps_shown=SWAPS_SHOWN,
             unavailability_form=unavailability_form,
         )
@@ -94,7 +95,7 @@ def request_swap(request, pk):
     negotiator = me(request)
     if negotiator is None:
         raise Http404("No cadre record is linked to your login.")
-    shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
+    shift = found(queries.my_live_shift(negotiator, pk))
     form = SwapForm(request.POST, negotiators=swap_takers(negotiator, shift))
     if not form.is_valid():
         messages.error(
@@ -121,9 +122,7 @@ def regenerate_feed(request):
 @login_required
 @require_POST
 def withdraw_swap(request, pk):
-    swap = get_object_or_404(
-        SwapRequest, pk=pk, shift__negotiator=me(request), status=SwapRequest.Status.PENDING
-    )
+    swap = found(queries.my_pending_swap(me(request), pk))
     services.withdraw_swap(swap, by=request.user)
     messages.success(request, "Swap request withdrawn.")
     return redirect("my_shifts")
@@ -132,7 +131,7 @@ def withdraw_swap(request, pk):
 @login_required
 @require_POST
 def withdraw_unavailability(request, pk):
-    absence = get_object_or_404(Unavailability, pk=pk, negotiator=me(request))
+    absence = found(queries.my_absence(me(request), pk))
     services.withdraw_unavailability(absence, by=request.user)
     messages.success(request, "Unavailability withdrawn.")
     return redirect("my_shifts")

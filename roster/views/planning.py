@@ -9,11 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cadre.access import Can
-from cadre.models import Negotiator
 from cadre.rules import record_id
 from roster import queries, rules, services
 from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
-from roster.models import RotationPattern
 from roster.views.board import (
     cadre_of,
     current_rota,
@@ -31,7 +29,7 @@ CHANGES_PER_PAGE = 100
 @rota_editor_required
 def generate(request):
     rota = current_rota(request)
-    patterns = RotationPattern.objects.filter(rota=rota)
+    patterns = queries.patterns_of(rota)
     template = "roster/_generate_form.html"
     if request.method != "POST":
         kind, first, last = view_state(request.GET)
@@ -71,7 +69,7 @@ def unavailable_for(request):
     form = UnavailabilityForm(request.POST)
     context = {"form": form, "negotiators": negotiators}
     chosen = record_id(request.POST.get("negotiator"))
-    who = negotiators.filter(pk=chosen).first() if chosen else None
+    who = next((n for n in negotiators if n.pk == chosen), None) if chosen else None
     if who is None:
         context["errors"] = ["Choose who is unavailable."]
     if who is None or not form.is_valid():
@@ -119,7 +117,7 @@ def shift_line(snapshot) -> dict:
 @rota_editor_required
 def patterns(request):
     rota = current_rota(request)
-    everyone = list(Negotiator.objects.filter(force=rota.force_id))
+    everyone = queries.everyone_of(rota.force_id)
     # Bound only to a POST: a plain page load shows an empty form, not "This field is required".
     form = PatternForm(request.POST if request.method == "POST" else None, negotiators=everyone)
     if request.method == "POST" and form.is_valid():
@@ -134,7 +132,7 @@ def render_patterns(request, rota, everyone, form, rules_form):
     names = {n.pk: n.callsign for n in everyone}
     rows = [
         (p, [names.get(pk, "?") for pk in p.order], calendar.day_name[p.handover_weekday])
-        for p in rota.patterns.all()
+        for p in queries.patterns_of(rota)
     ]
     rules_form = rules_form or CoverRulesForm(
         initial={**rota.minimums(), "max_consecutive_days": rota.max_consecutive_days}
@@ -149,7 +147,7 @@ def cover_rules(request):
     rota = current_rota(request)
     form = CoverRulesForm(request.POST)
     if not form.is_valid():
-        everyone = list(Negotiator.objects.filter(force=rota.force_id))
+        everyone = queries.everyone_of(rota.force_id)
         return render_patterns(request, rota, everyone, PatternForm(negotiators=everyone), form)
     services.set_cover_rules(rota, form.cleaned_data, by=request.user)
     messages.success(request, "Cover rules saved.")
