@@ -16,6 +16,7 @@ services.py          every write, atomic: a negotiator with accreditations and l
                      import (kept, then saved whole in a few statements), one's own mobile,
                      memberships; two-factor devices (django-otp), each change recorded in the
                      admin's history of the login
+tasks.py             the clock's hourly job: forget CSV uploads never confirmed
 access.py            the one gate every view, form, API endpoint, feed and export asks: a login's
                      scope, scoped querysets, require(Can.X), the chosen force; middleware.py
                      shows the force picker and sends a login owing its second factor to it

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from callouts.engine import watch
 from callouts.web.panels import dashboard_context as callouts_context
 from reports.panels import dashboard_context as reports_context
-from roster.views.dashboard import dashboard_context as roster_context
+from roster.panels import dashboard_context as roster_context
 
 
 @login_required

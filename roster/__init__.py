@@ -6,7 +6,8 @@ rules/               pure decisions, no database
   __init__.py          on call, coverage and gaps, conflicts, rotations, local wall-clock time
   reminders.py         which reminders are due
 queries.py           reads: a rota's data for the rules (load), on_call for callouts, who can take
-                     a shift (the pickers), a coordinator's last change to undo
+                     a shift (the pickers), a coordinator's last change to undo, and every
+                     read the pages make (shifts, swaps, absences, feeds)
 services.py          every write, atomic; changes to the rota are checked and audited
 tasks.py             the background job: queue due reminders (calls services)
 views/               the web
@@ -15,7 +16,7 @@ views/               the web
   planning.py          rotations, generating shifts, unavailability, cover rules, the audit
   mine.py              a negotiator's own shifts, swaps, unavailability, calendar link
   feeds.py             iCalendar feeds, opened by the secret in their URL
-  dashboard.py         the rota's part of the dashboard
+panels.py            the rota's part of the dashboard
 forms.py, admin.py, urls.py, demo.py
 
 Arrows run one way: roster uses cadre; callouts uses roster. Inside: views -> services ->

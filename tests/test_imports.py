@@ -169,6 +169,13 @@ PURE = (
 PURE_BUT_READS_MODEL_CHOICES = {"callouts.rules": {"cadre.models", "callouts.models"}}
 
 
+# An app's part of the dashboard, `dashboard_context(request)`: beside its views (callouts
+# keeps its web layer in web/).
+PANELS = ("panels.py", "web/panels.py")
+# app -> why it has no part of the dashboard.
+NO_PANEL = {"cadre": "the register shows nothing on the dashboard; it has its own pages"}
+
+
 def test_every_app_has_the_same_rooms():
     missing = [
         f"{app}: {room}"
@@ -177,6 +184,18 @@ def test_every_app_has_the_same_rooms():
         if not any((ROOT / app / name).exists() for name in names)
     ]
     assert missing == []
+
+
+def test_every_app_draws_its_part_of_the_dashboard_from_its_panels_module():
+    found = {app: [name for name in PANELS if (ROOT / app / name).exists()] for app in APP_ORDER}
+    assert {app: names for app, names in found.items() if len(names) != 1} == {
+        app: [] for app in NO_PANEL
+    }
+    dashboard = (ROOT / "config" / "views.py").read_text()
+    for app, names in found.items():
+        for name in names:
+            module = f"{app}.{name.removesuffix('.py').replace('/', '.')}"
+            assert f"from {module} import dashboard_context" in dashboard, module
 
 
 def test_pure_rules_import_nothing_from_the_database():
