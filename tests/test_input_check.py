@@ -6,7 +6,9 @@ import json
 import pytest
 from django.test import override_settings
 
+from callouts.models import Message, StatusCallback
 from config import input_check
+from reports.models import WorkloadSettings
 from tests.factories import bearer, post_signed
 
 NUL, LONE = "\x00", "\ud800"
@@ -55,6 +57,7 @@ def test_it_refuses_a_nul_in_a_form_field(coordinator_client):
     response = coordinator_client.post("/reports/workload/settings/", {"force": NUL})
     assert response.status_code == 400
     assert "form field" in response.text
+    assert not WorkloadSettings.objects.exists()
 
 
 def test_it_refuses_a_nul_in_a_header(coordinator_client):
@@ -87,6 +90,7 @@ def test_it_checks_twilios_webhooks_too(client, db):
         client, "/twilio/status/?m=%00", {"MessageSid": "SM" + "a" * 32, "MessageStatus": "sent"}
     )
     assert response.status_code == 400
+    assert not StatusCallback.objects.exists()  # refused before it was taken in
 
 
 @override_settings(DEBUG=True)
@@ -94,6 +98,8 @@ def test_it_takes_an_sms_posted_without_the_slash(client, cadre):
     params = {"From": cadre["n1"].mobile, "To": "+447700900000", "Body": "Y", "MessageSid": "SM1"}
     response = post_signed(client, "/twilio/sms", params)
     assert response.status_code == 200
+    taken = Message.objects.get(direction="in")
+    assert (taken.from_number, taken.body) == (cadre["n1"].mobile, "Y")
 
 
 def test_it_answers_json_for_an_error_inside_the_api(client, coordinator_token, monkeypatch):

@@ -14,6 +14,12 @@ def log_in(client, username, password, address="10.0.0.1"):
     )
 
 
+def logged_in_as(client) -> str | None:
+    """The username the client's session is logged in as, or None."""
+    pk = client.session.get("_auth_user_id")
+    return User.objects.get(pk=pk).username if pk else None
+
+
 def test_it_keeps_roles_in_memberships_not_global_groups():
     assert not Group.objects.filter(name__in=["Coordinator", "Supervisor", "Negotiator"]).exists()
 
@@ -49,8 +55,10 @@ def test_it_blocks_an_address_trying_many_usernames(client):
     for name in ("a", "b", "c"):
         log_in(client, name, "guess")
     assert log_in(client, "kim", "a-long-password").status_code == 429
+    assert "_auth_user_id" not in client.session
     # Someone else, from elsewhere, is not affected.
     assert log_in(client, "kim", "a-long-password", address="10.0.0.2").status_code == 302
+    assert logged_in_as(client) == "kim"
 
 
 @override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
@@ -63,6 +71,7 @@ def test_it_forgives_a_username_after_a_good_login(client):
     for i in range(2):
         log_in(client, "kim", "wrong", address=f"10.3.0.{i}")
     assert log_in(client, "kim", "a-long-password", address="10.4.0.1").status_code == 302
+    assert logged_in_as(client) == "kim"
 
 
 def test_it_logs_out_on_post(client):
@@ -70,7 +79,8 @@ def test_it_logs_out_on_post(client):
     client.force_login(user)
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("dashboard")).status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
 
 
 def test_it_changes_the_password(client):
@@ -230,6 +240,7 @@ def test_it_does_not_extend_the_window_with_attempts_refused_inside_it(client, m
         assert log_in(client, "kim", "wrong").status_code == 429
     clock["now"] = first + timedelta(minutes=15, seconds=1)
     assert log_in(client, "kim", "a-long-password").status_code == 302
+    assert logged_in_as(client) == "kim"
 
 
 @override_settings(LOGIN_THROTTLE_ATTEMPTS=3)
@@ -238,6 +249,7 @@ def test_it_does_not_count_a_right_password_against_its_address(client):
         make_user(name, password="a-long-password")
     for name in ("kim", "lee", "max", "kim"):
         assert log_in(client, name, "a-long-password").status_code == 302
+        assert logged_in_as(client) == name
         client.logout()
 
 
@@ -251,6 +263,20 @@ def test_it_does_not_count_a_password_change_with_the_right_old_password(client)
             {"old_password": "a-long-password", "new_password1": "x", "new_password2": "y"},
         )
         assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("a-long-password")  # refused: the new ones did not match
+    # Not throttled: a change whose new passwords match is taken.
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": "a-long-password",
+            "new_password1": "another-long-password",
+            "new_password2": "another-long-password",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("another-long-password")
 
 
 def test_it_says_the_minutes_left_from_first_failure_rounded_up():

@@ -210,6 +210,7 @@ def test_it_refuses_a_file_that_is_not_utf8(coordinator_client, force):
     response = coordinator_client.post(reverse("cadre_import"), {"file": csv_file})
     assert response.status_code == 400
     assert "not UTF-8 text" in response.text
+    assert not CadreImport.objects.exists() and not Negotiator.objects.exists()
 
 
 def test_it_shows_an_upload_only_to_whoever_uploaded_it(coordinator_client, client, force):

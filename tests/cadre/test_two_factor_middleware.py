@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from cadre.middleware import TWO_FACTOR_EXEMPT
+from callouts.models import Message
 from callouts.web import tokens
 from roster.models import FeedToken
 from roster.queries import rota_for
@@ -28,6 +29,8 @@ def half_signed_in(settings, client, coordinator_user):
 
 def test_it_leaves_the_webhooks_alone(half_signed_in, cadre):
     assert post_sms(half_signed_in, cadre["n1"], "Y").status_code == 200
+    taken = Message.objects.get(direction="in")
+    assert (taken.from_number, taken.body) == (cadre["n1"].mobile, "Y")
 
 
 def test_it_leaves_the_api_alone(half_signed_in, coordinator_user):

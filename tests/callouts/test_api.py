@@ -100,8 +100,10 @@ def test_it_raises_an_incident(client, force, coordinator_token):
 
 
 def test_it_raises_with_a_named_policy(client, force, coordinator_token):
-    EscalationPolicy.objects.create(force=force, name="Day", is_default=True)
-    EscalationPolicy.objects.create(force=force, name="Night")
+    day = EscalationPolicy.objects.create(force=force, name="Day", is_default=True)
+    day.steps.create(position=1, audience="on_call", channel="sms", wait_minutes=5)
+    night = EscalationPolicy.objects.create(force=force, name="Night")
+    night.steps.create(position=1, audience="force", channel="voice", wait_minutes=9)
     response = post_json(
         client,
         reverse("api_incidents"),
@@ -109,7 +111,12 @@ def test_it_raises_with_a_named_policy(client, force, coordinator_token):
         coordinator_token,
     )
     assert response.status_code == 201
-    assert Incident.objects.get(pk=response.json()["id"]).policy_name == "Night"
+    incident = Incident.objects.get(pk=response.json()["id"])
+    assert incident.policy_name == "Night"
+    # The night policy's steps were frozen onto the incident, not the default's.
+    assert [(s.audience, s.channel, s.wait_minutes) for s in incident.frozen_steps] == [
+        ("force", "voice", 9)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -164,6 +171,7 @@ def test_it_answers_400_to_a_body_that_is_not_a_json_object(client, coordinator_
     )
     assert response.status_code == 400
     assert "body" in response.json()["errors"]
+    assert not Incident.objects.exists()
 
 
 def test_it_lets_only_coordinators_and_supervisors_raise(client, force):
@@ -350,6 +358,8 @@ def test_it_answers_a_body_too_large_in_json(client, force, coordinator_token, s
         **bearer(coordinator_token),
     )
     assert response.status_code == 413
+    assert "error" in response.json()
+    assert not Incident.objects.exists()
     assert response.json()["error"] == "The request body is too large"
 
 

@@ -204,7 +204,10 @@ def test_it_hides_other_forces_incidents_from_their_coordinators(client, force, 
     make_negotiator(other, "OSCAR-1", user=other_coordinator)
     client.force_login(other_coordinator)
     assert client.get(reverse("incident_board", args=[incident.pk])).status_code == 404
+    status = incident.status
     assert client.post(reverse("incident_stand_down", args=[incident.pk])).status_code == 404
+    incident.refresh_from_db()
+    assert (incident.status, incident.stood_down_by) == (status, None)
 
 
 def test_it_lists_a_neighbours_incident_that_called_our_people_once(client, force, incident):

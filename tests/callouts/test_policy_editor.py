@@ -117,6 +117,7 @@ def test_it_refuses_named_people_on_another_audience(coordinator_client, force, 
         reverse("policy_new"), form_data([step("force", named=[kilo])])
     )
     assert "Named people only go with" in response.content.decode()
+    assert list(EscalationPolicy.objects.all()) == [standard]
 
 
 def test_it_keeps_one_default_policy(coordinator_client, force, standard):
@@ -130,6 +131,15 @@ def test_it_keeps_one_default_policy(coordinator_client, force, standard):
 def test_it_is_for_coordinators_only(supervisor_client, standard):
     assert supervisor_client.get(reverse("policy_list")).status_code == 403
     assert supervisor_client.get(reverse("policy_edit", args=[standard.pk])).status_code == 403
+    steps = list(standard.steps.values_list("position", "audience", "channel", "wait_minutes"))
+    data = form_data([step("force", "sms", "1")], name="Renamed", is_default="on")
+    response = supervisor_client.post(reverse("policy_edit", args=[standard.pk]), data)
+    assert response.status_code == 403
+    standard.refresh_from_db()
+    assert standard.name != "Renamed"
+    assert (
+        list(standard.steps.values_list("position", "audience", "channel", "wait_minutes")) == steps
+    )
 
 
 def test_it_lists_policies_with_their_steps(coordinator_client, standard):

@@ -43,6 +43,7 @@ def test_it_answers_a_webhook_with_the_security_headers_a_page_gets(client, db, 
 def test_it_keeps_the_proxys_request_id_on_a_webhook(client, db):
     response = client.post("/twilio/sms/", {}, HTTP_X_REQUEST_ID="twilio-req-1")
     assert (response.status_code, response["X-Request-ID"]) == (403, "twilio-req-1")
+    assert not Message.objects.exists()  # unsigned: refused, nothing taken in
 
 
 def test_it_sends_a_webhook_called_over_plain_http_to_https(db, settings):

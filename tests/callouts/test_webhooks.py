@@ -6,7 +6,7 @@ from django.db.models import Max
 
 from callouts import services
 from callouts.engine import clock
-from callouts.models import Callout, Incident, Message, Response
+from callouts.models import Callout, Incident, Message, Response, StatusCallback
 from tests.factories import (
     make_callout,
     make_message,
@@ -63,12 +63,19 @@ def test_it_refuses_a_signature_over_another_host(client, cadre, on_call, force,
     params = {"From": cadre["n1"].mobile, "To": "+4477", "Body": "Y", "MessageSid": "SMx"}
     wrong = sign("http://internal:8000/twilio/sms/", params)
     assert client.post("/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=wrong).status_code == 403
+    assert not Message.objects.filter(direction="in").exists()
+    assert not Response.objects.exists()
 
 
 def test_every_webhook_requires_a_signature(client, cadre, on_call, force, run_tasks):
     run_tasks(raise_incident, force)
+    before = list(Message.objects.order_by("pk").values_list("pk", "status", "direction"))
     for path in ["/twilio/sms/", "/twilio/status/", "/twilio/voice/1/", "/twilio/voice/1/key/"]:
         assert client.post(path, {"Digits": "1"}).status_code == 403
+    # Nothing taken in, nothing answered, no message changed.
+    assert list(Message.objects.order_by("pk").values_list("pk", "status", "direction")) == before
+    assert not StatusCallback.objects.exists()
+    assert not Response.objects.exists()
 
 
 def test_it_accepts_and_answers_with_the_rendezvous(client, cadre, on_call, force, run_tasks):
@@ -249,8 +256,11 @@ def test_status_callbacks_move_forward_only(client, cadre, on_call, force, run_t
 
 
 def test_a_status_for_an_unknown_sid_is_ignored(client, cadre, on_call, force, run_tasks):
+    run_tasks(raise_incident, force)
+    before = list(Message.objects.order_by("pk").values_list("pk", "status"))
     response = status(client, run_tasks, {"MessageSid": "SMnobody", "MessageStatus": "delivered"})
     assert response.status_code == 204
+    assert list(Message.objects.order_by("pk").values_list("pk", "status")) == before
 
 
 def test_a_status_callback_adopts_the_sid_a_dead_worker_never_saved(
@@ -382,6 +392,7 @@ def test_it_refuses_an_sms_nobody_could_have_sent_and_stores_nothing(client, db,
 def test_a_status_callback_with_a_sid_too_long_is_refused(client, db):
     params = {"MessageSid": "SM" + "b" * 70, "MessageStatus": "delivered"}
     assert post_signed(client, "/twilio/status/", params).status_code == 400
+    assert not StatusCallback.objects.exists()
 
 
 def test_it_decides_which_webhooks_are_not_ours():
@@ -433,3 +444,5 @@ def test_it_refuses_a_status_callback_or_call_for_another_account(client, db):
     status = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered", **other}
     assert post_signed(client, "/twilio/status/", status).status_code == 403
     assert post_signed(client, "/twilio/voice/1/", {"CallSid": "CA1", **other}).status_code == 403
+    assert not StatusCallback.objects.exists()
+    assert not Message.objects.exists()

@@ -134,3 +134,4 @@ def test_it_refuses_exports_to_negotiators(negotiator_client, history):
         ).status_code
         == 403
     )
+    assert not AccessRecord.objects.exists()  # nothing exported, so nothing to audit

@@ -184,11 +184,17 @@ def test_it_lets_supervisors_look_but_not_edit(supervisor_client, rota, cadre):
     assert response.status_code == 200
     assert b"+ add" not in response.content
     assert supervisor_client.post(f"/rota/shift/{shift.pk}/remove/").status_code == 403
+    assert list(Shift.objects.live()) == [shift]
+    assert not RotaChange.objects.exists()
 
 
 def test_it_keeps_negotiators_off_the_board(negotiator_client, rota, cadre):
+    shift = put_on(cadre["n1"])
     assert negotiator_client.get(BOARD).status_code == 403
     assert negotiator_client.post("/rota/undo/").status_code == 403
+    assert negotiator_client.post(f"/rota/shift/{shift.pk}/remove/").status_code == 403
+    assert list(Shift.objects.live()) == [shift]
+    assert not RotaChange.objects.exists()
 
 
 def test_it_shows_the_audit_to_coordinators_and_supervisors_only(coordinator_client, rota, cadre):
