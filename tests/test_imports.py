@@ -274,3 +274,31 @@ def test_views_and_web_modules_query_only_through_queries_and_services():
         for line in managers_used(modules[name])
     ]
     assert wrong == []
+
+
+# Every write names who acts: a service takes the acting login as a required keyword `by`
+# (None: the system, the demo, a command or the clock). These public functions write nothing.
+SERVICES_THAT_ONLY_READ = {
+    "roster.services": {"snapshot", "check", "to_rotation"},
+}
+
+
+def test_every_service_takes_who_acts_as_a_required_keyword():
+    wrong = []
+    for app in APP_ORDER:
+        name = f"{app}.services"
+        tree = ast.parse((ROOT / app / "services.py").read_text())
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if node.name in SERVICES_THAT_ONLY_READ.get(name, ()):
+                continue
+            args = node.args
+            by = [
+                default
+                for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                if arg.arg == "by"
+            ]
+            if by != [None]:  # present, keyword-only, and without a default
+                wrong.append(f"{name}.{node.name}")
+    assert wrong == []
