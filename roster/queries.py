@@ -156,6 +156,45 @@ def can_take(force_id, role, at=None, end=None):
     return people.order_by("callsign")
 
 
+def picker(force_id, role, start, end, *, exclude=(), replacing=(), keep=None):
+    """The people a picker offers for a `role` slot from `start` to `end` (rules.can_take):
+    the force's people who can take it, by callsign. `keep`: a person to offer as well (the
+    one already chosen when only a warning came back)."""
+    people = list(negotiators_with_accreditations().filter(force=force_id))
+    busy = Shift.objects.live().filter(
+        negotiator__in=[n.pk for n in people], start__lt=end, end__gt=start
+    )
+    chosen = rules.can_take(
+        rules.Span(0, role, start, end),
+        [person(n) for n in people],
+        [
+            rules.Span(*row)
+            for row in busy.values_list("negotiator_id", "role", "start", "end", "pk")
+        ],
+        exclude=exclude,
+        replacing=replacing,
+    )
+    pks = [p.id for p in chosen] + ([keep.pk] if keep is not None else [])
+    return Negotiator.objects.filter(pk__in=pks).order_by("callsign")
+
+
+def cannot_take(negotiator, role, start, end, *, exclude=(), replacing=()) -> str | None:
+    """Why `negotiator` cannot take a `role` slot from `start` to `end` (rules.cannot_take),
+    or None: what a picker would have said about them."""
+    n = negotiators_with_accreditations().get(pk=negotiator.pk)
+    busy = Shift.objects.live().filter(negotiator=n, start__lt=end, end__gt=start)
+    return rules.cannot_take(
+        rules.Span(0, role, start, end),
+        person(n),
+        [
+            rules.Span(*row)
+            for row in busy.values_list("negotiator_id", "role", "start", "end", "pk")
+        ],
+        exclude,
+        replacing,
+    )
+
+
 def last_undoable(rota, user, actions):
     """The change `user` would undo next on `rota`, or None."""
     if not getattr(user, "is_authenticated", False):

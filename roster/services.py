@@ -203,13 +203,31 @@ def request_swap(shift, user, taker) -> SwapRequest:
         raise Refused(["Only current or upcoming shifts can be swapped."])
     if SwapRequest.objects.filter(shift=shift, status=SwapRequest.Status.PENDING).exists():
         raise Refused(["A swap for this shift is already waiting for a coordinator."])
+    # Refused now, not at approval: a request that could never be approved saves nothing.
+    errors = swap_problems(shift, taker)
+    if errors:
+        raise Refused(errors)
     return SwapRequest.objects.create(shift=shift, taker=taker, requested_by=user)
+
+
+def swap_problems(shift, taker) -> list[str]:
+    """Why `taker` cannot take `shift` over (nothing: they can), as a coordinator approving
+    it would be told: the shift changed since, or the picker's rule (rules.cannot_take)."""
+    if shift.superseded_at is not None:
+        return ["The shift has changed since (moved, covered or removed): decline this swap."]
+    reason = queries.cannot_take(
+        taker, shift.role, shift.start, shift.end, exclude=[shift.negotiator_id]
+    )
+    return [reason] if reason else []
 
 
 def approve_swap(swap: SwapRequest, user, reason="") -> RotaChange:
     shift = swap.shift
     if swap.status != SwapRequest.Status.PENDING:
         raise Refused(["That swap has already been decided."])
+    errors = swap_problems(shift, swap.taker)
+    if errors:
+        raise Refused(errors)
     taken = _carry(shift, swap.taker, shift.start, shift.end, Shift.Source.SWAP, user)
     summary = (
         f"Swap approved: {swap.taker.callsign} takes {shift.negotiator.callsign}'s "

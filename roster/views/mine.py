@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from cadre import access
 from cadre.access import Can
+from cadre.models import Negotiator
 from cadre.queries import negotiator_for
 from roster import queries, services
 from roster.forms import SwapForm, UnavailabilityForm
@@ -24,9 +25,10 @@ def me(request):
 
 
 def swap_takers(negotiator, shift):
-    """Who can take this shift over: the role held, active and accredited for it."""
-    return queries.can_take(negotiator.force_id, shift.role, shift.start, shift.end).exclude(
-        pk=negotiator.pk
+    """Who can take this shift over (rules.can_take): the role held, deployable for all of
+    it, not on call then already."""
+    return queries.picker(
+        negotiator.force_id, shift.role, shift.start, shift.end, exclude=[negotiator.pk]
     )
 
 
@@ -95,11 +97,10 @@ def request_swap(request, pk):
     if negotiator is None:
         raise Http404("No cadre record is linked to your login.")
     shift = get_object_or_404(Shift.objects.live(), pk=pk, negotiator=negotiator)
-    form = SwapForm(request.POST, negotiators=swap_takers(negotiator, shift))
+    # Checked against the whole cadre: the service says why someone cannot take it.
+    form = SwapForm(request.POST, negotiators=Negotiator.objects.filter(force=negotiator.force_id))
     if not form.is_valid():
-        messages.error(
-            request, "Choose someone who can take this shift (holds the role, accredited)."
-        )
+        messages.error(request, "Choose who is to take this shift.")
         return redirect("my_shifts")
     try:
         services.request_swap(shift, request.user, form.cleaned_data["taker"])
