@@ -6,7 +6,7 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from cadre import queries as cadre_queries
 from cadre.access import COORDINATOR
@@ -195,6 +195,24 @@ def cannot_take(negotiator, role, start, end, *, exclude=(), replacing=()) -> st
     )
 
 
+def rotation_upcoming(pattern, now) -> list[Shift]:
+    """The live shifts a change to a rotation (or its end) takes over: those it generated
+    that start from `now` on, and the covers, swaps and moves made from them (one or two
+    steps on). The slot under way now, and everything before it, are left alone."""
+    made = (
+        Q(pattern=pattern, start__gte=now)
+        | Q(replaces__pattern=pattern, replaces__start__gte=now)
+        | Q(replaces__replaces__pattern=pattern, replaces__replaces__start__gte=now)
+    )
+    return list(
+        Shift.objects.live()
+        .filter(rota=pattern.rota_id, role=pattern.role)
+        .filter(made)
+        .select_related("negotiator")
+        .order_by("start", "pk")
+    )
+
+
 def last_undoable(rota, user, actions):
     """The change `user` would undo next on `rota`, or None."""
     if not getattr(user, "is_authenticated", False):
@@ -204,6 +222,34 @@ def last_undoable(rota, user, actions):
         .order_by("-at", "-id")
         .first()
     )
+
+
+def absences_ahead(rota, now, limit=100):
+    """The cadre's unavailability not yet over, soonest first (the coordinator's list)."""
+    return list(
+        Unavailability.objects.filter(negotiator__force=rota.force_id, end__gt=now)
+        .select_related("negotiator")
+        .order_by("start", "pk")[:limit]
+    )
+
+
+def undo_offer(rota, user, actions, look_back=50):
+    """What Undo would undo for `user`: (their latest change in `actions` not yet undone, or
+    None; their later changes that cannot be undone, newest first), so that the button can
+    say both."""
+    if not getattr(user, "is_authenticated", False):
+        return None, []
+    later = []
+    recent = (
+        RotaChange.objects.filter(rota=rota, by=user, undone_at__isnull=True)
+        .exclude(action="undo")
+        .order_by("-at", "-id")[:look_back]
+    )
+    for change in recent:
+        if change.action in actions:
+            return change, later
+        later.append(change)
+    return None, later
 
 
 def changes(rota):

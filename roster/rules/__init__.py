@@ -457,3 +457,27 @@ def generate(
                 spans.append(Span(negotiator_id, rotation.role, start, end))
         k += 1
     return spans
+
+
+def regenerate(rotation: Rotation, spans: Iterable[Span], tz: tzinfo | None = None) -> list[Span]:
+    """The rotation's shifts over exactly the stretches of time `spans` cover (overlapping and
+    touching ones merged): a rotation's upcoming shifts laid out again after its settings
+    change. The same stretches stay covered, with no gap or overlap at their edges; nothing is
+    added outside them (a stretch a coordinator removed stays empty)."""
+    tz = tz or local_tz()
+    merged: list[list[datetime]] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        if merged and s.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], s.end)
+        else:
+            merged.append([s.start, s.end])
+    out = []
+    for start, end in merged:
+        # A slot is at most a week: a week either side is enough to lay the stretch out.
+        first = start.astimezone(tz).date() - timedelta(days=8)
+        last = end.astimezone(tz).date() + timedelta(days=8)
+        for g in generate(rotation, first, last, tz):
+            a, b = max(g.start, start), min(g.end, end)
+            if a < b:
+                out.append(Span(g.negotiator_id, g.role, a, b))
+    return out

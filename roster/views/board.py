@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cadre import access
 from cadre.access import Can, can_view_cadre
 from cadre.models import Negotiator, Role
-from cadre.rules import local_date
+from cadre.rules import local_date, record_id
 from roster import queries, rules, services
 from roster.forms import (
     FIRST_YEAR,
@@ -57,6 +57,7 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
     )
     board = grid.build(data, first, last)
+    last_change, not_undoable = queries.undo_offer(rota, request.user, services.UNDOABLE)
     context = {
         "rota": rota,
         "board": board,
@@ -68,7 +69,8 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "force": rota.force,
         "force_choices": access.forces(request.user, Can.READ_ROTA),
         "swaps": pending_swaps(rota),
-        "last_change": queries.last_undoable(rota, request.user, services.UNDOABLE),
+        "last_change": last_change,
+        "not_undoable": not_undoable,
         "editor": editor,
         "done": done,
         "state": state_of({"view": kind, "at": first.isoformat()}),
@@ -318,8 +320,15 @@ def shift_remove(request, pk):
 @require_POST
 def undo(request):
     rota = current_rota(request)
+    # The change the button named: if another came in since, nothing is undone and the
+    # refusal says which change is now the latest.
+    change_id = record_id(request.POST.get("change"))
     return attempt(
-        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, request.user)
+        request,
+        rota,
+        "roster/_message.html",
+        {},
+        lambda: services.undo_change(rota, change_id, by=request.user),
     )
 
 

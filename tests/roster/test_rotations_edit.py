@@ -91,7 +91,8 @@ def test_it_regenerates_the_future_shifts_and_keeps_the_past(coordinator_client,
 def test_it_undoes_a_rotation_edit(coordinator_client, rotation):
     before = [(s.pk, s.negotiator_id) for s in live()]
     coordinator_client.post(
-        f"/rota/patterns/{rotation.pk}/", form(rotation, name="Renamed", callsigns="N-THREE")
+        f"/rota/patterns/{rotation.pk}/",
+        form(rotation, name="Renamed", callsigns="N-THREE", reason="Only one free"),
     )
     board = coordinator_client.get("/rota/board/").content.decode()
     assert "Undo: Rotation “Weekly” changed" in board
@@ -143,12 +144,13 @@ def test_it_asks_before_replacing_a_cover_made_in_a_future_week(
     shift = next(s for s in live(rotation) if s.start > timezone.now() + timedelta(days=8))
     services.cover(shift, coordinator_user, cadre["n4"], shift.start, shift.end)
     html = coordinator_client.post(
-        f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE")
+        f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE", reason="x")
     ).content.decode()
     assert "edited by hand" in html
     assert not RotaChange.objects.filter(action="rotation").exists()
     coordinator_client.post(
-        f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE", confirm="on")
+        f"/rota/patterns/{rotation.pk}/",
+        form(rotation, callsigns="N-THREE", confirm="on", reason="x"),
     )
     future = [s for s in live() if s.start >= timezone.now()]
     assert {s.negotiator.callsign for s in future} == {"N-THREE"}
@@ -176,19 +178,36 @@ def test_it_regenerates_across_the_clock_change_at_local_handover(
         name="Daily",
         role="coordinator",
         length="day",
-        starts_on=date(2099, 10, 20),
+        starts_on=date(2027, 10, 20),
         order=[cadre["c1"].pk],
     )
     services.generate(
-        rota, coordinator_user, pattern, date(2099, 10, 20), date(2099, 11, 3), reason="x"
+        rota, coordinator_user, pattern, date(2027, 10, 20), date(2027, 11, 3), reason="x"
     )
     n5.roles = ("coordinator",)
     n5.save()
     coordinator_client.post(
         f"/rota/patterns/{pattern.pk}/",
-        form(pattern, callsigns="N-FIVE C-ONE", role="coordinator", length="day"),
+        form(pattern, callsigns="N-FIVE C-ONE", role="coordinator", length="day", reason="x"),
     )
     shifts = live(pattern)
+    assert [s.negotiator.callsign for s in shifts[:2]] == ["N-FIVE", "C-ONE"]
     assert {s.start.astimezone(timezone.get_current_timezone()).hour for s in shifts} == {8}
-    assert shifts[0].start == datetime(2099, 10, 20, 7, tzinfo=UTC)  # BST
-    assert shifts[-1].end == datetime(2099, 11, 3, 8, tzinfo=UTC)  # GMT
+    assert shifts[0].start == datetime(2027, 10, 20, 7, tzinfo=UTC)  # BST
+    assert shifts[-1].end == datetime(2027, 11, 3, 8, tzinfo=UTC)  # GMT
+
+
+def test_it_warns_before_an_edit_and_saves_only_with_a_reason(coordinator_client, rotation):
+    before = [(s.pk, s.negotiator_id) for s in live()]
+    html = coordinator_client.post(
+        f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE")
+    ).content.decode()
+    assert "Check before saving" in html
+    assert "N-THREE would be on call" in html
+    assert [(s.pk, s.negotiator_id) for s in live()] == before
+    rotation.refresh_from_db()
+    assert len(rotation.order) == 2  # unchanged
+    coordinator_client.post(
+        f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE", reason="Agreed")
+    )
+    assert RotaChange.objects.get(action="rotation").override_reason == "Agreed"
