@@ -74,6 +74,7 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "editor": editor,
         "done": done,
         "state": state_of({"view": kind, "at": first.isoformat()}),
+        "today": local_date(timezone.now()),
     }
     if editor:
         context.update(editing or {})
