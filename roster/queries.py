@@ -146,16 +146,6 @@ def coordinators_of(rota) -> list[int]:
     return list(users.values_list("pk", flat=True))
 
 
-def can_take(force_id, role, at=None, end=None):
-    """Who a picker offers for a shift in `role`: the force's people who hold the role and
-    are active and accredited when it starts (`at`, default now) and still when it ends. The
-    server still checks the rest (unavailability, double booking) and explains."""
-    people = Negotiator.objects.filter(force=force_id).with_role(role).deployable(at)
-    if end is not None:
-        people = people.accredited_at(end)
-    return people.order_by("callsign")
-
-
 def picker(force_id, role, start, end, *, exclude=(), replacing=(), keep=None):
     """The people a picker offers for a `role` slot from `start` to `end` (rules.can_take):
     the force's people who can take it, by callsign. `keep`: a person to offer as well (the

@@ -165,3 +165,38 @@ def test_it_refuses_a_swap_that_cannot_work_and_saves_nothing(client, force, wee
     assert "a coordinator will approve it" not in html
     assert "NEG-OK is already on the rota" in html
     assert not SwapRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "shifts", "exclude", "reason"),
+    [
+        (PEOPLE[0], [], (1,), "ANNA already has this shift."),
+        (PEOPLE[2], [], (), "CARL does not hold the negotiator role."),
+        (PEOPLE[4], [], (), "ED is inactive."),
+        (PEOPLE[3], [], (), "DORA is not accredited for all of Mon 1 Mar 08:00–Tue 2 Mar 08:00."),
+        (
+            PEOPLE[1],
+            [rules.Span(2, "coordinator", T0 + DAY / 2, T0 + DAY, id=3)],
+            (),
+            "BEN is already on the rota as coordinator Mon 1 Mar 20:00–Tue 2 Mar 08:00.",
+        ),
+        (PEOPLE[1], [], (), None),
+    ],
+)
+def test_it_says_why_someone_cannot_take_the_slot(who, shifts, exclude, reason, settings):
+    settings.TIME_ZONE = "Europe/London"
+    assert rules.cannot_take(SLOT, who, shifts, exclude) == reason
+
+
+def test_it_agrees_with_the_cadre_queryset_on_who_is_deployable(force, mixed):  # noqa: F811
+    """The picker's rule and the Negotiator queryset twin (cadre.models) pick the same people
+    for a slot nobody is on call in."""
+    from cadre.models import Negotiator
+    from roster import queries
+
+    start = timezone.now() + timedelta(days=3)
+    end = start + timedelta(hours=12)
+    for role in ("negotiator", "coordinator", "adviser"):
+        twin = Negotiator.objects.filter(force=force).with_role(role).deployable(start)
+        twin = twin.accredited_at(end)
+        assert list(queries.picker(force.pk, role, start, end)) == list(twin.order_by("callsign"))
