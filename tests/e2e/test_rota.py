@@ -151,3 +151,24 @@ def test_it_lets_a_coordinator_change_and_end_a_rotation(
     if page.size_name == "desktop":
         assert height < 2000, f"the month is {height}px tall at a desk"
     assert page.console_errors == []
+
+
+def test_it_lets_a_coordinator_withdraw_an_unavailability_and_undo_it(
+    sized, live_server, coordinator_user, force
+):
+    page = sized
+    person = make_negotiator(force, callsign="AWAY-1")
+    start = at_local(timezone.localdate() + timedelta(days=3), time(0))
+    make_unavailability(person, start=start, days=2, reason="leave")
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}/rota/unavailable/")
+    looks_right(page, "rota-unavailability")
+    accessible(page, "rota-unavailability")
+    page.locator(".absences").get_by_role("link", name="Withdraw…").click()
+    page.get_by_label("Yes, withdraw it").check()
+    page.get_by_role("button", name="Withdraw the unavailability").click()
+    expect(page.get_by_role("status")).to_contain_text("AWAY-1 available again")
+    page.get_by_role("button", name="Undo: AWAY-1 available again").click()
+    expect(page.get_by_role("status")).to_contain_text("Undid: AWAY-1 available again")
+    expect(page.locator(".undo")).to_have_count(0)
+    assert page.console_errors == []
