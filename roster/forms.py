@@ -124,6 +124,24 @@ class PatternForm(forms.ModelForm):
         return super().save(commit)
 
 
+class PatternEditForm(PatternForm):
+    """Changing a rotation: its role stays (end it and set up another for a different role)."""
+
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        required=False, max_length=300, label="Reason to override the warnings"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].disabled = True
+        self.fields["role"].help_text = "To change the role, end this rotation and set up another."
+        names = {n.pk: n.callsign for n in self.negotiators}
+        self.fields["callsigns"].initial = " ".join(
+            names.get(pk, "?") for pk in self.instance.order
+        )
+
+
 class GenerateForm(forms.Form):
     pattern = forms.ModelChoiceField(queryset=RotationPattern.objects.none())
     first_day = forms.DateField(widget=DAY_INPUT, label="From")

@@ -59,6 +59,8 @@ class RotationPattern(models.Model):
     starts_on = models.DateField()
     # Negotiator ids in rotation order.
     order = models.JSONField(default=list)
+    # Ended by a coordinator: its upcoming shifts were removed and it is no longer offered.
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["role", "name"]
@@ -172,6 +174,9 @@ class RotaChange(models.Model):
     undoes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What undo needs beyond shifts: a rotation's settings before and after, or the
+    # unavailability marked or withdrawn.
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -6,7 +6,7 @@ These load what the pure rules in roster.rules need and return plain results.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from cadre import queries as cadre_queries
 from cadre.access import COORDINATOR
@@ -154,14 +154,61 @@ def coordinators_of(rota) -> list[int]:
     return list(users.values_list("pk", flat=True))
 
 
-def can_take(force_id, role, at=None, end=None):
-    """Who a picker offers for a shift in `role`: the force's people who hold the role and
-    are active and accredited when it starts (`at`, default now) and still when it ends. The
-    server still checks the rest (unavailability, double booking) and explains."""
-    people = Negotiator.objects.filter(force=force_id).with_role(role).deployable(at)
-    if end is not None:
-        people = people.accredited_at(end)
-    return people.order_by("callsign")
+def picker(force_id, role, start, end, *, exclude=(), replacing=(), keep=None):
+    """The people a picker offers for a `role` slot from `start` to `end` (rules.can_take):
+    the force's people who can take it, by callsign. `keep`: a person to offer as well (the
+    one already chosen when only a warning came back)."""
+    people = list(negotiators_with_accreditations().filter(force=force_id))
+    busy = Shift.objects.live().filter(
+        negotiator__in=[n.pk for n in people], start__lt=end, end__gt=start
+    )
+    chosen = rules.can_take(
+        rules.Span(0, role, start, end),
+        [person(n) for n in people],
+        [
+            rules.Span(*row)
+            for row in busy.values_list("negotiator_id", "role", "start", "end", "pk")
+        ],
+        exclude=exclude,
+        replacing=replacing,
+    )
+    pks = [p.id for p in chosen] + ([keep.pk] if keep is not None else [])
+    return Negotiator.objects.filter(pk__in=pks).order_by("callsign")
+
+
+def cannot_take(negotiator, role, start, end, *, exclude=(), replacing=()) -> str | None:
+    """Why `negotiator` cannot take a `role` slot from `start` to `end` (rules.cannot_take),
+    or None: what a picker would have said about them."""
+    n = negotiators_with_accreditations().get(pk=negotiator.pk)
+    busy = Shift.objects.live().filter(negotiator=n, start__lt=end, end__gt=start)
+    return rules.cannot_take(
+        rules.Span(0, role, start, end),
+        person(n),
+        [
+            rules.Span(*row)
+            for row in busy.values_list("negotiator_id", "role", "start", "end", "pk")
+        ],
+        exclude,
+        replacing,
+    )
+
+
+def rotation_upcoming(pattern, now) -> list[Shift]:
+    """The live shifts a change to a rotation (or its end) takes over: those it generated
+    that start from `now` on, and the covers, swaps and moves made from them (one or two
+    steps on). The slot under way now, and everything before it, are left alone."""
+    made = (
+        Q(pattern=pattern, start__gte=now)
+        | Q(replaces__pattern=pattern, replaces__start__gte=now)
+        | Q(replaces__replaces__pattern=pattern, replaces__replaces__start__gte=now)
+    )
+    return list(
+        Shift.objects.live()
+        .filter(rota=pattern.rota_id, role=pattern.role)
+        .filter(made)
+        .select_related("negotiator")
+        .order_by("start", "pk")
+    )
 
 
 def last_undoable(rota, user, actions):
@@ -173,6 +220,34 @@ def last_undoable(rota, user, actions):
         .order_by("-at", "-id")
         .first()
     )
+
+
+def absences_ahead(rota, now, limit=100):
+    """The cadre's unavailability not yet over, soonest first (the coordinator's list)."""
+    return list(
+        Unavailability.objects.filter(negotiator__force=rota.force_id, end__gt=now)
+        .select_related("negotiator")
+        .order_by("start", "pk")[:limit]
+    )
+
+
+def undo_offer(rota, user, actions, look_back=50):
+    """What Undo would undo for `user`: (their latest change in `actions` not yet undone, or
+    None; their later changes that cannot be undone, newest first), so that the button can
+    say both."""
+    if not getattr(user, "is_authenticated", False):
+        return None, []
+    later = []
+    recent = (
+        RotaChange.objects.filter(rota=rota, by=user, undone_at__isnull=True)
+        .exclude(action="undo")
+        .order_by("-at", "-id")[:look_back]
+    )
+    for change in recent:
+        if change.action in actions:
+            return change, later
+        later.append(change)
+    return None, later
 
 
 def changes(rota):
@@ -194,14 +269,17 @@ def everyone_of(force_id) -> list[Negotiator]:
 
 
 def patterns_of(rota):
-    return RotationPattern.objects.filter(rota=rota)
+    """Every rotation of the rota, those still running first."""
+    return RotationPattern.objects.filter(rota=rota).order_by("ended_at", "role", "name")
 
 
 def pending_swaps(rota):
     """The rota's swap requests waiting for a coordinator, with their people."""
-    return SwapRequest.objects.filter(
-        shift__rota=rota, status=SwapRequest.Status.PENDING
-    ).select_related("shift__negotiator", "taker")
+    return (
+        SwapRequest.objects.filter(shift__rota=rota, status=SwapRequest.Status.PENDING)
+        .select_related("shift__negotiator", "taker")
+        .order_by("requested_at", "pk")
+    )
 
 
 def pending_swap(rota, pk) -> SwapRequest | None:
@@ -217,12 +295,6 @@ def live_shift(rota, pk) -> Shift | None:
     return (
         Shift.objects.live().select_related("negotiator", "rota").filter(pk=pk, rota=rota).first()
     )
-
-
-def swap_takers(negotiator, shift):
-    """Who can take this shift over from `negotiator`: the role held, active and accredited."""
-    takers = can_take(negotiator.force_id, shift.role, shift.start, shift.end)
-    return takers.exclude(pk=negotiator.pk)
 
 
 def my_live_shift(negotiator, pk) -> Shift | None:
@@ -278,3 +350,27 @@ def feed_shifts(since: datetime, negotiator=None, forces=None):
     if negotiator is not None:
         return shifts.filter(negotiator=negotiator)
     return shifts.filter(rota__force__in=forces)
+
+
+def active_patterns(rota):
+    """The rota's rotations not ended: what shifts can be generated from."""
+    return RotationPattern.objects.filter(rota=rota, ended_at__isnull=True)
+
+
+def pattern_of(rota, pk) -> RotationPattern | None:
+    return RotationPattern.objects.filter(rota=rota, pk=pk).first()
+
+
+def force_people(force_id):
+    """Every negotiator of the force as a queryset (a form checks a choice against it; the
+    service then says why someone cannot take a shift)."""
+    return Negotiator.objects.filter(force=force_id)
+
+
+def force_absence(force_id, pk) -> Unavailability | None:
+    """One unavailability entry of the force's people, with its negotiator."""
+    return (
+        Unavailability.objects.select_related("negotiator")
+        .filter(pk=pk, negotiator__force=force_id)
+        .first()
+    )

@@ -3,10 +3,12 @@
 A change to the rota is checked and audited (RotaChange): it takes some live
 shifts out of force (they stay as history with superseded_at set) and puts new
 ones in. The pure rules (roster.rules) decide errors (never saved) and warnings
-(saved only with a coordinator's reason). Unavailability and cover rules are
-audited too. A swap request records on itself who decided it and when; only an
-approved swap changes the rota. Rotations, calendar feed secrets and the
-reminder outbox change nothing on the rota and are not audited.
+(saved only with a coordinator's reason). Unavailability, cover rules and
+changes to a rotation (or its end, with its upcoming shifts) are audited too;
+undo takes back a coordinator's latest change of any kind but cover rules. A
+swap request records on itself who decided it and when; only an approved swap
+changes the rota. A new rotation, calendar feed secrets and the reminder outbox
+change nothing on the rota and are not audited.
 
 Every write takes the acting login as `by=` (keyword, required), the login the audit
 (RotaChange.by) and the records (created_by, requested_by, decided_by) keep. `by=None` means
@@ -14,10 +16,11 @@ the system acts: the demo seeding, a management command or the clock's task.
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from cadre.models import Negotiator
 from cadre.rules import local_date
@@ -35,7 +38,18 @@ from roster.models import (
 )
 from roster.rules import reminders, when
 
-UNDOABLE = {"add", "move", "cover", "remove", "swap", "generate"}
+UNDOABLE = {
+    "add",
+    "move",
+    "cover",
+    "remove",
+    "swap",
+    "generate",
+    "unavailable",
+    "available",
+    "rotation",
+    "rotation_end",
+}
 
 
 class Refused(Exception):
@@ -205,13 +219,31 @@ def request_swap(shift, taker, *, by) -> SwapRequest:
         raise Refused(["Only current or upcoming shifts can be swapped."])
     if SwapRequest.objects.filter(shift=shift, status=SwapRequest.Status.PENDING).exists():
         raise Refused(["A swap for this shift is already waiting for a coordinator."])
+    # Refused now, not at approval: a request that could never be approved saves nothing.
+    errors = swap_problems(shift, taker)
+    if errors:
+        raise Refused(errors)
     return SwapRequest.objects.create(shift=shift, taker=taker, requested_by=by)
+
+
+def swap_problems(shift, taker) -> list[str]:
+    """Why `taker` cannot take `shift` over (nothing: they can), as a coordinator approving
+    it would be told: the shift changed since, or the picker's rule (rules.cannot_take)."""
+    if shift.superseded_at is not None:
+        return ["The shift has changed since (moved, covered or removed): decline this swap."]
+    reason = queries.cannot_take(
+        taker, shift.role, shift.start, shift.end, exclude=[shift.negotiator_id]
+    )
+    return [reason] if reason else []
 
 
 def approve_swap(swap: SwapRequest, reason="", *, by) -> RotaChange:
     shift = swap.shift
     if swap.status != SwapRequest.Status.PENDING:
         raise Refused(["That swap has already been decided."])
+    errors = swap_problems(shift, swap.taker)
+    if errors:
+        raise Refused(errors)
     taken = _carry(shift, swap.taker, shift.start, shift.end, Shift.Source.SWAP, by)
     summary = (
         f"Swap approved: {swap.taker.callsign} takes {shift.negotiator.callsign}'s "
@@ -309,22 +341,31 @@ def undo_last(rota, *, by) -> RotaChange:
     """Put back what `by`'s latest change (not yet undone) took out, and take out what it
     added. Each coordinator undoes their own changes only; changes nobody made by hand (the
     demo seed's generated shifts) are never offered."""
+    return undo_change(rota, None, by=by)
+
+
+def undo_change(rota, change_id, *, by) -> RotaChange:
+    """Undo `by`'s latest undoable change, which must be `change_id` (the one the Undo button
+    named) when given: if a later change came in since, nothing is undone and the refusal
+    names the change that is now the latest."""
     with transaction.atomic():
         type(rota).objects.select_for_update().get(pk=rota.pk)
         last = queries.last_undoable(rota, by, UNDOABLE)
         if last is None:
             raise Refused(["There is no change to undo."])
-        if Shift.objects.filter(pk__in=last.created_ids, superseded_at__isnull=False).exists():
-            raise Refused(["A later change touched those shifts; undo that first."])
-        now = timezone.now()
-        Shift.objects.filter(pk__in=last.created_ids).update(superseded_at=now)
-        Shift.objects.filter(pk__in=last.superseded_ids).update(superseded_at=None)
-        last.undone_at = now
+        if change_id is not None and last.pk != change_id:
+            raise Refused(
+                [
+                    f"Your latest change is now “{last.summary}”; nothing was undone. "
+                    "Press Undo again to undo that one."
+                ]
+            )
+        if last.action in ("unavailable", "available"):
+            _undo_unavailability(last)
+        else:
+            _undo_shifts(last)
+        last.undone_at = timezone.now()
         last.save(update_fields=["undone_at"])
-        if last.action == "swap":
-            SwapRequest.objects.filter(
-                shift_id__in=last.superseded_ids, status=SwapRequest.Status.APPROVED
-            ).update(status=SwapRequest.Status.PENDING, decided_by=None, decided_at=None)
         return RotaChange.objects.create(
             rota=rota,
             by=by,
@@ -336,6 +377,57 @@ def undo_last(rota, *, by) -> RotaChange:
             created_ids=last.superseded_ids,
             undoes=last,
         )
+
+
+def _undo_shifts(last: RotaChange):
+    if Shift.objects.filter(pk__in=last.created_ids, superseded_at__isnull=False).exists():
+        raise Refused(["A later change touched those shifts; undo that first."])
+    if last.action in ("rotation", "rotation_end"):
+        _put_rotation_back(last.details)
+    Shift.objects.filter(pk__in=last.created_ids).update(superseded_at=timezone.now())
+    Shift.objects.filter(pk__in=last.superseded_ids).update(superseded_at=None)
+    if last.action == "swap":
+        SwapRequest.objects.filter(
+            shift_id__in=last.superseded_ids, status=SwapRequest.Status.APPROVED
+        ).update(status=SwapRequest.Status.PENDING, decided_by=None, decided_at=None)
+
+
+def _undo_unavailability(last: RotaChange):
+    """Undo marking someone unavailable (the entry goes) or withdrawing it (it comes back)."""
+    entry = last.details.get("unavailability") or {}
+    if last.action == "unavailable":
+        gone, _ = Unavailability.objects.filter(pk=entry.get("id")).delete()
+        if not gone:
+            raise Refused(["That unavailability has already been withdrawn."])
+        return
+    start, end = (parse_datetime(entry.get(k) or "") for k in ("start", "end"))
+    negotiator = Negotiator.objects.filter(pk=entry.get("negotiator_id")).first()
+    if negotiator is None or not (start and end):
+        raise Refused(["That unavailability cannot be put back: its record is incomplete."])
+    if Unavailability.objects.filter(negotiator=negotiator, start__lt=end, end__gt=start).exists():
+        raise Refused(["That time is already marked unavailable again."])
+    Unavailability.objects.create(
+        negotiator=negotiator,
+        start=start,
+        end=end,
+        reason=entry.get("reason") or Unavailability.Reason.OTHER,
+        note=entry.get("note") or "",
+        created_by_id=entry.get("created_by_id"),
+    )
+
+
+def _absence_details(absence: Unavailability) -> dict:
+    return {
+        "unavailability": {
+            "id": absence.pk,
+            "negotiator_id": absence.negotiator_id,
+            "start": absence.start.isoformat(),
+            "end": absence.end.isoformat(),
+            "reason": absence.reason,
+            "note": absence.note,
+            "created_by_id": absence.created_by_id,
+        }
+    }
 
 
 def mark_unavailable(negotiator, start, end, reason, note="", *, by) -> Unavailability:
@@ -351,28 +443,32 @@ def mark_unavailable(negotiator, start, end, reason, note="", *, by) -> Unavaila
             negotiator=negotiator, start=start, end=end, reason=reason, note=note, created_by=by
         )
         rota = queries.rota_for(negotiator.force)
-        # The audit line leaves the reason out: supervisors read it too.
+        # The audit line leaves the reason out: supervisors read it too. The details (for
+        # undo) keep it, and are not shown.
         RotaChange.objects.create(
             rota=rota,
             by=by,
             action="unavailable",
             summary=f"{negotiator.callsign} unavailable {when(start)}–{when(end)}",
+            details=_absence_details(absence),
         )
     return absence
 
 
-def withdraw_unavailability(absence: Unavailability, *, by):
+def withdraw_unavailability(absence: Unavailability, *, by) -> RotaChange:
     with transaction.atomic():
         negotiator = absence.negotiator
-        RotaChange.objects.create(
+        change = RotaChange.objects.create(
             rota=queries.rota_for(negotiator.force),
             by=by,
             action="available",
             summary=(
                 f"{negotiator.callsign} available again {when(absence.start)}–{when(absence.end)}"
             ),
+            details=_absence_details(absence),
         )
         absence.delete()
+    return change
 
 
 def set_cover_rules(rota, values: dict, *, by):
@@ -405,6 +501,145 @@ def add_pattern(rota, data: dict, *, by) -> RotationPattern:
     return RotationPattern.objects.create(
         rota=rota, order=data["order"], starts_on=data["starts_on"], **{f: data[f] for f in fields}
     )
+
+
+# --- changing and ending a rotation ------------------------------------------------------
+
+# What a coordinator may change about a rotation (its role stays: end it and set up another).
+ROTATION_FIELDS = (
+    "name",
+    "length",
+    "handover_weekday",
+    "handover_time",
+    "on_at_once",
+    "starts_on",
+    "order",
+)
+
+
+def rotation_settings(pattern: RotationPattern) -> dict:
+    """A rotation's settings as plain JSON values (kept in the audit for undo)."""
+    return {
+        "name": pattern.name,
+        "length": pattern.length,
+        "handover_weekday": pattern.handover_weekday,
+        "handover_time": pattern.handover_time.strftime("%H:%M:%S"),
+        "on_at_once": pattern.on_at_once,
+        "starts_on": pattern.starts_on.isoformat(),
+        "order": list(pattern.order),
+        "ended_at": pattern.ended_at.isoformat() if pattern.ended_at else None,
+    }
+
+
+def _set_rotation(pattern: RotationPattern, settings: dict):
+    pattern.name = settings["name"]
+    pattern.length = settings["length"]
+    pattern.handover_weekday = settings["handover_weekday"]
+    pattern.handover_time = time.fromisoformat(settings["handover_time"])
+    pattern.on_at_once = settings["on_at_once"]
+    pattern.starts_on = date.fromisoformat(settings["starts_on"])
+    pattern.order = list(settings["order"])
+    pattern.ended_at = parse_datetime(settings["ended_at"]) if settings["ended_at"] else None
+    pattern.save()
+
+
+def _put_rotation_back(details: dict):
+    pattern = RotationPattern.objects.select_for_update().filter(pk=details.get("pattern")).first()
+    if pattern is None:
+        raise Refused(["That rotation no longer exists, so the change cannot be undone."])
+    if rotation_settings(pattern) != details.get("after"):
+        raise Refused(["The rotation has been changed again since; undo that first."])
+    _set_rotation(pattern, details["before"])
+
+
+def _rotation_change(rota, by, action, pattern, before, plan, reason="") -> RotaChange:
+    """Apply `plan` (the rotation's upcoming shifts) and record the rotation's settings before
+    and after in the same change, so that undo puts both back."""
+    change = apply(rota, plan, reason, by=by)
+    change.details = {
+        "pattern": pattern.pk,
+        "before": before,
+        "after": rotation_settings(pattern),
+    }
+    change.save(update_fields=["details"])
+    return change
+
+
+def change_rotation(pattern, values: dict, *, by, confirm=False, reason="") -> RotaChange:
+    """Change a rotation's settings (ROTATION_FIELDS in `values`) and its upcoming shifts.
+
+    Upcoming: the live shifts it generated that start from now on, and the covers and swaps
+    made from them. Those are regenerated to match over the same stretches of time (past and
+    current shifts stay as they are; a stretch a coordinator removed stays empty). Covers and
+    swaps are replaced only with `confirm`. Audited; undo puts the settings and shifts back.
+    """
+    rota = pattern.rota
+    with transaction.atomic():
+        type(rota).objects.select_for_update().get(pk=rota.pk)
+        pattern = RotationPattern.objects.select_for_update().get(pk=pattern.pk)
+        if pattern.ended_at:
+            raise Refused(["This rotation has ended; set up a new one instead."])
+        before = rotation_settings(pattern)
+        people = Negotiator.objects.in_bulk(values["order"])
+        if not values["order"] or len(people) != len(set(values["order"])):
+            raise Refused(["The rotation has nobody in it (or someone who no longer exists)."])
+        upcoming = queries.rotation_upcoming(pattern, timezone.now())
+        edited = [s for s in upcoming if s.source != Shift.Source.ROTATION]
+        if edited and not confirm:
+            raise NeedsConfirmation(len(edited))
+        for field in ROTATION_FIELDS:
+            setattr(pattern, field, values[field])
+        pattern.save()
+        create = [
+            Shift(
+                rota=rota,
+                negotiator=people[span.negotiator_id],
+                role=span.role,
+                start=span.start,
+                end=span.end,
+                source=Shift.Source.ROTATION,
+                pattern=pattern,
+                created_by=by,
+            )
+            for span in rules.regenerate(to_rotation(pattern), [queries.span(s) for s in upcoming])
+        ]
+        changed = [
+            f.replace("_", " ")
+            for f in ROTATION_FIELDS
+            if before[f] != rotation_settings(pattern)[f]
+        ]
+        summary = f"Rotation “{before['name']}” changed ({', '.join(changed) or 'nothing'})" + (
+            f": {len(upcoming)} upcoming shift{'s' if len(upcoming) != 1 else ''} "
+            f"from {when(min(s.start for s in upcoming))} regenerated as {len(create)}"
+            if upcoming
+            else ""
+        )
+        plan = Plan("rotation", summary, upcoming, create)
+        return _rotation_change(rota, by, "rotation", pattern, before, plan, reason)
+
+
+def end_rotation(pattern, *, by) -> RotaChange:
+    """End a rotation: its upcoming shifts (as in change_rotation, covers and swaps made from
+    them included) are removed; past and current ones stay. It is no longer offered for
+    generating. Audited; undo brings the rotation and its shifts back."""
+    rota = pattern.rota
+    with transaction.atomic():
+        type(rota).objects.select_for_update().get(pk=rota.pk)
+        pattern = RotationPattern.objects.select_for_update().get(pk=pattern.pk)
+        if pattern.ended_at:
+            raise Refused(["This rotation has already ended."])
+        before = rotation_settings(pattern)
+        upcoming = queries.rotation_upcoming(pattern, timezone.now())
+        pattern.ended_at = timezone.now()
+        pattern.save(update_fields=["ended_at"])
+        summary = f"Rotation “{pattern.name}” ended" + (
+            f": {len(upcoming)} upcoming shift{'s' if len(upcoming) != 1 else ''} "
+            f"from {when(min(s.start for s in upcoming))} removed"
+            if upcoming
+            else ""
+        )
+        plan = Plan("rotation_end", summary, upcoming, [])
+        return _rotation_change(rota, by, "rotation_end", pattern, before, plan)
 
 
 # --- calendar feeds ----------------------------------------------------------------------

@@ -16,6 +16,13 @@ urlpatterns = [
     path("patterns/", planning.patterns, name="rota_patterns"),
     path("rules/", planning.cover_rules, name="rota_cover_rules"),
     path("unavailable/", planning.unavailable_for, name="rota_unavailable_for"),
+    path(
+        "unavailable/<int:pk>/remove/",
+        planning.unavailable_remove,
+        name="rota_unavailable_remove",
+    ),
+    path("patterns/<int:pk>/", planning.pattern_edit, name="rota_pattern"),
+    path("patterns/<int:pk>/end/", planning.pattern_end, name="rota_pattern_end"),
     path("changes/", planning.audit, name="rota_audit"),
     path("mine/", mine.my_shifts, name="my_shifts"),
     path("mine/unavailable/", mine.mark_unavailable, name="my_unavailable"),

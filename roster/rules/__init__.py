@@ -328,6 +328,64 @@ def conflicts(
     return found
 
 
+def cannot_take(
+    slot: Span,
+    person: Person,
+    shifts: Iterable[Span],
+    exclude: Iterable[int] = (),
+    replacing: Iterable[int] = (),
+) -> str | None:
+    """Why `person` cannot take `slot` (its role, start and end), or None if they can.
+
+    They can if they hold the role, are deployable (active and accredited, cadre.rules) from
+    its start to its end, are not in `exclude` (whose shift is being covered or swapped) and
+    are not already on call, in any role, at any moment of it (their `shifts`; the ids in
+    `replacing`, a shift being moved, do not count). Unavailability and the welfare limit stay
+    warnings for a coordinator to weigh, so they do not rule anyone out.
+    """
+    if person.id in set(exclude):
+        return f"{person.callsign} already has this shift."
+    if slot.role not in person.roles:
+        return f"{person.callsign} does not hold the {slot.role} role."
+    if not person.active:
+        return f"{person.callsign} is inactive."
+    if not deployable_throughout(person.active, person.periods, slot.start, slot.end):
+        return (
+            f"{person.callsign} is not accredited for all of {when(slot.start)}–{when(slot.end)}."
+        )
+    skip = set(replacing)
+    for s in sorted(shifts, key=lambda s: s.start):
+        if (
+            s.negotiator_id == person.id
+            and s.id not in skip
+            and s.start < slot.end
+            and s.end > slot.start
+        ):
+            return (
+                f"{person.callsign} is already on the rota as {s.role} "
+                f"{when(s.start)}–{when(s.end)}."
+            )
+    return None
+
+
+def can_take(
+    slot: Span,
+    people: Iterable[Person],
+    shifts: Iterable[Span],
+    exclude: Iterable[int] = (),
+    replacing: Iterable[int] = (),
+) -> list[Person]:
+    """Who a picker offers for `slot`: everyone `cannot_take` finds no reason against, by
+    callsign."""
+    mine = defaultdict(list)
+    for s in shifts:
+        mine[s.negotiator_id].append(s)
+    return sorted(
+        (p for p in people if cannot_take(slot, p, mine[p.id], exclude, replacing) is None),
+        key=lambda p: p.callsign,
+    )
+
+
 def consecutive_days(span: Span, others: Iterable[Span], tz: tzinfo | None = None) -> int:
     """Length in calendar days of the unbroken run on call that contains `span`."""
     tz = tz or local_tz()
@@ -399,3 +457,27 @@ def generate(
                 spans.append(Span(negotiator_id, rotation.role, start, end))
         k += 1
     return spans
+
+
+def regenerate(rotation: Rotation, spans: Iterable[Span], tz: tzinfo | None = None) -> list[Span]:
+    """The rotation's shifts over exactly the stretches of time `spans` cover (overlapping and
+    touching ones merged): a rotation's upcoming shifts laid out again after its settings
+    change. The same stretches stay covered, with no gap or overlap at their edges; nothing is
+    added outside them (a stretch a coordinator removed stays empty)."""
+    tz = tz or local_tz()
+    merged: list[list[datetime]] = []
+    for s in sorted(spans, key=lambda s: s.start):
+        if merged and s.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], s.end)
+        else:
+            merged.append([s.start, s.end])
+    out = []
+    for start, end in merged:
+        # A slot is at most a week: a week either side is enough to lay the stretch out.
+        first = start.astimezone(tz).date() - timedelta(days=8)
+        last = end.astimezone(tz).date() + timedelta(days=8)
+        for g in generate(rotation, first, last, tz):
+            a, b = max(g.start, start), min(g.end, end)
+            if a < b:
+                out.append(Span(g.negotiator_id, g.role, a, b))
+    return out

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cadre import access
 from cadre.access import Can, can_view_cadre
 from cadre.models import Role
-from cadre.rules import local_date
+from cadre.rules import local_date, record_id
 from roster import queries, rules, services
 from roster.forms import (
     FIRST_YEAR,
@@ -57,6 +57,7 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         rota, rules.local_midnight(first), rules.local_midnight(last + timedelta(days=1))
     )
     board = grid.build(data, first, last)
+    last_change, not_undoable = queries.undo_offer(rota, request.user, services.UNDOABLE)
     context = {
         "rota": rota,
         "board": board,
@@ -67,16 +68,27 @@ def render_board(request, rota, editor=None, editing=None, done="", params=None)
         "can_edit": access.may(request.user, Can.EDIT_ROTA, rota.force_id),
         "force": rota.force,
         "force_choices": access.forces(request.user, Can.READ_ROTA),
-        "swaps": queries.pending_swaps(rota),
-        "last_change": queries.last_undoable(rota, request.user, services.UNDOABLE),
+        "swaps": pending_swaps(rota),
+        "last_change": last_change,
+        "not_undoable": not_undoable,
         "editor": editor,
         "done": done,
         "state": state_of({"view": kind, "at": first.isoformat()}),
+        "today": local_date(timezone.now()),
     }
     if editor:
         context.update(editing or {})
     template = "roster/_board.html" if request.htmx else "roster/board.html"
     return render(request, template, context)
+
+
+def pending_swaps(rota):
+    """Swaps waiting, each with `problems`: why it cannot be approved (then it can only be
+    declined)."""
+    swaps = list(queries.pending_swaps(rota))
+    for swap in swaps:
+        swap.problems = services.swap_problems(swap.shift, swap.taker)
+    return swaps
 
 
 def show_editor(request, rota, template, context):
@@ -92,26 +104,51 @@ def state_of(params):
     return {"view": kind, "at": first.isoformat(), "qs": f"view={kind}&at={first}"}
 
 
-def attempt(request, rota, template, context, action):
-    """Run a change; on success the board without the editor, else the editor with why."""
+def attempt(request, rota, template, context, action, refused=None):
+    """Run a change; on success the board without the editor, else the editor with why.
+    `refused`, if given, is called with the refusal before the editor is drawn again."""
     try:
         change = action()
     except services.Refused as e:
         context["errors"] = e.errors
+        problem = e
     except services.NeedsOverride as e:
         context["warnings"] = e.warnings
+        problem = e
     except services.NeedsConfirmation as e:
         context["confirm_edited"] = e.edited
+        problem = e
     else:
         return render_board(request, rota, done=change.summary, params=request.POST)
+    if refused:
+        refused(problem)
     return render_board(request, rota, editor=template, editing=context, params=request.POST)
 
 
-def submit(request, rota, template, context, form, change):
+def submit(request, rota, template, context, form, change, refused=None):
     """Check the form, then make the change it describes (`change` takes its cleaned data)."""
     if not form.is_valid():
+        if refused:
+            refused(None)
         return render_board(request, rota, editor=template, editing=context, params=request.POST)
-    return attempt(request, rota, template, context, lambda: change(form.cleaned_data))
+    return attempt(request, rota, template, context, lambda: change(form.cleaned_data), refused)
+
+
+def offer_again(form, field, force_id, role, default, **rule):
+    """After a refusal, the form's picker offers who can take the slot the form now names
+    (its start and end when they make sense, else `default`), as it did before; the person
+    chosen stays offered when only a warning came back, so it can be overridden. The form was
+    checked against the whole cadre: the service explains what is wrong with anyone else."""
+
+    def narrow(problem):
+        data = getattr(form, "cleaned_data", {}) or {}
+        start, end = data.get("start"), data.get("end")
+        if not (start and end and start < end):
+            start, end = default
+        keep = data.get(field) if isinstance(problem, services.NeedsOverride) else None
+        form.fields[field].queryset = queries.picker(force_id, role, start, end, keep=keep, **rule)
+
+    return narrow
 
 
 @rota_reader_required
@@ -126,6 +163,13 @@ def shift_new(request):
     template = "roster/_shift_form.html"
     if request.method == "POST":
         form = ShiftForm(request.POST, negotiators=negotiators)
+        role = request.POST.get("role")
+        role = role if role in Role.values else Role.NEGOTIATOR
+        today = parse_day(None)
+        default = (
+            rules.at_local(today, rules.HANDOVER),
+            rules.at_local(today + timedelta(days=1), rules.HANDOVER),
+        )
         return submit(
             request,
             rota,
@@ -141,18 +185,16 @@ def shift_new(request):
                 d["reason"],
                 by=request.user,
             ),
+            offer_again(form, "negotiator", rota.force_id, role, default),
         )
     day = parse_day(request.GET.get("day"))
     start = rules.at_local(day, rules.HANDOVER)
+    end = rules.at_local(day + timedelta(days=1), rules.HANDOVER)
     role = request.GET.get("role", "negotiator")
     role = role if role in Role.values else Role.NEGOTIATOR
-    # The picker offers only who can take a shift in this role (the cell's column).
-    negotiators = queries.can_take(rota.force_id, role, start)
-    initial = {
-        "role": role,
-        "start": timezone.localtime(start),
-        "end": timezone.localtime(rules.at_local(day + timedelta(days=1), rules.HANDOVER)),
-    }
+    # The picker offers only who can take that slot in this role (the cell's column).
+    negotiators = queries.picker(rota.force_id, role, start, end)
+    initial = {"role": role, "start": timezone.localtime(start), "end": timezone.localtime(end)}
     form = ShiftForm(initial=initial, negotiators=negotiators)
     return show_editor(request, rota, template, {"form": form})
 
@@ -184,7 +226,6 @@ def shift_detail(request, pk):
 
 def shift_context(rota, shift, move=None, cover=None):
     data = queries.load(rota, shift.start, shift.end)
-    negotiators = queries.can_take(rota.force_id, shift.role, shift.start, shift.end)
     initial = {
         "negotiator": shift.negotiator,
         "start": timezone.localtime(shift.start),
@@ -195,13 +236,29 @@ def shift_context(rota, shift, move=None, cover=None):
         "conflicts": data.conflicts(shift),
         "move_form": move
         or ShiftForm(
-            initial={**initial, "role": shift.role}, negotiators=negotiators, prefix="move"
+            initial={**initial, "role": shift.role},
+            negotiators=queries.picker(rota.force_id, *slot(shift), **picking(shift, "move")),
+            prefix="move",
         ),
         "cover_form": cover
         or CoverForm(
-            initial={**initial, "negotiator": None}, negotiators=negotiators, prefix="cover"
+            initial={**initial, "negotiator": None},
+            negotiators=queries.picker(rota.force_id, *slot(shift), **picking(shift, "cover")),
+            prefix="cover",
         ),
     }
+
+
+def slot(shift):
+    return shift.role, shift.start, shift.end
+
+
+def picking(shift, acting):
+    """Who a shift's pickers leave out: a cover never offers the person being covered; a
+    move does not count the shift being moved against its own negotiator."""
+    if acting == "cover":
+        return {"exclude": [shift.negotiator_id]}
+    return {"replacing": [shift.pk]}
 
 
 def edit_shift(request, pk, acting, form_class, change):
@@ -219,6 +276,14 @@ def edit_shift(request, pk, acting, form_class, change):
         form,
         lambda d: change(
             shift, d["negotiator"], d["start"], d["end"], d["reason"], by=request.user
+        ),
+        offer_again(
+            form,
+            "negotiator",
+            rota.force_id,
+            shift.role,
+            (shift.start, shift.end),
+            **picking(shift, acting),
         ),
     )
 
@@ -261,8 +326,15 @@ def shift_remove(request, pk):
 @require_POST
 def undo(request):
     rota = current_rota(request)
+    # The change the button named: if another came in since, nothing is undone and the
+    # refusal says which change is now the latest.
+    change_id = record_id(request.POST.get("change"))
     return attempt(
-        request, rota, "roster/_message.html", {}, lambda: services.undo_last(rota, by=request.user)
+        request,
+        rota,
+        "roster/_message.html",
+        {},
+        lambda: services.undo_change(rota, change_id, by=request.user),
     )
 
 

@@ -30,8 +30,11 @@ def found(record):
 
 
 def swap_takers(negotiator, shift):
-    """Who can take this shift over: the role held, active and accredited for it."""
-    return queries.swap_takers(negotiator, shift)
+    """Who can take this shift over (rules.can_take): the role held, deployable for all of
+    it, not on call then already."""
+    return queries.picker(
+        negotiator.force_id, shift.role, shift.start, shift.end, exclude=[negotiator.pk]
+    )
 
 
 @login_required
@@ -96,11 +99,10 @@ def request_swap(request, pk):
     if negotiator is None:
         raise Http404("No cadre record is linked to your login.")
     shift = found(queries.my_live_shift(negotiator, pk))
-    form = SwapForm(request.POST, negotiators=swap_takers(negotiator, shift))
+    # Checked against the whole cadre: the service says why someone cannot take it.
+    form = SwapForm(request.POST, negotiators=queries.force_people(negotiator.force_id))
     if not form.is_valid():
-        messages.error(
-            request, "Choose someone who can take this shift (holds the role, accredited)."
-        )
+        messages.error(request, "Choose who is to take this shift.")
         return redirect("my_shifts")
     try:
         services.request_swap(shift, form.cleaned_data["taker"], by=request.user)

@@ -5,14 +5,24 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cadre.access import Can
 from cadre.rules import record_id
 from roster import queries, rules, services
-from roster.forms import CoverRulesForm, GenerateForm, PatternForm, UnavailabilityForm
+from roster.forms import (
+    CoverRulesForm,
+    GenerateForm,
+    PatternEditForm,
+    PatternForm,
+    UnavailabilityForm,
+)
+from roster.models import Shift
 from roster.views.board import (
+    CONFIRM_FIRST,
     cadre_of,
     current_rota,
     render_board,
@@ -26,10 +36,17 @@ from roster.views.board import (
 CHANGES_PER_PAGE = 100
 
 
+def found(record):
+    """The record asked for, or a 404 (another force's, or not there)."""
+    if record is None:
+        raise Http404("Not found.")
+    return record
+
+
 @rota_editor_required
 def generate(request):
     rota = current_rota(request)
-    patterns = queries.patterns_of(rota)
+    patterns = queries.active_patterns(rota)
     template = "roster/_generate_form.html"
     if request.method != "POST":
         kind, first, last = view_state(request.GET)
@@ -62,12 +79,12 @@ def unavailable_for(request):
     rota = current_rota(request)
     template = "roster/_unavailable_form.html"
     negotiators = cadre_of(rota)
+    absences = queries.absences_ahead(rota, timezone.now())
     if request.method != "POST":
-        return show_editor(
-            request, rota, template, {"form": UnavailabilityForm(), "negotiators": negotiators}
-        )
+        context = {"form": UnavailabilityForm(), "negotiators": negotiators, "absences": absences}
+        return show_editor(request, rota, template, context)
     form = UnavailabilityForm(request.POST)
-    context = {"form": form, "negotiators": negotiators}
+    context = {"form": form, "negotiators": negotiators, "absences": absences}
     chosen = record_id(request.POST.get("negotiator"))
     who = next((n for n in negotiators if n.pk == chosen), None) if chosen else None
     if who is None:
@@ -84,6 +101,23 @@ def unavailable_for(request):
         return render_board(request, rota, editor=template, editing=context, params=request.POST)
     done = f"{who.callsign} marked unavailable from {rules.when(absence.start)}."
     return render_board(request, rota, done=done, params=request.POST)
+
+
+@rota_editor_required
+@require_http_methods(["GET", "POST"])
+def unavailable_remove(request, pk):
+    """A coordinator withdraws someone's unavailability (theirs or the negotiator's own entry),
+    after confirming it (GET shows the question). Audited; Undo puts it back."""
+    rota = current_rota(request)
+    absence = found(queries.force_absence(rota.force_id, pk))
+    template = "roster/_unavailable_remove.html"
+    if request.method == "GET":
+        return show_editor(request, rota, template, {"absence": absence})
+    if request.POST.get("confirm") != "yes":
+        context = {"absence": absence, "errors": [CONFIRM_FIRST]}
+        return render_board(request, rota, editor=template, editing=context, params=request.POST)
+    change = services.withdraw_unavailability(absence, by=request.user)
+    return render_board(request, rota, done=change.summary + ".", params=request.POST)
 
 
 @rota_reader_required
@@ -151,4 +185,67 @@ def cover_rules(request):
         return render_patterns(request, rota, everyone, PatternForm(negotiators=everyone), form)
     services.set_cover_rules(rota, form.cleaned_data, by=request.user)
     messages.success(request, "Cover rules saved.")
+    return redirect("rota_patterns")
+
+
+def render_pattern(request, rota, pattern, everyone, form, **extra):
+    """A rotation's page: its settings to change (and what that does to the shifts it made)
+    and ending it."""
+    upcoming = queries.rotation_upcoming(pattern, timezone.now())
+    context = {
+        "rota": rota,
+        "pattern": pattern,
+        "form": form,
+        "upcoming": upcoming,
+        "edited": sum(1 for s in upcoming if s.source != Shift.Source.ROTATION),
+        "first_upcoming": min((s.start for s in upcoming), default=None),
+        **extra,
+    }
+    return render(request, "roster/pattern.html", context)
+
+
+@rota_editor_required
+@require_http_methods(["GET", "POST"])
+def pattern_edit(request, pk):
+    rota = current_rota(request)
+    pattern = found(queries.pattern_of(rota, pk))
+    everyone = queries.everyone_of(rota.force_id)
+    if request.method == "GET":
+        form = PatternEditForm(instance=pattern, negotiators=everyone)
+        return render_pattern(request, rota, pattern, everyone, form)
+    form = PatternEditForm(
+        request.POST, instance=queries.pattern_of(rota, pattern.pk), negotiators=everyone
+    )
+    if not form.is_valid():
+        return render_pattern(request, rota, pattern, everyone, form)
+    d = form.cleaned_data
+    values = {f: d[f] for f in services.ROTATION_FIELDS}
+    try:
+        change = services.change_rotation(
+            pattern, values, by=request.user, confirm=d["confirm"], reason=d["reason"]
+        )
+    except services.Refused as e:
+        return render_pattern(request, rota, pattern, everyone, form, errors=e.errors)
+    except services.NeedsOverride as e:
+        return render_pattern(request, rota, pattern, everyone, form, warnings=e.warnings)
+    except services.NeedsConfirmation as e:
+        return render_pattern(request, rota, pattern, everyone, form, confirm_edited=e.edited)
+    messages.success(request, f"{change.summary}. Undo on the rota takes it back.")
+    return redirect("rota_patterns")
+
+
+@rota_editor_required
+@require_POST
+def pattern_end(request, pk):
+    rota = current_rota(request)
+    pattern = found(queries.pattern_of(rota, pk))
+    everyone = queries.everyone_of(rota.force_id)
+    form = PatternEditForm(instance=pattern, negotiators=everyone)
+    if request.POST.get("confirm") != "yes":
+        return render_pattern(request, rota, pattern, everyone, form, end_errors=[CONFIRM_FIRST])
+    try:
+        change = services.end_rotation(pattern, by=request.user)
+    except services.Refused as e:
+        return render_pattern(request, rota, pattern, everyone, form, end_errors=e.errors)
+    messages.success(request, f"{change.summary}. Undo on the rota takes it back.")
     return redirect("rota_patterns")

@@ -162,3 +162,25 @@ def looks_right(page, name):
     width = SIZES[page.size_name][0]
     assert scroll <= inner <= width, f"{name} at {page.size_name}: {scroll}px wide in {width}px"
     assert page.console_errors == [], f"{name}: {page.console_errors}"
+
+
+def accessible(page, name):
+    """No serious or critical axe-core violation on the page at its URL (axe-core ships in
+    the axe-playwright-python package). Checked in a second tab of the same login: axe's own
+    probes (inline styles the CSP blocks, as it should) are not the tested page's errors."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    other = page.context.new_page()
+    try:
+        other.goto(page.url)
+        other.wait_for_load_state("networkidle")
+        results = Axe().run(other)
+    finally:
+        other.close()
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(str(n["target"][0]) for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{name} at {page.size_name}: {bad}"

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from callouts.engine.policy import create_default_policy
 from callouts.models import Callout, Incident, Response
-from roster.models import Shift, SwapRequest
+from roster.models import RotationPattern, Shift, SwapRequest
+from roster.queries import rota_for
 from tests.e2e.conftest import looks_right
 from tests.factories import (
     login,
@@ -44,13 +45,28 @@ def scene(force, coordinator_user, negotiator_user, settings, live_server):
     put_on(coord, "coordinator", start=now - timedelta(hours=1), end=now + timedelta(days=3))
     later = put_on(people[4], "negotiator", start=now + timedelta(days=4), days=2)
     SwapRequest.objects.create(shift=later, requested_by=coordinator_user, taker=people[5])
+    # A rotation with a long order: its row must fit a phone too.
+    pattern = RotationPattern.objects.create(
+        rota=rota_for(force),
+        name="Negotiators weekly, Monday handover (north and south desks)",
+        role="negotiator",
+        on_at_once=2,
+        starts_on=now.date(),
+        order=[p.pk for p in people],
+    )
     incident = raise_incident(
         force,
         location="Medway bridge, north side of the river near the old town quay",
         rendezvous="North car park",
         brief="Adult male on the parapet",
     )
-    return {"incident": incident, "alpha": alpha, "people": people, "later": later}
+    return {
+        "incident": incident,
+        "alpha": alpha,
+        "people": people,
+        "later": later,
+        "pattern": pattern,
+    }
 
 
 def test_it_fits_the_coordinators_pages(sized, live_server, scene):
@@ -72,6 +88,7 @@ def test_it_fits_the_coordinators_pages(sized, live_server, scene):
         ("/rota/board/", "rota"),
         ("/rota/board/?view=month", "rota-month"),
         ("/rota/patterns/", "rotations"),
+        (f"/rota/patterns/{scene['pattern'].pk}/", "rotation"),
         ("/rota/changes/", "rota-changes"),
         ("/rota/mine/", "my-shifts-coordinator"),
         ("/cadre/", "cadre"),

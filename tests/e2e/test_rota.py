@@ -1,11 +1,14 @@
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from roster import services
 from roster.models import CoverageRule, RotationPattern
 from roster.queries import rota_for
 from roster.rules import at_local
+from tests.e2e.conftest import accessible, looks_right
 from tests.factories import login, make_negotiator, make_unavailability
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -14,7 +17,8 @@ MARCH = "/rota/board/?view=month&at=2027-03-01"
 
 
 def cell(page, day, role="negotiator"):
-    return page.locator(f'td.cell[data-day="{day}"][data-role="{role}"]')
+    """A day's role cell: a table cell in the week, a block of the calendar in the month."""
+    return page.locator(f'.cell[data-day="{day}"][data-role="{role}"]')
 
 
 def test_it_lets_a_coordinator_generate_a_month_and_fill_a_gap_by_cover(
@@ -85,4 +89,86 @@ def test_it_lets_a_coordinator_generate_a_month_and_fill_a_gap_by_cover(
     clash = cell(page, "2027-03-16")
     expect(clash.locator(".chip.conflict")).to_contain_text("ALPHA-01 is unavailable")
     expect(clash).to_have_class("cell gap")
+    assert page.console_errors == []
+
+
+def test_it_lets_a_coordinator_change_and_end_a_rotation(
+    sized, live_server, coordinator_user, force
+):
+    """At 390 px and 1366 px: the rotations page, changing one (its upcoming shifts follow),
+    undoing that from the rota, ending it; the month as a calendar at a desk."""
+    page = sized
+    rota = rota_for(force)
+    people = [make_negotiator(force, callsign=f"ROT-{i}") for i in (1, 2, 3, 4)]
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    pattern = RotationPattern.objects.create(
+        rota=rota,
+        name="Negotiators weekly",
+        role="negotiator",
+        starts_on=monday - timedelta(weeks=2),
+        order=[people[0].pk, people[1].pk],
+    )
+    services.generate(
+        rota, coordinator_user, pattern, monday - timedelta(weeks=2), monday + timedelta(weeks=6)
+    )
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}/rota/patterns/")
+    looks_right(page, "rotations-list")
+    accessible(page, "rotations-list")
+    page.get_by_role("link", name="Negotiators weekly").click()
+    expect(page.locator(".what-happens")).to_contain_text("upcoming shifts")
+    looks_right(page, "rotation-edit")
+    accessible(page, "rotation-edit")
+
+    page.get_by_label("Callsigns").fill("ROT-3 ROT-4")
+    page.get_by_role("button", name="Save the rotation").click()
+    expect(page.get_by_text("Rotation “Negotiators weekly” changed")).to_be_visible()
+    looks_right(page, "rotations-changed")
+    # A Wednesday three weeks on: ROT-2's week (the sixth), now ROT-4's.
+    later = (monday + timedelta(weeks=3, days=2)).isoformat()
+    page.goto(f"{live_server.url}/rota/board/?view=week&at={later}")
+    expect(cell(page, later)).to_contain_text("ROT-4")
+    expect(cell(page, later)).not_to_contain_text("ROT-2")
+
+    # Undo names the rotation change and puts the shifts back.
+    page.get_by_role("button", name="Undo: Rotation “Negotiators weekly” changed").click()
+    expect(page.get_by_role("status")).to_contain_text("Undid: Rotation")
+    expect(cell(page, later)).to_contain_text("ROT-2")
+
+    page.goto(f"{live_server.url}/rota/patterns/{pattern.pk}/")
+    page.get_by_label("Yes, end this rotation").check()
+    page.get_by_role("button", name="End the rotation").click()
+    expect(page.get_by_text("Rotation “Negotiators weekly” ended")).to_be_visible()
+    expect(page.locator("tr.ended")).to_contain_text("ended")
+    page.goto(f"{live_server.url}/rota/board/?view=week&at={later}")
+    expect(cell(page, later)).not_to_contain_text("ROT-")
+
+    page.goto(f"{live_server.url}/rota/board/?view=month&at={monday.isoformat()}")
+    looks_right(page, "rota-month-calendar")
+    accessible(page, "rota-month-calendar")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    if page.size_name == "desktop":
+        assert height < 2000, f"the month is {height}px tall at a desk"
+    assert page.console_errors == []
+
+
+def test_it_lets_a_coordinator_withdraw_an_unavailability_and_undo_it(
+    sized, live_server, coordinator_user, force
+):
+    page = sized
+    person = make_negotiator(force, callsign="AWAY-1")
+    start = at_local(timezone.localdate() + timedelta(days=3), time(0))
+    make_unavailability(person, start=start, days=2, reason="leave")
+    login(page, live_server, "coord")
+    page.goto(f"{live_server.url}/rota/unavailable/")
+    looks_right(page, "rota-unavailability")
+    accessible(page, "rota-unavailability")
+    page.locator(".absences").get_by_role("link", name="Withdraw…").click()
+    page.get_by_label("Yes, withdraw it").check()
+    page.get_by_role("button", name="Withdraw the unavailability").click()
+    expect(page.get_by_role("status")).to_contain_text("AWAY-1 available again")
+    page.get_by_role("button", name="Undo: AWAY-1 available again").click()
+    expect(page.get_by_role("status")).to_contain_text("Undid: AWAY-1 available again")
+    expect(page.locator(".undo")).to_have_count(0)
     assert page.console_errors == []

@@ -79,7 +79,7 @@ def test_it_refuses_a_swap_with_oneself(negotiator_client, negotiator_user, rota
     response = negotiator_client.post(
         f"/rota/mine/swap/{mine.pk}/", {"taker": me(negotiator_user).pk}, follow=True
     )
-    assert "Choose someone who can take this shift" in response.content.decode()
+    assert "You cannot swap a shift with yourself" in response.content.decode()
     assert not SwapRequest.objects.exists()
 
 
