@@ -110,7 +110,7 @@ def test_it_lets_a_coordinator_change_and_end_a_rotation(
         order=[people[0].pk, people[1].pk],
     )
     services.generate(
-        rota, coordinator_user, pattern, monday - timedelta(weeks=2), monday + timedelta(weeks=6)
+        rota, pattern, monday - timedelta(weeks=2), monday + timedelta(weeks=6), by=coordinator_user
     )
     login(page, live_server, "coord")
     page.goto(f"{live_server.url}/rota/patterns/")

@@ -30,11 +30,11 @@ def rotation(rota, cadre, coordinator_user, settings):
     )
     services.generate(
         rota,
-        coordinator_user,
         pattern,
         monday - timedelta(weeks=4),
         monday + timedelta(weeks=4),
         reason="set up",
+        by=coordinator_user,
     )
     return pattern
 
@@ -142,7 +142,7 @@ def test_it_asks_before_replacing_a_cover_made_in_a_future_week(
     coordinator_client, rotation, coordinator_user, cadre
 ):
     shift = next(s for s in live(rotation) if s.start > timezone.now() + timedelta(days=8))
-    services.cover(shift, coordinator_user, cadre["n4"], shift.start, shift.end)
+    services.cover(shift, cadre["n4"], shift.start, shift.end, by=coordinator_user)
     html = coordinator_client.post(
         f"/rota/patterns/{rotation.pk}/", form(rotation, callsigns="N-THREE", reason="x")
     ).content.decode()
@@ -182,7 +182,7 @@ def test_it_regenerates_across_the_clock_change_at_local_handover(
         order=[cadre["c1"].pk],
     )
     services.generate(
-        rota, coordinator_user, pattern, date(2027, 10, 20), date(2027, 11, 3), reason="x"
+        rota, pattern, date(2027, 10, 20), date(2027, 11, 3), reason="x", by=coordinator_user
     )
     n5.roles = ("coordinator",)
     n5.save()
