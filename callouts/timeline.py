@@ -19,6 +19,7 @@ PURPOSES = {
     Message.Purpose.STAND_DOWN: "Stand-down",
     Message.Purpose.REPLY: "Answer",
     Message.Purpose.ALERT: "Alert",
+    Message.Purpose.UNFILLED: "Not-filling alert",
     Message.Purpose.REMINDER: "Reminder",
 }
 UNDERSTOOD = {
@@ -175,6 +176,20 @@ def _alert(e: EventFacts, d) -> str:
     return f"Alert “{d.get('text', '')}”{where}"
 
 
+UNFILLED_REASONS = {"exhausted": "policy exhausted", "deadline": "still short at the deadline"}
+
+
+def _unfilled(e: EventFacts, d) -> str:
+    why = "; ".join(UNFILLED_REASONS.get(r, r) for r in d.get("reasons", ()))
+    short = f"still short of {_needs(d.get('missing', {}))}"
+    how = " and ".join(CHANNELS.get(c, c) for c in d.get("channels", ()))
+    people = ", ".join(f"{t.get('callsign')} ({t.get('as')})" for t in d.get("told", ()))
+    if not people:
+        return f"Not filling ({why}), {short}: nobody to tell: {d.get('gaps') or 'nobody found'}"
+    text = f"Not filling ({why}), {short}: told {people} by {how}"
+    return text + (f" ({d['gaps']})" if d.get("gaps") else "")
+
+
 def _person_stood_down(e: EventFacts, d) -> str:
     if d.get("went"):
         return f"Stood down after going ({_role(e.role)}){_by(e)}"
@@ -218,6 +233,7 @@ DESCRIBE: dict[K, Callable[[EventFacts, Mapping], str]] = {
     K.FILLED: _filled,
     K.EXHAUSTED: lambda e, d: f"Exhausted: still short of {_needs(d.get('missing', {}))}",
     K.ALERT: _alert,
+    K.UNFILLED: _unfilled,
     K.PERSON_STOOD_DOWN: _person_stood_down,
     K.STOOD_DOWN: _stood_down,
     K.CLOSED: lambda e, d: f"Incident closed{_by(e)}",

@@ -130,8 +130,26 @@ class WebAnswerForm(forms.Form):
 class PolicyForm(NeedsMixin, forms.ModelForm):
     class Meta:
         model = EscalationPolicy
-        fields = ["name", "is_default"]
-        labels = {"is_default": "The force's default policy"}
+        fields = ["name", "is_default", "tell_after_minutes"]
+        labels = {
+            "is_default": "The force's default policy",
+            "tell_after_minutes": "Tell a human if still short after (minutes)",
+        }
+        help_texts = {
+            "tell_after_minutes": (
+                "The coordinators on call and the supervisors are texted and called once if "
+                "an incident is still short this long after it was raised (and once when the "
+                "steps run out). 1 to 1440."
+            )
+        }
+        error_messages = {
+            "tell_after_minutes": {
+                "required": "Give the minutes after which a human is told (1 to 1440).",
+                "invalid": "Give a whole number of minutes, 1 to 1440.",
+                "min_value": "At least 1 minute.",
+                "max_value": "At most 1440 minutes (a day).",
+            }
+        }
 
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
