@@ -5,7 +5,9 @@ The default, timed from the moment the incident is raised:
   3 min  voice call to them, and SMS to every deployable member not yet asked
   8 min  voice call to everyone asked who has not answered
  12 min  mutual aid: SMS and voice to those on call in neighbouring forces
- 20 min  alert coordinators and supervisors that the incident is short
+ 20 min  alert coordinators and supervisors that the incident is short; then exhausted:
+         the coordinators on call and the supervisors are texted and called
+ 30 min  still short: texted and called again (the policy's tell_after_minutes)
 A step with wait 0 is followed at once by the next, which is how "voice to them
 and SMS to everyone" is two steps firing together.
 """
