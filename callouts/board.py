@@ -418,7 +418,7 @@ def progress(steps: Sequence[FrozenStep], step_index: int, status: str = "callin
 
 # Told a human it is not filling (callouts.engine.unfilled): the board says who, when, how.
 
-UNFILLED_WHY = {"exhausted": "Policy exhausted", "deadline": "Still short at the deadline"}
+UNFILLED_WHY = {"exhausted": "Policy exhausted", "deadline": "Still short after {after} min"}
 CHANNEL_WORDS = {"sms": "SMS", "voice": "call"}
 SENT_WORDS = {
     "pending": "waiting to go",
@@ -479,7 +479,10 @@ def tellings(
         out.append(
             Telling(
                 at=at,
-                why="; ".join(UNFILLED_WHY.get(r, r) for r in data.get("reasons", ())),
+                why="; ".join(
+                    UNFILLED_WHY.get(r, r).format(after=data.get("after", "?"))
+                    for r in data.get("reasons", ())
+                ),
                 missing=", ".join(
                     f"{missing[r]} {r}{'s' if missing[r] != 1 else ''}"
                     for r in sorted(missing, key=_role_order)

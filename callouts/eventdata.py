@@ -118,6 +118,7 @@ class Unfilled(TypedDict, total=False):
     told: list[dict[str, str]]
     channels: list[str]  # how: "sms", "voice"
     gaps: str  # who could not be found, e.g. "no coordinator on call"
+    after: int  # the policy's minutes after raising (the "deadline" reason)
 
 
 class PersonStoodDown(TypedDict, total=False):

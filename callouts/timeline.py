@@ -176,18 +176,21 @@ def _alert(e: EventFacts, d) -> str:
     return f"Alert “{d.get('text', '')}”{where}"
 
 
-UNFILLED_REASONS = {"exhausted": "policy exhausted", "deadline": "still short at the deadline"}
+UNFILLED_REASONS = {"exhausted": "policy exhausted", "deadline": "still short after {after} min"}
 
 
 def _unfilled(e: EventFacts, d) -> str:
-    why = "; ".join(UNFILLED_REASONS.get(r, r) for r in d.get("reasons", ()))
-    short = f"still short of {_needs(d.get('missing', {}))}"
+    why = "; ".join(
+        UNFILLED_REASONS.get(r, r).format(after=d.get("after", "?")) for r in d.get("reasons", ())
+    )
+    head = f"Not filling ({why}): {_needs(d.get('missing', {}))} missing"
     how = " and ".join(CHANNELS.get(c, c) for c in d.get("channels", ()))
     people = ", ".join(f"{t.get('callsign')} ({t.get('as')})" for t in d.get("told", ()))
     if not people:
-        return f"Not filling ({why}), {short}: nobody to tell: {d.get('gaps') or 'nobody found'}"
-    text = f"Not filling ({why}), {short}: told {people} by {how}"
-    return text + (f" ({d['gaps']})" if d.get("gaps") else "")
+        return f"{head}; nobody to tell: {d.get('gaps') or 'nobody found'}"
+    return f"{head}; told {people} by {how}" + (
+        f" (not found: {d['gaps']})" if d.get("gaps") else ""
+    )
 
 
 def _person_stood_down(e: EventFacts, d) -> str:

@@ -131,6 +131,7 @@ def tell(incident, now, missing=None) -> list[Message]:
             told=[{"callsign": p.callsign, "as": ", ".join(labels)} for p, labels in people],
             channels=[str(c) for c in CHANNELS] if people else [],
             gaps=gaps,
+            after=minutes if escalation.Unfilled.DEADLINE in reasons else None,
         ),
     )
     if not people:

@@ -6,7 +6,14 @@ from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, Manageme
 
 from cadre.models import Negotiator, Role
 from callouts import rules
-from callouts.models import Audience, Channel, EscalationPolicy, Incident, IncidentKind
+from callouts.models import (
+    TELL_AFTER_MAX_MINUTES,
+    Audience,
+    Channel,
+    EscalationPolicy,
+    Incident,
+    IncidentKind,
+)
 
 
 def need_field(role) -> str:
@@ -155,6 +162,9 @@ class PolicyForm(NeedsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.force = force
         add_need_fields(self, self.instance.default_needs if self.instance.pk else None)
+        self.fields["tell_after_minutes"].widget.attrs.update(
+            min=1, max=TELL_AFTER_MAX_MINUTES, inputmode="numeric"
+        )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

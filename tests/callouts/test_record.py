@@ -288,7 +288,7 @@ def test_it_logs_calls_failures_exhaustion_and_alerts_from_webhooks_and_the_cloc
     client.force_login(supervisor_user)
     response = client.get(reverse("incident_board", args=[incident.pk]))
     html = response.content.decode()
-    assert "Policy exhausted, still short of 2 negotiators" in html
+    assert "Policy exhausted, 2 negotiators, 1 coordinator missing." in html
     assert "<strong>C-ONE</strong> (on-call coordinator) by SMS delivered, call ringing" in html
     assert "Escalation stopped after step 1 of 1" in html
     assert "Next step" not in html

@@ -41,7 +41,7 @@ def slow(force):
 def boss(force):
     """A supervisor of the force with a phone on record."""
     user = make_user("boss", [LoginRole.SUPERVISOR], force=force)
-    return make_negotiator(force=force, callsign="SIERRA-1", roles=("coordinator",), user=user)
+    return make_negotiator(force=force, callsign="BOSS-1", roles=("coordinator",), user=user)
 
 
 def told(incident):
@@ -68,10 +68,10 @@ def test_it_texts_and_calls_the_coordinator_on_call_and_the_supervisor_once_at_t
 
     messages = told(incident)
     assert sorted((m.negotiator.callsign, m.channel) for m in messages) == [
+        ("BOSS-1", "sms"),
+        ("BOSS-1", "voice"),
         ("C-ONE", "sms"),
         ("C-ONE", "voice"),
-        ("SIERRA-1", "sms"),
-        ("SIERRA-1", "voice"),
     ]
     sms = messages.filter(channel="sms").first().body
     assert sms == (
@@ -79,7 +79,7 @@ def test_it_texts_and_calls_the_coordinator_on_call_and_the_supervisor_once_at_t
         "30 min since raised. Check the board."
     )
     # Callsign-free, and nothing of the brief.
-    assert "C-ONE" not in sms and "SIERRA" not in sms and "Maidstone" not in sms
+    assert "C-ONE" not in sms and "BOSS" not in sms and "Maidstone" not in sms
     # Saved first, then sent (the simulator took them).
     assert set(messages.values_list("status", flat=True)) <= {"delivered", "ringing"}
 
@@ -89,18 +89,21 @@ def test_it_texts_and_calls_the_coordinator_on_call_and_the_supervisor_once_at_t
         "missing": {"negotiator": 2, "coordinator": 1},
         "told": [
             {"callsign": "C-ONE", "as": "on-call coordinator"},
-            {"callsign": "SIERRA-1", "as": "supervisor"},
+            {"callsign": "BOSS-1", "as": "supervisor"},
         ],
         "channels": ["sms", "voice"],
+        "after": 30,
     }
     incident.refresh_from_db()
     assert incident.tell_if_short_at is None
 
     html = coordinator_client.get(reverse("incident_board", args=[incident.pk])).content.decode()
     assert "Told it is not filling" in html
-    assert "Still short at the deadline, still short of 2 negotiators, 1 coordinator" in html
-    assert "<strong>C-ONE</strong> (on-call coordinator) by SMS delivered, call ringing" in html
-    assert "<strong>SIERRA-1</strong> (supervisor) by SMS delivered, call ringing" in html
+    assert "Still short after 30 min, 2 negotiators, 1 coordinator missing." in html
+    assert (
+        "Told <strong>C-ONE</strong> (on-call coordinator) by SMS delivered, call ringing" in html
+    )
+    assert "<strong>BOSS-1</strong> (supervisor) by SMS delivered, call ringing" in html
 
 
 def test_it_tells_someone_both_on_call_coordinator_and_supervisor_once(
@@ -134,7 +137,7 @@ def test_it_tells_once_when_the_policy_runs_out_though_the_step_runs_twice(
     # The task and the clock both try; the clock ticks on.
     assert run_tasks(steps.fire, incident.pk, now=due) is None
     run_tasks(clock.tick, due + timedelta(seconds=1))
-    assert told(incident).count() == 4  # C-ONE and SIERRA-1, an SMS and a call each
+    assert told(incident).count() == 4  # C-ONE and BOSS-1, an SMS and a call each
     assert (
         told(incident)
         .filter(channel="sms")
@@ -235,8 +238,8 @@ def test_the_timeline_says_who_was_told_and_how(
     run_tasks(clock.tick, after_deadline(incident))
     html = supervisor_client.get(reverse("incident_timeline", args=[incident.pk])).content.decode()
     assert (
-        "Not filling (still short at the deadline), still short of 2 negotiators, 1 coordinator: "
-        "told C-ONE (on-call coordinator), SIERRA-1 (supervisor) by SMS and call"
+        "Not filling (still short after 30 min): 2 negotiators, 1 coordinator missing; "
+        "told C-ONE (on-call coordinator), BOSS-1 (supervisor) by SMS and call"
     ) in html
     assert "Not-filling alert call queued" in html
 

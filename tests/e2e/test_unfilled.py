@@ -28,7 +28,9 @@ def short(force):
     boss = make_user("boss", [LoginRole.SUPERVISOR], force=force)
     make_negotiator(force, "SUPER-ONE", roles=("coordinator",), user=boss)
     incident = raise_incident(force)
-    Incident.objects.filter(pk=incident.pk).update(tell_if_short_at=now - timedelta(seconds=1))
+    Incident.objects.filter(pk=incident.pk).update(
+        raised_at=now - timedelta(minutes=30), tell_if_short_at=now - timedelta(seconds=1)
+    )
     unfilled.check(incident.pk)
     return incident
 
@@ -38,7 +40,7 @@ def test_it_shows_who_was_told_that_it_is_not_filling(sized, live_server, coordi
     login(page, live_server, "coord")
     page.goto(f"{live_server.url}{reverse('incident_board', args=[short.pk])}")
     told = page.get_by_role("region", name="Told it is not filling")
-    expect(told).to_contain_text("Still short at the deadline")
+    expect(told).to_contain_text("Still short after 30 min")
     expect(told).to_contain_text("COORD-ONE (on-call coordinator) by SMS")
     expect(told).to_contain_text("SUPER-ONE (supervisor) by SMS")
     looks_right(page, "board-told-not-filling")
