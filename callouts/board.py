@@ -414,3 +414,91 @@ def progress(steps: Sequence[FrozenStep], step_index: int, status: str = "callin
         following="" if stopped else step_label(nxt),
         stopped=stopped,
     )
+
+
+# Told a human it is not filling (callouts.engine.unfilled): the board says who, when, how.
+
+UNFILLED_WHY = {"exhausted": "Policy exhausted", "deadline": "Still short after {after} min"}
+CHANNEL_WORDS = {"sms": "SMS", "voice": "call"}
+SENT_WORDS = {
+    "pending": "waiting to go",
+    "sending": "going",
+    "unknown": "not known to have gone",
+    "ringing": "ringing",
+    "in-progress": "answered",
+    "completed": "answered",
+    "busy": "busy",
+    "no-answer": "not answered",
+    "cancelled": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class ToldPerson:
+    callsign: str
+    labels: str  # "on-call coordinator, supervisor"
+    how: str  # "SMS delivered, call not answered"
+
+
+@dataclass(frozen=True)
+class Telling:
+    at: datetime
+    why: str
+    missing: str
+    people: tuple[ToldPerson, ...]
+    gaps: str  # who could not be found ("no coordinator on call")
+
+
+def _role_order(role: str):
+    order = ("negotiator", "coordinator", "adviser")
+    return (order.index(role) if role in order else len(order), role)
+
+
+def _how(channels: Iterable[str], statuses: Mapping[str, str]) -> str:
+    parts = []
+    for channel in channels:
+        word = CHANNEL_WORDS.get(channel, channel)
+        status = statuses.get(channel)
+        parts.append(f"{word} {SENT_WORDS.get(status, status)}" if status else word)
+    return " and ".join(parts) if not statuses else ", ".join(parts)
+
+
+def tellings(
+    events: Iterable[tuple[datetime, Mapping]], statuses: Mapping[str, Mapping[str, str]]
+) -> tuple[Telling, ...]:
+    """The UNFILLED events (time, data) oldest first, as the board shows them.
+
+    `statuses`: callsign -> channel -> the status of their newest such message; shown on the
+    newest telling only (an older one's messages are not told apart from it).
+    """
+    events = list(events)
+    out = []
+    for number, (at, data) in enumerate(events):
+        newest = number == len(events) - 1
+        missing = data.get("missing", {})
+        out.append(
+            Telling(
+                at=at,
+                why="; ".join(
+                    UNFILLED_WHY.get(r, r).format(after=data.get("after", "?"))
+                    for r in data.get("reasons", ())
+                ),
+                missing=", ".join(
+                    f"{missing[r]} {r}{'s' if missing[r] != 1 else ''}"
+                    for r in sorted(missing, key=_role_order)
+                ),
+                people=tuple(
+                    ToldPerson(
+                        callsign=t.get("callsign", ""),
+                        labels=t.get("as", ""),
+                        how=_how(
+                            data.get("channels", ()),
+                            statuses.get(t.get("callsign", ""), {}) if newest else {},
+                        ),
+                    )
+                    for t in data.get("told", ())
+                ),
+                gaps=data.get("gaps", ""),
+            )
+        )
+    return tuple(out)

@@ -109,6 +109,18 @@ class Alert(TypedDict, total=False):
     on_board: bool  # nobody to text: recorded on the board
 
 
+class Unfilled(TypedDict, total=False):
+    """A human told that the incident is not filling (callouts.engine.unfilled)."""
+
+    reasons: list[str]  # callouts.engine.escalation.Unfilled values
+    missing: dict[str, int]  # role -> places still open
+    # Who was texted and called: [{"callsign": ..., "as": "on-call coordinator, supervisor"}]
+    told: list[dict[str, str]]
+    channels: list[str]  # how: "sms", "voice"
+    gaps: str  # who could not be found, e.g. "no coordinator on call"
+    after: int  # the policy's minutes after raising (the "deadline" reason)
+
+
 class PersonStoodDown(TypedDict, total=False):
     went: bool  # they went (callouts.deployed), else not needed
 
@@ -141,6 +153,7 @@ SHAPES: dict[Event.Kind, type] = {
     K.FILLED: Filled,
     K.EXHAUSTED: Exhausted,
     K.ALERT: Alert,
+    K.UNFILLED: Unfilled,
     K.PERSON_STOOD_DOWN: PersonStoodDown,
     K.STOOD_DOWN: Ended,
     K.CLOSED: Ended,

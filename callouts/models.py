@@ -6,6 +6,7 @@ the same step and that a provider's message is taken in once.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -42,12 +43,24 @@ def default_needs():
     return {Role.NEGOTIATOR: 2, Role.COORDINATOR: 1}
 
 
+# Still short this long after raising: the on-call coordinators and supervisors are texted
+# and called (callouts.engine.unfilled), whatever the steps still have to do.
+TELL_AFTER_MINUTES = 30
+TELL_AFTER_MAX_MINUTES = 24 * 60
+
+
 class EscalationPolicy(models.Model):
     force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="policies")
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False)
     # Per force: what an incident needs unless the person raising it says otherwise.
     default_needs = models.JSONField(default=default_needs)
+    # A human is texted and called if an incident is still short this long after raising.
+    tell_after_minutes = models.PositiveSmallIntegerField(
+        "tell a human if still short after (minutes)",
+        default=TELL_AFTER_MINUTES,
+        validators=[MinValueValidator(1), MaxValueValidator(TELL_AFTER_MAX_MINUTES)],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -126,10 +139,21 @@ class Incident(models.Model):
     )
     # Someone from another force was asked (set when a step asks them): the list filters on it.
     mutual_aid = models.BooleanField(default=False)
+    # When a human is told if it is still short (the policy's tell_after_minutes, frozen when
+    # raised); cleared once they have been told for that reason (callouts.engine.unfilled).
+    tell_if_short_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
-        indexes = [models.Index(fields=["force", "-raised_at"], name="incident_force_raised")]
+        indexes = [
+            models.Index(fields=["force", "-raised_at"], name="incident_force_raised"),
+            # The escalator clock looks every tick for live incidents past that time.
+            models.Index(
+                fields=["tell_if_short_at"],
+                condition=Q(tell_if_short_at__isnull=False, status__in=["calling", "exhausted"]),
+                name="incident_tell_if_short",
+            ),
+        ]
 
     def __str__(self):
         return self.reference
@@ -199,6 +223,8 @@ class Message(models.Model):
         STAND_DOWN = "stand_down", "Stand-down"
         REPLY = "reply", "Answer to a reply"
         ALERT = "alert", "Alert to coordinators"
+        # To the on-call coordinators and supervisors: the incident is not filling.
+        UNFILLED = "unfilled", "Not filling: told a human"
         REMINDER = "reminder", "Rota reminder"
         INBOUND = "inbound", "Inbound"
 
@@ -421,6 +447,7 @@ class Event(models.Model):
         FILLED = "filled", "Filled"
         EXHAUSTED = "exhausted", "Exhausted"
         ALERT = "alert", "Alert"
+        UNFILLED = "unfilled", "Told a human it is not filling"
         PERSON_STOOD_DOWN = "person_stood_down", "Person stood down"
         STOOD_DOWN = "stood_down", "Incident stood down"
         CLOSED = "closed", "Closed"

@@ -218,6 +218,25 @@ def board_alerts(incident) -> tuple[list[Message], int]:
     return newest, len(newest) if len(newest) < ALERTS_SHOWN else alerts.count()
 
 
+def unfilled_tellings(incident) -> tuple[board.Telling, ...]:
+    """When a human was told the incident is not filling, whom and how (callouts.board)."""
+    found = Event.objects.filter(incident=incident, kind=Event.Kind.UNFILLED).order_by("at", "pk")
+    events = [
+        (at, eventdata.read(Event.Kind.UNFILLED, data))
+        for at, data in found.values_list("at", "data")
+    ]
+    if not events:
+        return ()
+    statuses: dict[str, dict[str, str]] = {}
+    for callsign, channel, status in (
+        Message.objects.filter(incident=incident, purpose=Message.Purpose.UNFILLED)
+        .order_by("pk")
+        .values_list("negotiator__callsign", "channel", "status")
+    ):
+        statuses.setdefault(callsign or "", {})[channel] = status
+    return board.tellings(events, statuses)
+
+
 def messages_of(numbers):
     """Every message to or from these phone numbers."""
     return Message.objects.filter(

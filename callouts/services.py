@@ -90,6 +90,7 @@ def raise_incident(
             status=Incident.Status.CALLING,
             step_index=-1,
             next_step_at=now + escalation.FIRST_STEP_GRACE,
+            tell_if_short_at=now + policies.tell_after(chosen),
             raised_by=by,
         )
         _save_with_unique_reference(incident)

@@ -19,6 +19,7 @@ PURPOSES = {
     Message.Purpose.STAND_DOWN: "Stand-down",
     Message.Purpose.REPLY: "Answer",
     Message.Purpose.ALERT: "Alert",
+    Message.Purpose.UNFILLED: "Not-filling alert",
     Message.Purpose.REMINDER: "Reminder",
 }
 UNDERSTOOD = {
@@ -175,6 +176,23 @@ def _alert(e: EventFacts, d) -> str:
     return f"Alert “{d.get('text', '')}”{where}"
 
 
+UNFILLED_REASONS = {"exhausted": "policy exhausted", "deadline": "still short after {after} min"}
+
+
+def _unfilled(e: EventFacts, d) -> str:
+    why = "; ".join(
+        UNFILLED_REASONS.get(r, r).format(after=d.get("after", "?")) for r in d.get("reasons", ())
+    )
+    head = f"Not filling ({why}): {_needs(d.get('missing', {}))} missing"
+    how = " and ".join(CHANNELS.get(c, c) for c in d.get("channels", ()))
+    people = ", ".join(f"{t.get('callsign')} ({t.get('as')})" for t in d.get("told", ()))
+    if not people:
+        return f"{head}; nobody to tell: {d.get('gaps') or 'nobody found'}"
+    return f"{head}; told {people} by {how}" + (
+        f" (not found: {d['gaps']})" if d.get("gaps") else ""
+    )
+
+
 def _person_stood_down(e: EventFacts, d) -> str:
     if d.get("went"):
         return f"Stood down after going ({_role(e.role)}){_by(e)}"
@@ -218,6 +236,7 @@ DESCRIBE: dict[K, Callable[[EventFacts, Mapping], str]] = {
     K.FILLED: _filled,
     K.EXHAUSTED: lambda e, d: f"Exhausted: still short of {_needs(d.get('missing', {}))}",
     K.ALERT: _alert,
+    K.UNFILLED: _unfilled,
     K.PERSON_STOOD_DOWN: _person_stood_down,
     K.STOOD_DOWN: _stood_down,
     K.CLOSED: lambda e, d: f"Incident closed{_by(e)}",

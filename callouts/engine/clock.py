@@ -19,7 +19,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from callouts import tasks
-from callouts.engine import inbound, steps
+from callouts.engine import inbound, steps, unfilled
 from callouts.messaging import outbox, status
 from callouts.models import Incident, Message
 
@@ -34,6 +34,7 @@ PRIORITY = Case(
     When(purpose=P.STAND_DOWN, then=Value(0)),
     When(purpose=P.REPLY, then=Value(1)),
     When(purpose=P.CALLOUT, then=Value(2)),
+    When(purpose=P.UNFILLED, then=Value(3)),
     When(purpose=P.ALERT, then=Value(3)),
     default=Value(4),
 )
@@ -112,6 +113,12 @@ def tick(now=None) -> dict:
             fired += 1
             if result.message_ids:
                 tasks.enqueue_send(result.message_ids)
+    told = 0
+    for pk in unfilled.due(now):
+        try:
+            told += bool(unfilled.check(pk, now))
+        except Exception:
+            log.exception("telling a human that incident %s is not filling failed", pk)
     out = Message.objects.filter(direction=Message.Direction.OUT, next_attempt_at__lte=now)
     pending = out.filter(status=Message.Status.PENDING).order_by(PRIORITY, "pk")
     to_send = _claim(pending, now, outbox.dispatch_grace())
@@ -126,6 +133,7 @@ def tick(now=None) -> dict:
         tasks.apply_statuses_now(callbacks)
     return {
         "fired": fired,
+        "told": told,
         "sends": len(to_send),
         "reconciled": len(lost),
         "replies": dispatch_replies(now),

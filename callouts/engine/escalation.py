@@ -222,3 +222,88 @@ def choose_role(
         open_roles,
         key=lambda r: (supply.get(r, 0), RARITY.index(r) if r in RARITY else len(RARITY), r),
     )
+
+
+# Telling a human that an incident is not filling: why, and whom.
+
+
+class Unfilled(StrEnum):
+    """Why a human is told an incident is not filling (each at most once per incident)."""
+
+    EXHAUSTED = "exhausted"  # the policy has no step left
+    DEADLINE = "deadline"  # still short at the policy's "tell a human" time
+
+
+SHORT = frozenset({"calling", "exhausted"})
+
+
+def tell_human(
+    *,
+    status: str,
+    missing: Mapping[str, int],
+    deadline: datetime | None,
+    told: Iterable[str],
+    now: datetime,
+) -> tuple[Unfilled, ...]:
+    """The reasons to tell a human now, none when there is nothing (new) to tell.
+
+    `status`: the incident's (an exhausted policy is the status "exhausted"); `missing`: the
+    places still open; `deadline`: when a human is told if it is still short (None: no
+    deadline, or already told for it); `told`: the reasons they were told already.
+    """
+    if status not in SHORT or is_filled(missing):
+        return ()
+    told = set(told)
+    reasons = []
+    if status == "exhausted" and Unfilled.EXHAUSTED not in told:
+        reasons.append(Unfilled.EXHAUSTED)
+    if deadline is not None and now >= deadline and Unfilled.DEADLINE not in told:
+        reasons.append(Unfilled.DEADLINE)
+    return tuple(reasons)
+
+
+@dataclass(frozen=True)
+class Told:
+    """Someone to tell, and why they are among those told (labels, e.g. "supervisor")."""
+
+    person_id: int
+    labels: tuple[str, ...]
+
+
+ON_CALL_COORDINATOR, SUPERVISOR, RAISED_IT = "on-call coordinator", "supervisor", "raised it"
+
+
+def whom_to_tell(
+    *,
+    on_call_coordinators: Iterable[int],
+    supervisors: Iterable[int],
+    raised_by: int | None = None,
+    supervisor_logins: int = 0,
+) -> tuple[tuple[Told, ...], str]:
+    """Whom to text and call (each person once, whatever they are), and what is missing.
+
+    `supervisors`: the people records (with a mobile) of the force's supervisors;
+    `supervisor_logins`: how many supervisor logins there are, with a phone or not;
+    `raised_by`: the person who raised it, when they have a record. The second value is
+    "" or what was not found, for the board ("no coordinator on call").
+    """
+    labels: dict[int, list[str]] = {}
+    for label, people in (
+        (ON_CALL_COORDINATOR, on_call_coordinators),
+        (SUPERVISOR, supervisors),
+        (RAISED_IT, [raised_by] if raised_by is not None else []),
+    ):
+        for pk in people:
+            if label not in labels.setdefault(pk, []):
+                labels[pk].append(label)
+    told = tuple(Told(pk, tuple(found)) for pk, found in labels.items())
+    gaps = []
+    if not any(ON_CALL_COORDINATOR in t.labels for t in told):
+        gaps.append("no coordinator on call")
+    if not any(SUPERVISOR in t.labels for t in told):
+        gaps.append(
+            "no supervisor with a phone number on record"
+            if supervisor_logins
+            else "no supervisor in the force"
+        )
+    return told, "; ".join(gaps)

@@ -5,13 +5,17 @@ The default, timed from the moment the incident is raised:
   3 min  voice call to them, and SMS to every deployable member not yet asked
   8 min  voice call to everyone asked who has not answered
  12 min  mutual aid: SMS and voice to those on call in neighbouring forces
- 20 min  alert coordinators and supervisors that the incident is short
+ 20 min  alert coordinators and supervisors that the incident is short; then exhausted:
+         the coordinators on call and the supervisors are texted and called
+ 30 min  still short: texted and called again (the policy's tell_after_minutes)
 A step with wait 0 is followed at once by the next, which is how "voice to them
 and SMS to everyone" is two steps firing together.
 """
 
+from datetime import timedelta
+
 from callouts import frozen
-from callouts.models import Audience, Channel
+from callouts.models import TELL_AFTER_MINUTES, Audience, Channel
 
 DEFAULT_POLICY_NAME = "Standard"
 
@@ -38,6 +42,12 @@ def freeze(policy) -> list[frozen.FrozenStep]:
         frozen_step(s.audience, s.channel, s.wait_minutes, [n.pk for n in s.named.all()])
         for s in policy.steps.order_by("position").prefetch_related("named")
     ]
+
+
+def tell_after(policy) -> timedelta:
+    """How long after raising a human is texted and called if it is still short (frozen onto
+    the incident as its tell_if_short_at; callouts.engine.unfilled)."""
+    return timedelta(minutes=policy.tell_after_minutes if policy else TELL_AFTER_MINUTES)
 
 
 def create_default_policy(force):

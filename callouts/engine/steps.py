@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cadre.models import Negotiator
 from callouts import eventdata, events, locking, tasks
-from callouts.engine import answers, audiences, escalation
+from callouts.engine import answers, audiences, escalation, unfilled
 from callouts.messaging import budget, outbox, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
 
@@ -145,11 +145,9 @@ def _apply(incident, decision, callouts, now) -> list[Message]:
             at=now,
             **eventdata.Exhausted(missing=dict(decision.missing)),
         )
-        if not any(step.audience == escalation.MANAGERS for step in incident.frozen_steps):
-            # Nobody was alerted by the policy itself: the person who raised it must know.
-            answers.tell_coordinator(
-                incident, texts.short_alert_sms(incident, dict(decision.missing))
-            )
+        # The on-call coordinators, the supervisors and whoever raised it are texted and
+        # called, once (the messages go with this step's, once it commits).
+        return unfilled.tell(incident, now, dict(decision.missing))
     elif decision.action == escalation.Action.FIRE:
         created = _send(incident, decision, callouts)
         incident.step_index = decision.step_index

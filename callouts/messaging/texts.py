@@ -154,3 +154,43 @@ def voice_script(incident) -> str:
         f"This is a Standby callout. Reference {ref}. {kind_label(incident)}, "
         f"{incident.location}. Press 1 to attend, or 2 to decline."
     )
+
+
+# Plain strings (escalation.Unfilled's values): texts need nothing from the engine.
+UNFILLED_REASONS = {"exhausted": "Policy exhausted", "deadline": "{minutes} min since raised"}
+ROLE_ORDER = ("negotiator", "coordinator", "adviser")
+
+
+def still_missing(missing: dict) -> str:
+    """ "1 negotiator, 2 coordinators": the places open, negotiators first."""
+    roles = sorted(missing, key=lambda r: (ROLE_ORDER.index(r) if r in ROLE_ORDER else 9, r))
+    return ", ".join(f"{missing[r]} {r}{'s' if missing[r] != 1 else ''}" for r in roles)
+
+
+def unfilled_reasons(reasons, minutes: int) -> str:
+    return "; ".join(UNFILLED_REASONS[r].format(minutes=minutes) for r in reasons)
+
+
+def unfilled_sms(incident, missing: dict, reasons, minutes: int) -> str:
+    """To the on-call coordinators and supervisors: what is missing and why they are told.
+
+    No callsign, name or brief: "HOME-TANGO-27 still short: 1 negotiator. Policy exhausted."
+    """
+    why = unfilled_reasons(reasons, minutes)
+    return fit(
+        f"{incident.reference} still short: {still_missing(missing)}. {why}. Check the board.",
+        SEGMENT,
+    )
+
+
+def unfilled_voice(incident, missing: dict, reasons, minutes: int) -> str:
+    ref = " ".join(incident.reference.replace("-", " ").split())
+    why = {
+        "exhausted": "The escalation policy is exhausted.",
+        "deadline": f"It was raised {minutes} minutes ago.",
+    }
+    said = " ".join(why[r] for r in reasons)
+    return (
+        f"This is a Standby alert. Incident {ref} is still short: {still_missing(missing)}. "
+        f"{said} Please check the board."
+    )

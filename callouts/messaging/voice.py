@@ -36,3 +36,13 @@ def say(text: str) -> str:
     _say(response, text)
     response.hangup()
     return str(response)
+
+
+def tell(text: str) -> str:
+    """A message with nothing to answer, said twice (the first words are often missed)."""
+    response = VoiceResponse()
+    _say(response, text)
+    response.pause(length=1)
+    _say(response, "Again. " + text)
+    response.hangup()
+    return str(response)

@@ -7,7 +7,14 @@ from django.forms.formsets import INITIAL_FORM_COUNT, TOTAL_FORM_COUNT, Manageme
 from cadre import queries as cadre_queries
 from cadre.models import Role
 from callouts import queries, rules
-from callouts.models import Audience, Channel, EscalationPolicy, Incident, IncidentKind
+from callouts.models import (
+    TELL_AFTER_MAX_MINUTES,
+    Audience,
+    Channel,
+    EscalationPolicy,
+    Incident,
+    IncidentKind,
+)
 
 
 def need_field(role) -> str:
@@ -125,13 +132,34 @@ class WebAnswerForm(forms.Form):
 class PolicyForm(NeedsMixin, forms.ModelForm):
     class Meta:
         model = EscalationPolicy
-        fields = ["name", "is_default"]
-        labels = {"is_default": "The force's default policy"}
+        fields = ["name", "is_default", "tell_after_minutes"]
+        labels = {
+            "is_default": "The force's default policy",
+            "tell_after_minutes": "Tell a human if still short after (minutes)",
+        }
+        help_texts = {
+            "tell_after_minutes": (
+                "The coordinators on call and the supervisors are texted and called once if "
+                "an incident is still short this long after it was raised (and once when the "
+                "steps run out). 1 to 1440."
+            )
+        }
+        error_messages = {
+            "tell_after_minutes": {
+                "required": "Give the minutes after which a human is told (1 to 1440).",
+                "invalid": "Give a whole number of minutes, 1 to 1440.",
+                "min_value": "At least 1 minute.",
+                "max_value": "At most 1440 minutes (a day).",
+            }
+        }
 
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
         self.force = force
         add_need_fields(self, self.instance.default_needs if self.instance.pk else None)
+        self.fields["tell_after_minutes"].widget.attrs.update(
+            min=1, max=TELL_AFTER_MAX_MINUTES, inputmode="numeric"
+        )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -78,6 +78,7 @@ def board_context(request, incident):
         "own_row": summary.rows[0] if view.own_only and summary.rows else None,
         "alerts": alerts,
         "alerts_total": alerts_total,
+        "unfilled": queries.unfilled_tellings(incident) if view.manage else (),
         "poll_seconds": POLL_SECONDS,
         "can_call_again": view.manage
         and incident.status in services.CALL_AGAIN_FROM

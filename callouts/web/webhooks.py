@@ -124,6 +124,9 @@ def _call_still_wanted(message) -> bool:
 @twilio_signed
 def call(request, pk):
     message = _call_message(pk)
+    if message.purpose == Message.Purpose.UNFILLED:
+        # A coordinator or supervisor told the incident is not filling: said twice, no keys.
+        return HttpResponse(voice.tell(message.body), content_type="text/xml")
     if not _call_still_wanted(message):
         return HttpResponse(voice.say(texts.not_needed_sms(message.incident)), "text/xml")
     return HttpResponse(voice.ask(message), content_type="text/xml")
@@ -136,6 +139,9 @@ def _again(digits) -> str:
 @twilio_signed
 def keypress(request, pk):
     message = _call_message(pk)
+    if message.callout_id is None:
+        # Only a callout's call asks for a key: any other call has nothing to answer.
+        return HttpResponse(voice.say("Nothing to answer. Goodbye."), content_type="text/xml")
     digits = request.POST.get("Digits", "").strip()
     kind = {"1": replies.ACCEPT, "2": replies.DECLINE}.get(digits[:1])
     if kind is None:

@@ -2,7 +2,19 @@
 
 from datetime import UTC, datetime, timedelta
 
-from callouts.engine.escalation import Asked, Candidate, Send, choose_role, decide, missing_roles
+import pytest
+
+from callouts.engine.escalation import (
+    Asked,
+    Candidate,
+    Send,
+    Unfilled,
+    choose_role,
+    decide,
+    missing_roles,
+    tell_human,
+    whom_to_tell,
+)
 from callouts.engine.policy import DEFAULT_STEPS, frozen_step
 
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -236,3 +248,81 @@ def test_choose_role_breaks_ties_towards_the_rarer_kind_of_role():
 
 def test_choose_role_is_none_when_their_roles_are_filled():
     assert choose_role([NEG], {COORD: 1}, {}) is None
+
+
+# Telling a human that an incident is not filling: why (tell_human) and whom (whom_to_tell).
+
+DEADLINE = NOW + timedelta(minutes=30)
+SHORT_OF = {NEG: 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "missing", "deadline", "told", "now", "expected"),
+    [
+        # The policy ran out: tell them, once.
+        ("exhausted", SHORT_OF, DEADLINE, (), NOW, (Unfilled.EXHAUSTED,)),
+        ("exhausted", SHORT_OF, DEADLINE, ("exhausted",), NOW, ()),
+        # Still short at the deadline: tell them, once; not before.
+        ("calling", SHORT_OF, DEADLINE, (), DEADLINE, (Unfilled.DEADLINE,)),
+        ("calling", SHORT_OF, DEADLINE, (), DEADLINE - timedelta(seconds=1), ()),
+        ("calling", SHORT_OF, DEADLINE, ("deadline",), DEADLINE, ()),
+        ("calling", SHORT_OF, None, (), DEADLINE, ()),
+        # Both at once: one telling with both reasons; one told already, the other.
+        ("exhausted", SHORT_OF, DEADLINE, (), DEADLINE, (Unfilled.EXHAUSTED, Unfilled.DEADLINE)),
+        ("exhausted", SHORT_OF, DEADLINE, ("deadline",), DEADLINE, (Unfilled.EXHAUSTED,)),
+        ("exhausted", SHORT_OF, None, ("exhausted", "deadline"), DEADLINE, ()),
+        # Filled, or over: nothing to tell.
+        ("calling", {}, DEADLINE, (), DEADLINE, ()),
+        ("filled", {}, DEADLINE, (), DEADLINE, ()),
+        ("filled", SHORT_OF, DEADLINE, (), DEADLINE, ()),
+        ("stood_down", SHORT_OF, DEADLINE, (), DEADLINE, ()),
+        ("closed", SHORT_OF, DEADLINE, (), DEADLINE, ()),
+    ],
+)
+def test_it_tells_a_human_once_per_reason_while_short(
+    status, missing, deadline, told, now, expected
+):
+    assert tell_human(status=status, missing=missing, deadline=deadline, told=told, now=now) == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("coordinators", "supervisors", "raised_by", "logins", "expected", "gaps"),
+    [
+        (
+            [1, 2],
+            [3],
+            None,
+            1,
+            [(1, ("on-call coordinator",)), (2, ("on-call coordinator",)), (3, ("supervisor",))],
+            "",
+        ),
+        # Someone both on call as coordinator and a supervisor is told once.
+        ([1], [1], None, 1, [(1, ("on-call coordinator", "supervisor"))], ""),
+        ([1], [2], 1, 1, [(1, ("on-call coordinator", "raised it")), (2, ("supervisor",))], ""),
+        ([], [2], None, 1, [(2, ("supervisor",))], "no coordinator on call"),
+        (
+            [1],
+            [],
+            None,
+            2,
+            [(1, ("on-call coordinator",))],
+            "no supervisor with a phone number on record",
+        ),
+        ([1], [], None, 0, [(1, ("on-call coordinator",))], "no supervisor in the force"),
+        ([], [], None, 0, [], "no coordinator on call; no supervisor in the force"),
+        ([], [], 5, 0, [(5, ("raised it",))], "no coordinator on call; no supervisor in the force"),
+    ],
+)
+def test_it_chooses_whom_to_tell_each_once(
+    coordinators, supervisors, raised_by, logins, expected, gaps
+):
+    told, found_gaps = whom_to_tell(
+        on_call_coordinators=coordinators,
+        supervisors=supervisors,
+        raised_by=raised_by,
+        supervisor_logins=logins,
+    )
+    assert [(t.person_id, t.labels) for t in told] == expected
+    assert found_gaps == gaps

@@ -1,5 +1,7 @@
 """The escalation policy editor, for coordinators."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -17,6 +19,7 @@ def form_data(steps, **policy):
         "need_negotiator": "2",
         "need_coordinator": "1",
         "need_adviser": "0",
+        "tell_after_minutes": "30",
         "steps-TOTAL_FORMS": str(len(steps)),
         "steps-INITIAL_FORMS": "0",
         "steps-MIN_NUM_FORMS": "0",
@@ -98,6 +101,12 @@ def test_it_rewrites_steps_on_edit_without_touching_live_incidents(
         ([step(audience="everyone")], {}, "Select a valid choice"),
         ([step()], {"name": "Standard"}, "Another policy of this force has that name."),
         ([step()], {"need_negotiator": "0", "need_coordinator": "0"}, "at least one person"),
+        ([step()], {"tell_after_minutes": ""}, "Give the minutes after which a human is told"),
+        ([step()], {"tell_after_minutes": "0"}, "At least 1 minute."),
+        ([step()], {"tell_after_minutes": "-5"}, "At least 1 minute."),
+        ([step()], {"tell_after_minutes": "1441"}, "At most 1440 minutes"),
+        ([step()], {"tell_after_minutes": "soon"}, "Give a whole number of minutes"),
+        ([step()], {"tell_after_minutes": "99999999999999999999"}, "At most 1440 minutes"),
     ],
 )
 def test_it_explains_bad_input_and_saves_nothing(
@@ -189,3 +198,25 @@ def test_it_adds_a_blank_step_row_on_demand_without_errors(coordinator_client, f
     )
     assert saved.status_code == 302
     assert EscalationPolicy.objects.get(name="Night").steps.count() == 2
+
+
+def test_it_sets_when_a_human_is_told_and_freezes_it_onto_incidents(
+    coordinator_client, force, standard
+):
+    response = coordinator_client.get(reverse("policy_edit", args=[standard.pk]))
+    assert 'name="tell_after_minutes" value="30"' in response.content.decode()
+    data = form_data([step()], name="Standard", is_default="on", tell_after_minutes="45")
+    response = coordinator_client.post(reverse("policy_edit", args=[standard.pk]), data)
+    assert response.status_code == 302
+    standard.refresh_from_db()
+    assert standard.tell_after_minutes == 45
+    listed = coordinator_client.get(reverse("policy_list")).content.decode()
+    assert "Still short after 45 min" in listed
+    incident = raise_incident(force)
+    assert incident.tell_if_short_at - incident.raised_at == pytest.approx(
+        timedelta(minutes=45), abs=timedelta(seconds=5)
+    )
+    # Editing the policy later changes no live incident.
+    EscalationPolicy.objects.filter(pk=standard.pk).update(tell_after_minutes=5)
+    incident.refresh_from_db()
+    assert incident.tell_if_short_at - incident.raised_at > timedelta(minutes=44)

@@ -280,13 +280,16 @@ def test_it_logs_calls_failures_exhaustion_and_alerts_from_webhooks_and_the_cloc
     assert incident.status == "exhausted"
     exhausted = Event.objects.get(incident=incident, kind=K.EXHAUSTED)
     assert exhausted.data["missing"]["negotiator"] == 2
-    alert = Event.objects.get(incident=incident, kind=K.ALERT)
-    assert alert.data["on_board"] is True
+    # The on-call coordinator is texted and called; the supervisor has no phone on record.
+    told = Event.objects.get(incident=incident, kind=K.UNFILLED)
+    assert told.data["told"] == [{"callsign": "C-ONE", "as": "on-call coordinator"}]
+    assert told.data["gaps"] == "no supervisor with a phone number on record"
 
     client.force_login(supervisor_user)
     response = client.get(reverse("incident_board", args=[incident.pk]))
     html = response.content.decode()
-    assert alert.data["text"] in html
+    assert "Policy exhausted, 2 negotiators, 1 coordinator missing." in html
+    assert "<strong>C-ONE</strong> (on-call coordinator) by SMS delivered, call ringing" in html
     assert "Escalation stopped after step 1 of 1" in html
     assert "Next step" not in html
 

@@ -257,8 +257,9 @@ def test_exhausting_a_policy_without_an_alert_step_tells_whoever_raised_it(
     run_tasks(clock.tick, due(incident))
     incident.refresh_from_db()
     assert incident.status == "exhausted"
-    alert = Message.objects.get(purpose="alert")
-    assert alert.negotiator == boss and "is SHORT" in alert.body
+    told = Message.objects.filter(purpose="unfilled", negotiator=boss)
+    assert sorted(told.values_list("channel", flat=True)) == ["sms", "voice"]
+    assert "still short" in told.get(channel="sms").body
 
 
 def test_raising_needs_asks_again_those_stood_down_when_it_filled(

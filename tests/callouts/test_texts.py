@@ -40,6 +40,9 @@ def test_every_fixed_text_is_gsm_and_one_segment(kind):
         texts.arrived_sms(i),
         texts.accept_first_sms(i),
         texts.short_alert_sms(i, {"negotiator": 2, "coordinator": 1}),
+        texts.unfilled_sms(
+            i, {"negotiator": 2, "coordinator": 1, "adviser": 1}, ["exhausted", "deadline"], 1440
+        ),
         texts.NOT_UNDERSTOOD,
         texts.UNKNOWN_NUMBER,
         texts.NO_CALLOUT,
@@ -70,3 +73,19 @@ def test_the_acceptance_answer_gives_the_rendezvous():
     body = texts.accepted_sms(incident("hostage"), "negotiator", 20)
     assert "RV: Car park of the Royal Oak" in body
     assert "ETA 20 min" in body
+
+
+def test_it_says_what_is_missing_and_why_a_human_is_told_and_nothing_else():
+    i = incident("hostage")
+    i.reference = "WSX-TANGO-27"
+    assert texts.unfilled_sms(i, {"coordinator": 1, "negotiator": 1}, ["exhausted"], 30) == (
+        "WSX-TANGO-27 still short: 1 negotiator, 1 coordinator. Policy exhausted. Check the board."
+    )
+    assert texts.unfilled_sms(i, {"negotiator": 2}, ["deadline"], 30) == (
+        "WSX-TANGO-27 still short: 2 negotiators. 30 min since raised. Check the board."
+    )
+    said = texts.unfilled_voice(i, {"negotiator": 2}, ["exhausted", "deadline"], 30)
+    assert said == (
+        "This is a Standby alert. Incident WSX TANGO 27 is still short: 2 negotiators. "
+        "The escalation policy is exhausted. It was raised 30 minutes ago. Please check the board."
+    )
