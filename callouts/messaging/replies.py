@@ -97,33 +97,14 @@ OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REV
 OPT_IN_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
 
-NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        [
-            "ZERO",
-            "ONE",
-            "TWO",
-            "THREE",
-            "FOUR",
-            "FIVE",
-            "SIX",
-            "SEVEN",
-            "EIGHT",
-            "NINE",
-            "TEN",
-            "ELEVEN",
-            "TWELVE",
-            "THIRTEEN",
-            "FOURTEEN",
-            "FIFTEEN",
-            "SIXTEEN",
-            "SEVENTEEN",
-            "EIGHTEEN",
-            "NINETEEN",
-        ]
-    )
-}
+# fmt: off
+UNITS = (
+    "ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE", "TEN",
+    "ELEVEN", "TWELVE", "THIRTEEN", "FOURTEEN", "FIFTEEN", "SIXTEEN", "SEVENTEEN", "EIGHTEEN",
+    "NINETEEN",
+)
+# fmt: on
+NUMBER_WORDS = {word: value for value, word in enumerate(UNITS)}
 TENS = {"TWENTY": 20, "THIRTY": 30, "FORTY": 40, "FOURTY": 40, "FIFTY": 50, "SIXTY": 60}
 
 # Words the parser reads: before a reference, one of these is part of the answer, not a
