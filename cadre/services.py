@@ -90,6 +90,9 @@ def save_negotiator(form, formset) -> Negotiator:
     """Save a NegotiatorForm, its accreditations formset and the login it names, together."""
     try:
         with transaction.atomic():
+            if "mobile" in form.changed_data and form.instance.pk:
+                # A STOP was sent from the old number: texts to a new one are not stopped.
+                form.instance.texts_stopped_at = None
             negotiator = form.save()
             formset.instance = negotiator
             formset.save()
@@ -274,13 +277,42 @@ def _insert(model, rows) -> None:
 
 
 def change_own_mobile(negotiator: Negotiator, mobile: str) -> None:
-    """A negotiator's own new mobile (already normalised and checked by OwnMobileForm)."""
+    """A negotiator's own new mobile (already normalised and checked by OwnMobileForm).
+
+    A STOP was sent from the old number: texts to a new one are not stopped."""
+    if mobile != negotiator.mobile:
+        negotiator.texts_stopped_at = None
     negotiator.mobile = mobile
     try:
         with transaction.atomic():
-            negotiator.save(update_fields=["mobile", "updated_at"])
+            negotiator.save(update_fields=["mobile", "texts_stopped_at", "updated_at"])
     except IntegrityError as error:
         raise Taken from error
+
+
+log = logging.getLogger(__name__)
+
+
+def record_texts_stopped(negotiator: Negotiator, at, *, by=None) -> bool:
+    """Remember that `negotiator` sent STOP from their mobile `at` (a datetime), or that they
+    sent START, UNSTOP or YES (`at` None): texts reach them again. The first STOP's time is
+    kept until texts are back on. `by`: the login that recorded it; None for the system (the
+    keyword arrived by SMS). True when it changed anything; the caller's `negotiator` follows.
+    """
+    people = Negotiator.objects.filter(pk=negotiator.pk)
+    if at is None:
+        changed = people.exclude(texts_stopped_at=None).update(texts_stopped_at=None)
+    else:
+        changed = people.filter(texts_stopped_at=None).update(texts_stopped_at=at)
+    if changed:
+        negotiator.texts_stopped_at = at
+        log.info(
+            "texts %s for negotiator %s (by %s)",
+            "stopped" if at else "back on",
+            negotiator.pk,
+            getattr(by, "pk", None) or "the system",
+        )
+    return bool(changed)
 
 
 # Two-factor login ----------------------------------------------------------------------
