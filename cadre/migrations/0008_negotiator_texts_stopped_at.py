@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cadre', '0007_failure_count'),
+        ("cadre", "0007_failure_count"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='negotiator',
-            name='texts_stopped_at',
+            model_name="negotiator",
+            name="texts_stopped_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -127,10 +127,8 @@ def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
 ):
     incident = run_tasks(raise_incident, force)
     body = text_of(sms(client, run_tasks, cadre["n1"], "on my way maybe"))
-    assert (
-        body
-        == f"{incident.reference}: not understood. Are you coming? Reply Y or N (Y 20 = ETA 20 min)."
-    )
+    question = "not understood. Are you coming? Reply Y or N (Y 20 = ETA 20 min)."
+    assert body == f"{incident.reference}: {question}"
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
