@@ -273,9 +273,6 @@ def _keyword(person, live, inbound, reply) -> opt_out.Change:
     change = opt_out.change(
         reply.kind, is_yes=body_is_yes(inbound.body), stopped=person.texts_stopped
     )
-    if change.texts_stopped is not None:
-        at = inbound.created_at if change.texts_stopped else None
-        cadre_services.record_texts_stopped(person, at, by=None)
     fields = {}
     if change.keyword:
         fields["keyword"] = change.keyword
@@ -287,6 +284,10 @@ def _keyword(person, live, inbound, reply) -> opt_out.Change:
         [c for c in live if change.keyword or c.sms_unreachable != change.sms_unreachable],
         **fields,
     )
+    if change.texts_stopped is not None:
+        # The person's row last, below their callouts in the lock order (callouts.locking).
+        at = inbound.created_at if change.texts_stopped else None
+        cadre_services.record_texts_stopped(person, at, by=None)
     return change
 
 
