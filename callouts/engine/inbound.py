@@ -278,12 +278,13 @@ def _keyword(person, live, inbound, reply) -> opt_out.Change:
         fields["keyword"] = change.keyword
     if change.sms_unreachable is not None:
         fields["sms_unreachable"] = change.sms_unreachable
-    # Only callouts that change are touched: a YES takes no lock on the others before the
-    # incident's (see callouts.locking).
-    _update(
-        [c for c in live if change.keyword or c.sms_unreachable != change.sms_unreachable],
-        **fields,
-    )
+    if fields:
+        # Only callouts that change are touched: a YES takes no lock on the others before
+        # the incident's (see callouts.locking).
+        _update(
+            [c for c in live if change.keyword or c.sms_unreachable != change.sms_unreachable],
+            **fields,
+        )
     if change.texts_stopped is not None:
         # The person's row last, below their callouts in the lock order (callouts.locking).
         at = inbound.created_at if change.texts_stopped else None

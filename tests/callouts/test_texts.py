@@ -41,6 +41,9 @@ def test_every_fixed_text_is_gsm_and_one_segment(kind):
         texts.accept_first_sms(i),
         texts.short_alert_sms(i, {"negotiator": 2, "coordinator": 1}),
         texts.NOT_UNDERSTOOD,
+        texts.not_understood_sms(i.reference, accepted=False),
+        texts.not_understood_sms(i.reference, accepted=True),
+        texts.HELP,
         texts.UNKNOWN_NUMBER,
         texts.NO_CALLOUT,
     ):
