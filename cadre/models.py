@@ -100,6 +100,10 @@ class Negotiator(RoleFlags, models.Model):
     is_coordinator = models.BooleanField("coordinator", default=False)
     is_adviser = models.BooleanField("adviser", default=False)
     active = models.BooleanField(default=True)
+    # When they sent STOP (or UNSUBSCRIBE, CANCEL, END, QUIT) to our number: the provider
+    # refuses to text them until they send START, UNSTOP or YES. Null: texts reach them.
+    # Callouts then reach them by voice only.
+    texts_stopped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,6 +130,10 @@ class Negotiator(RoleFlags, models.Model):
 
     def accredited_until(self, at: datetime | None = None):
         return rules.accredited_until(self.periods(), rules.local_date(at or timezone.now()))
+
+    @property
+    def texts_stopped(self) -> bool:
+        return self.texts_stopped_at is not None
 
     def mobile_display(self) -> str:
         from cadre.phones import display

@@ -112,6 +112,9 @@ def save_negotiator(
     `by`: the coordinator saving (the register keeps no history of its own).
     """
     negotiator = negotiator or Negotiator()
+    if negotiator.pk and details["mobile"] != negotiator.mobile:
+        # A STOP was sent from the old number: texts to a new one are not stopped.
+        negotiator.texts_stopped_at = None
     for field in NEGOTIATOR_FIELDS:
         setattr(negotiator, field, details[field])
     negotiator.roles = details["roles"]
@@ -320,13 +323,42 @@ def _insert(model, rows) -> None:
 
 def change_own_mobile(negotiator: Negotiator, mobile: str, *, by) -> None:
     """A negotiator's own new mobile (already normalised and checked by OwnMobileForm);
-    `by`: their login."""
+    `by`: their login.
+
+    A STOP was sent from the old number: texts to a new one are not stopped."""
+    if mobile != negotiator.mobile:
+        negotiator.texts_stopped_at = None
     negotiator.mobile = mobile
     try:
         with transaction.atomic():
-            negotiator.save(update_fields=["mobile", "updated_at"])
+            negotiator.save(update_fields=["mobile", "texts_stopped_at", "updated_at"])
     except IntegrityError as error:
         raise Taken from error
+
+
+log = logging.getLogger(__name__)
+
+
+def record_texts_stopped(negotiator: Negotiator, at, *, by=None) -> bool:
+    """Remember that `negotiator` sent STOP from their mobile `at` (a datetime), or that they
+    sent START, UNSTOP or YES (`at` None): texts reach them again. The first STOP's time is
+    kept until texts are back on. `by`: the login that recorded it; None for the system (the
+    keyword arrived by SMS). True when it changed anything; the caller's `negotiator` follows.
+    """
+    people = Negotiator.objects.filter(pk=negotiator.pk)
+    if at is None:
+        changed = people.exclude(texts_stopped_at=None).update(texts_stopped_at=None)
+    else:
+        changed = people.filter(texts_stopped_at=None).update(texts_stopped_at=at)
+    if changed:
+        negotiator.texts_stopped_at = at
+        log.info(
+            "texts %s for negotiator %s (by %s)",
+            "stopped" if at else "back on",
+            negotiator.pk,
+            getattr(by, "pk", None) or "the system",
+        )
+    return bool(changed)
 
 
 # Two-factor login ----------------------------------------------------------------------

@@ -61,7 +61,11 @@ class CalloutFacts:
     eta_at: datetime | None = None
     # What they last said, as they said it ("maybe", "Y 20", "pressed 1"): "" when nothing.
     last_reply: str = ""
+    # They sent STOP (now or before this incident): reached by voice only.
+    texts_stopped: bool = False
 
+
+TEXTS_STOPPED_LABEL = "texts stopped — voice only"
 
 KEYWORD_LABELS = {
     "stop": "sent STOP: no more SMS",
@@ -95,10 +99,17 @@ class Row:
     accepted_at: datetime | None = None
     stood_down_at: datetime | None = None
     last_reply: str = ""
+    texts_stopped: bool = False
 
     @property
     def keyword_label(self) -> str:
+        if self.texts_stopped and self.keyword == "stop":
+            return ""  # said by the texts-stopped badge
         return KEYWORD_LABELS.get(self.keyword, "")
+
+    @property
+    def texts_stopped_label(self) -> str:
+        return TEXTS_STOPPED_LABEL if self.texts_stopped else ""
 
 
 @dataclass(frozen=True)
@@ -191,7 +202,7 @@ GROUP_SHOWN = 25
 def needs_a_look(row: Row) -> bool:
     """Not known to be reached, a channel failed, a keyword (STOP), or late: a phone call."""
     return row.state in ("not_reached", "unknown") or bool(
-        row.unreachable_on or row.keyword or row.late
+        row.unreachable_on or row.keyword or row.late or row.texts_stopped
     )
 
 
@@ -290,7 +301,10 @@ def row_for(facts: CalloutFacts) -> Row:
         arrived_at=facts.arrived_at,
         response_time=response,
         late=facts.late,
-        unreachable_on=unreachable_channels(facts),
+        # Stopped texts are not a failed SMS: the badge says why there are none.
+        unreachable_on=tuple(
+            ch for ch in unreachable_channels(facts) if not (facts.texts_stopped and ch == "sms")
+        ),
         full_name=facts.full_name,
         mobile=facts.mobile,
         callout_id=facts.callout_id,
@@ -300,6 +314,7 @@ def row_for(facts: CalloutFacts) -> Row:
         accepted_at=facts.accepted_at or (answered if has_gone else None),
         stood_down_at=facts.stood_down_at,
         last_reply=facts.last_reply,
+        texts_stopped=facts.texts_stopped,
     )
 
 

@@ -9,7 +9,8 @@ THE ORDER. A transaction that locks (or updates) rows of an incident takes them 
 A path may start lower (a status callback locks no incident: its callout, then its message)
 but never goes back up: holding a callout it locks no incident, holding a message no
 callout. An inbound SMS being handled is locked before anything (only the reply task locks
-it). Every lock is FOR NO KEY UPDATE, the mode an UPDATE takes: a foreign-key check (an
+it). A person's Negotiator row (texts stopped or back on, by the reply task) comes after
+their callouts. Every lock is FOR NO KEY UPDATE, the mode an UPDATE takes: a foreign-key check (an
 Event, Message, Response or Deployment inserted for the incident or callout) takes KEY
 SHARE, which never waits for it, so inserting never counts as taking a lock. Nothing here
 takes FOR UPDATE (it would block those inserts and put them in the circle).

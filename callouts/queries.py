@@ -163,6 +163,7 @@ def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
                 accepted_at=deployed.accepted_at if went else None,
                 eta_at=deployed.eta_at if went else None,
                 last_reply=(said or {}).get(c.negotiator_id, ""),
+                texts_stopped=c.negotiator.texts_stopped,
             )
         )
     return facts

@@ -158,6 +158,7 @@ PURE = (
     "callouts.engine.escalation",
     "callouts.engine.answering",
     "callouts.engine.reply_target",
+    "callouts.engine.opt_out",
     "callouts.frozen",
     "callouts.messaging.replies",
     "callouts.messaging.reference",

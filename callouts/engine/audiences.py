@@ -22,11 +22,17 @@ def busy_elsewhere(incident) -> set[int]:
 
 def _on_call(forces, at) -> list[escalation.Candidate]:
     roles: dict[int, set[str]] = {}
+    stopped = set()
     for force in forces:
         for role, people in roster.on_call(force, at).items():
             for person in people:
                 roles.setdefault(person.pk, set()).add(role)
-    return [escalation.Candidate(pk, frozenset(r)) for pk, r in roles.items()]
+                if person.texts_stopped:
+                    stopped.add(person.pk)
+    return [
+        escalation.Candidate(pk, frozenset(r), texts_stopped=pk in stopped)
+        for pk, r in roles.items()
+    ]
 
 
 def _members(queryset, at) -> list[escalation.Candidate]:
@@ -39,7 +45,10 @@ def _members(queryset, at) -> list[escalation.Candidate]:
     )
     return [
         escalation.Candidate(
-            n.pk, frozenset(n.roles), deployable=n.pk in deployable and n.pk not in away
+            n.pk,
+            frozenset(n.roles),
+            deployable=n.pk in deployable and n.pk not in away,
+            texts_stopped=n.texts_stopped,
         )
         for n in queryset.order_by("callsign", "pk")
     ]
@@ -63,7 +72,13 @@ def candidates(incident, step: FrozenStep, at) -> list[escalation.Candidate]:
         return []
     busy = busy_elsewhere(incident)
     return [
-        escalation.Candidate(c.id, c.roles, deployable=c.deployable, busy=c.id in busy)
+        escalation.Candidate(
+            c.id,
+            c.roles,
+            deployable=c.deployable,
+            busy=c.id in busy,
+            texts_stopped=c.texts_stopped,
+        )
         for c in found
     ]
 

@@ -10,6 +10,8 @@ Rules:
 - nobody deployed on another live incident (accepted and not stood down);
 - anyone who has answered (accepted, declined) or been stood down is not asked again;
 - a channel marked unreachable for a person is not used for them;
+- a person whose texts are stopped (they sent STOP) is reached by voice only: a step's SMS
+  to them is a call instead;
 - a step that reaches nobody is passed at once: waiting minutes for nobody helps no one;
 - the escalation is exhausted when the last step's wait ends and a role is still short.
 """
@@ -54,6 +56,8 @@ class Candidate:
     roles: frozenset[str]
     deployable: bool = True
     busy: bool = False
+    # They sent STOP: SMS cannot reach them, a call can.
+    texts_stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,9 +196,12 @@ def plan_sends(
         roles = tuple(r for r in by_rarity(missing) if r in person.roles)
         if not roles:
             continue
+        wanted = channels_of(step.channel)
+        if person.texts_stopped:
+            wanted = (VOICE,)
         channels = tuple(
             ch
-            for ch in channels_of(step.channel)
+            for ch in wanted
             if prior is None or ((index, ch) not in prior.sent and not prior.unreachable_on(ch))
         )
         if channels:

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cadre import services as cadre_services
 from cadre.models import Negotiator
 from callouts import events, locking, rows
-from callouts.engine import answers, reply_target
+from callouts.engine import answers, opt_out, reply_target
 from callouts.messaging import outbox, replies, sending, texts
 from callouts.models import Callout, Channel, Incident, Message
 
@@ -260,12 +261,35 @@ def body_is_yes(body: str) -> bool:
     return "".join(ch for ch in body.upper() if ch.isalnum()) == "YES"
 
 
-KEYWORDS = {replies.OPT_OUT: "stop", replies.OPT_IN: "start", replies.HELP: "help"}
-
-
 def _update(callouts, **changes):
-    if callouts:
+    if callouts and changes:
         Callout.objects.filter(pk__in=[c.pk for c in callouts]).update(**changes)
+
+
+def _keyword(person, live, inbound, reply) -> opt_out.Change:
+    """Apply what a carrier keyword changes (engine.opt_out decides): the person's texts
+    stopped or back on (through cadre's service, by the system), the keyword and whether SMS
+    reaches them on their live callouts."""
+    change = opt_out.change(
+        reply.kind, is_yes=body_is_yes(inbound.body), stopped=person.texts_stopped
+    )
+    fields = {}
+    if change.keyword:
+        fields["keyword"] = change.keyword
+    if change.sms_unreachable is not None:
+        fields["sms_unreachable"] = change.sms_unreachable
+    if fields:
+        # Only callouts that change are touched: a YES takes no lock on the others before
+        # the incident's (see callouts.locking).
+        _update(
+            [c for c in live if change.keyword or c.sms_unreachable != change.sms_unreachable],
+            **fields,
+        )
+    if change.texts_stopped is not None:
+        # The person's row last, below their callouts in the lock order (callouts.locking).
+        at = inbound.created_at if change.texts_stopped else None
+        cadre_services.record_texts_stopped(person, at, by=None)
+    return change
 
 
 def _heard(inbound, person, reply, incident_ids):
@@ -287,24 +311,22 @@ def _heard(inbound, person, reply, incident_ids):
 
 
 def _understand(person, live, inbound, reply):
+    """The answer to send (None: none) and the incident the reply was about (None: none)."""
+    change = _keyword(person, live, inbound, reply)
+    if change.only_keyword:
+        _heard(inbound, person, reply, [c.incident_id for c in live])
+        return (texts.HELP if change.send_help else None), None
+    answer, incident = _answer(person, live, inbound, reply)
+    # Texts stopped: the provider would refuse the answer. Their answer is recorded all the
+    # same, and shown on the board.
+    return (answer if change.may_text else None), incident
+
+
+def _answer(person, live, inbound, reply):
     everywhere = [c.incident_id for c in live]
-    if reply.kind in KEYWORDS:
-        # Twilio blocks (or unblocks) the number itself on STOP and START; we record the
-        # keyword on their live callouts (the board shows it), and stop trying SMS on STOP.
-        _heard(inbound, person, reply, everywhere)
-        changes = {"keyword": KEYWORDS[reply.kind]}
-        if reply.kind != replies.HELP:
-            changes["sms_unreachable"] = reply.kind == replies.OPT_OUT
-        _update(live, **changes)
-        return (texts.HELP if reply.kind == replies.HELP else None), None
-    if reply.kind == replies.ACCEPT and body_is_yes(inbound.body):
-        # YES is also one of Twilio's opt-in words: the number can take SMS again. Only
-        # callouts that say otherwise are touched (no lock taken on the others before
-        # the incident's, see callouts.locking).
-        _update([c for c in live if c.sms_unreachable], sms_unreachable=False)
     if reply.kind == replies.UNKNOWN:
         _heard(inbound, person, reply, everywhere)
-        return texts.NOT_UNDERSTOOD, None
+        return _not_understood(live, reply), None
     callout, answer = _which_callout(person, live, reply)
     if callout is None:
         _heard(inbound, person, reply, everywhere)
@@ -320,6 +342,23 @@ def _understand(person, live, inbound, reply):
         negotiator=person,
     )
     return outcome.text, callout.incident
+
+
+def _not_understood(live, reply) -> str:
+    """A question back naming the words that work: for their one live callout (or the one
+    the reference names), whether they have accepted it or not; with several, the reference."""
+    about = [
+        c
+        for c in live
+        if not reply.reference or replies.reference_key(c.incident.reference) == reply.reference
+    ]
+    if len(about) == 1:
+        callout = about[0]
+        accepted = callout.state == Callout.State.ACCEPTED
+        return texts.not_understood_sms(callout.incident.reference, accepted)
+    if len(about) > 1:
+        return texts.which_incident_sms([c.incident.reference for c in about])
+    return texts.NOT_UNDERSTOOD
 
 
 def _which_callout(person, live, reply):

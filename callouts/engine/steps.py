@@ -188,6 +188,8 @@ def _send(incident, decision, callouts) -> list[Message]:
             negotiator=new_people[send.person_id],
             asked_roles=list(send.roles),
             first_step=decision.step_index,
+            # They sent STOP: no SMS to them on this callout (a stand-down included).
+            sms_unreachable=new_people[send.person_id].texts_stopped,
         )
         for send in decision.sends
         if send.person_id not in people

@@ -47,12 +47,14 @@ def _queue_one(pk, now) -> Message | None:
         if reminder is None:
             return None
         mobile = reminder.mobile()
-        if not mobile or reminder.due_at < now - TOO_LATE:
-            # Nobody to text, or far too late: closed rather than tried for ever.
+        person = reminder.negotiator or negotiator_for(reminder.user)
+        stopped = person is not None and person.texts_stopped
+        if not mobile or stopped or reminder.due_at < now - TOO_LATE:
+            # Nobody to text, texts stopped (they sent STOP: the provider would refuse it),
+            # or far too late: closed rather than tried for ever.
             reminder.cancelled_at = now
             reminder.save(update_fields=["cancelled_at"])
             return None
-        person = reminder.negotiator or negotiator_for(reminder.user)
         message = outbox.create(
             channel=Channel.SMS,
             purpose=Message.Purpose.REMINDER,

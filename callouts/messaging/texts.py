@@ -27,7 +27,8 @@ REPLACEMENTS = {
 }
 
 HOW_TO_REPLY = "Reply Y to attend (Y 20 = ETA 20 min) or N"
-NOT_UNDERSTOOD = "Not understood. Reply Y to attend (Y 20 = ETA 20 min), N to decline."
+# A reply not understood gets a question naming the words that work where they are.
+NOT_UNDERSTOOD = "Not understood: are you coming? Reply Y or N (Y 20 = ETA 20 min)."
 UNKNOWN_NUMBER = "Message received."
 NO_CALLOUT = "Thank you. You have no callout to answer."
 HELP = (
@@ -109,6 +110,16 @@ def arrived_sms(incident) -> str:
 
 def accept_first_sms(incident) -> str:
     return f"{incident.reference}: you have not accepted this callout. {HOW_TO_REPLY}."
+
+
+def not_understood_sms(reference: str, accepted: bool) -> str:
+    """The question back to a reply not understood, about the callout `reference`."""
+    if accepted:
+        return (
+            f"{reference}: not understood. You are down as coming: reply ETA 15 to update, "
+            "ARRIVED on arrival, or N if you cannot come."
+        )
+    return f"{reference}: not understood. Are you coming? Reply Y or N (Y 20 = ETA 20 min)."
 
 
 def which_incident_sms(references) -> str:

@@ -224,6 +224,7 @@ def incident_detail(request, pk):
                     "stood_down_at": iso(row.stood_down_at),
                     "unreachable_on": list(row.unreachable_on),
                     "keyword": row.keyword or None,
+                    "texts_stopped": row.texts_stopped,
                     "note": row.note or None,
                 }
                 for row in summary.rows

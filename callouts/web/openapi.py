@@ -269,6 +269,10 @@ DOCUMENT = {
                         "enum": ["stop", "start", "help", None],
                         "description": "The last carrier keyword they sent since being asked",
                     },
+                    "texts_stopped": {
+                        "type": "boolean",
+                        "description": "They sent STOP (now or before): reached by voice only",
+                    },
                     "note": {
                         "type": ["string", "null"],
                         "description": "Why they may not have heard (provider trouble)",

@@ -280,3 +280,36 @@ def test_it_refuses_a_mobile_with_letters_in_the_admin(client, force):
     assert NOT_DIGITS in html.unescape(response.text)
     person.refresh_from_db()
     assert person.mobile == "+447700900123"
+
+
+def test_texts_stopped_is_recorded_once_and_cleared_by_the_service(force):
+    from cadre import services
+
+    person = make_negotiator(force=force)
+    first = timezone.now() - timedelta(days=3)
+    assert services.record_texts_stopped(person, first, by=None)
+    # STOP again: the first time is kept.
+    assert not services.record_texts_stopped(person, timezone.now())
+    person.refresh_from_db()
+    assert person.texts_stopped_at == first and person.texts_stopped
+    assert services.record_texts_stopped(person, None)
+    assert not services.record_texts_stopped(person, None)
+    person.refresh_from_db()
+    assert person.texts_stopped_at is None and not person.texts_stopped
+
+
+def test_a_coordinator_giving_a_new_mobile_turns_texts_back_on(coordinator_client, force):
+    person = make_negotiator(force=force, callsign="GOLF-07", mobile="+447700900123")
+    Negotiator.objects.filter(pk=person.pk).update(texts_stopped_at=timezone.now())
+    page = coordinator_client.get(reverse("negotiator_detail", args=[person.pk])).text
+    assert "Texts stopped on" in page
+    acc = person.accreditations.get()
+    same = form_data(force, **{"acc-INITIAL_FORMS": "1", "acc-0-id": acc.pk})
+    coordinator_client.post(reverse("negotiator_edit", args=[person.pk]), same)
+    person.refresh_from_db()
+    assert person.texts_stopped  # the same number: still stopped
+    new = {**same, "mobile": "+44 7700 900456"}
+    response = coordinator_client.post(reverse("negotiator_edit", args=[person.pk]), new)
+    assert response.status_code == 302, response.text
+    person.refresh_from_db()
+    assert person.mobile == "+447700900456" and not person.texts_stopped

@@ -71,6 +71,25 @@ def test_it_shows_unreachable_only_when_every_channel_used_failed():
     assert flagged.state == "unreachable"
 
 
+def test_a_person_whose_texts_are_stopped_is_shown_as_voice_only_not_as_a_failed_sms():
+    row = board.row_for(
+        facts(
+            texts_stopped=True,
+            sms_unreachable=True,
+            keyword="stop",
+            channels={"voice": "ringing"},
+        )
+    )
+    assert row.texts_stopped_label == "texts stopped — voice only"
+    assert row.unreachable_on == () and row.keyword_label == "" and row.state == "asked"
+    assert board.needs_a_look(row)
+    called = board.row_for(facts(texts_stopped=True, channels={"voice": "no-answer"}))
+    assert called.texts_stopped_label and called.state == "asked"
+    failed = board.row_for(facts(texts_stopped=True, channels={"voice": "failed"}))
+    assert failed.state == "unreachable" and failed.unreachable_on == ("voice",)
+    assert board.row_for(facts()).texts_stopped_label == ""
+
+
 def test_it_keeps_a_stored_answer_over_message_statuses():
     for state in ("accepted", "declined", "no_answer", "stood_down", "unreachable"):
         assert board.state_of(facts(state=state, channels={"sms": "delivered"})) == state

@@ -23,8 +23,14 @@ STEPS = [frozen_step(**s) for s in DEFAULT_STEPS]
 NEEDS = {NEG: 2, COORD: 1}
 
 
-def c(pk, *roles, deployable=True, busy=False):
-    return Candidate(pk, frozenset(roles or (NEG,)), deployable=deployable, busy=busy)
+def c(pk, *roles, deployable=True, busy=False, texts_stopped=False):
+    return Candidate(
+        pk,
+        frozenset(roles or (NEG,)),
+        deployable=deployable,
+        busy=busy,
+        texts_stopped=texts_stopped,
+    )
 
 
 def asked(
@@ -202,6 +208,28 @@ def test_both_sends_sms_and_voice_but_not_on_an_unreachable_channel():
 def test_it_skips_someone_unreachable_on_the_only_channel():
     d = run([c(1)], [asked(1, sms_unreachable=True)])
     assert d.sends == ()
+
+
+def test_a_person_who_stopped_texts_is_reached_by_voice_only():
+    sms_step = [frozen_step("on_call", "sms", 3)]
+    both = [frozen_step("mutual_aid", "both", 8)]
+    voice = [frozen_step("on_call", "voice", 5)]
+    stopped = c(2, texts_stopped=True)
+    table = [
+        # step, asked before, what the stopped person is sent
+        (sms_step, [], ("voice",)),  # an SMS step calls them instead
+        (both, [], ("voice",)),
+        (voice, [], ("voice",)),
+        # already called on this step: nothing more
+        (sms_step, [asked(2, sent={(0, "voice")}, sms_unreachable=True)], None),
+        # no channel left: voice failed too
+        (sms_step, [asked(2, sms_unreachable=True, voice_unreachable=True)], None),
+    ]
+    for steps, before, expected in table:
+        d = run([c(1), stopped], before, steps=steps)
+        sent = {s.person_id: s.channels for s in d.sends}
+        assert sent.get(2) == expected, (steps, before)
+        assert sent[1] == tuple(("sms", "voice") if steps is both else (steps[0].channel,))
 
 
 def test_named_step_reaches_the_named_people():

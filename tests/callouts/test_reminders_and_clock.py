@@ -38,6 +38,17 @@ def test_it_delivers_each_due_reminder_once(db, force, run_tasks):
     assert due.sent_at is not None and later.sent_at is None
 
 
+def test_it_does_not_text_a_reminder_to_someone_who_sent_stop(db, force, run_tasks):
+    person = make_negotiator(force=force)
+    person.texts_stopped_at = timezone.now() - timedelta(days=1)
+    person.save()
+    due = reminder(person, "a")
+    run_tasks(reminders.deliver_due)
+    assert not Message.objects.filter(purpose="reminder").exists()
+    due.refresh_from_db()
+    assert due.cancelled_at is not None and due.sent_at is None
+
+
 def test_it_closes_a_reminder_with_nobody_to_text_or_long_overdue(
     db, force, run_tasks, coordinator_user
 ):

@@ -147,7 +147,7 @@ def test_it_shows_coordinators_who_sent_stop_or_help(coordinator_client, called,
     assert "asked for HELP" in coordinator_client.get(board).content.decode()
     send(kilo, "stop")
     html = coordinator_client.get(board).content.decode()
-    assert "sent STOP: no more SMS" in html
+    assert "texts stopped — voice only" in html and "sent STOP" not in html
     assert "asked for HELP" not in html
     callout.refresh_from_db()
     assert callout.sms_unreachable

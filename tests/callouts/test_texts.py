@@ -44,6 +44,9 @@ def test_every_fixed_text_is_gsm_and_one_segment(kind):
             i, {"negotiator": 2, "coordinator": 1, "adviser": 1}, ["exhausted", "deadline"], 1440
         ),
         texts.NOT_UNDERSTOOD,
+        texts.not_understood_sms(i.reference, accepted=False),
+        texts.not_understood_sms(i.reference, accepted=True),
+        texts.HELP,
         texts.UNKNOWN_NUMBER,
         texts.NO_CALLOUT,
     ):

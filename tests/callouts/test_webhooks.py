@@ -132,9 +132,10 @@ def test_it_logs_a_reply_without_the_phone_number_in_it_but_with_its_date_and_ti
 def test_it_answers_what_it_does_not_understand_with_the_valid_forms(
     client, cadre, on_call, force, run_tasks
 ):
-    run_tasks(raise_incident, force)
+    incident = run_tasks(raise_incident, force)
     body = text_of(sms(client, run_tasks, cadre["n1"], "on my way maybe"))
-    assert "Not understood" in body and "Reply Y" in body
+    question = "not understood. Are you coming? Reply Y or N (Y 20 = ETA 20 min)."
+    assert body == f"{incident.reference}: {question}"
     assert Callout.objects.get(negotiator=cadre["n1"]).state == "delivered"
 
 
