@@ -112,7 +112,8 @@ def save_negotiator(
     `by`: the coordinator saving (the register keeps no history of its own).
     """
     negotiator = negotiator or Negotiator()
-    if negotiator.pk and details["mobile"] != negotiator.mobile:
+    # Against the saved row: a ModelForm's checking has already put the new one on the instance.
+    if Negotiator.objects.filter(pk=negotiator.pk).exclude(mobile=details["mobile"]).exists():
         # A STOP was sent from the old number: texts to a new one are not stopped.
         negotiator.texts_stopped_at = None
     for field in NEGOTIATOR_FIELDS:
@@ -339,7 +340,7 @@ def change_own_mobile(negotiator: Negotiator, mobile: str, *, by) -> None:
 log = logging.getLogger(__name__)
 
 
-def record_texts_stopped(negotiator: Negotiator, at, *, by=None) -> bool:
+def record_texts_stopped(negotiator: Negotiator, at, *, by) -> bool:
     """Remember that `negotiator` sent STOP from their mobile `at` (a datetime), or that they
     sent START, UNSTOP or YES (`at` None): texts reach them again. The first STOP's time is
     kept until texts are back on. `by`: the login that recorded it; None for the system (the

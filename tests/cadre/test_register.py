@@ -289,11 +289,11 @@ def test_texts_stopped_is_recorded_once_and_cleared_by_the_service(force):
     first = timezone.now() - timedelta(days=3)
     assert services.record_texts_stopped(person, first, by=None)
     # STOP again: the first time is kept.
-    assert not services.record_texts_stopped(person, timezone.now())
+    assert not services.record_texts_stopped(person, timezone.now(), by=None)
     person.refresh_from_db()
     assert person.texts_stopped_at == first and person.texts_stopped
-    assert services.record_texts_stopped(person, None)
-    assert not services.record_texts_stopped(person, None)
+    assert services.record_texts_stopped(person, None, by=None)
+    assert not services.record_texts_stopped(person, None, by=None)
     person.refresh_from_db()
     assert person.texts_stopped_at is None and not person.texts_stopped
 
