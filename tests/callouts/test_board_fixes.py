@@ -302,3 +302,14 @@ def test_it_dates_simulator_messages_not_from_today(coordinator_client, force):
     assert (
         f"{today:%a} {today.day} {today:%b}" not in html.split("new callout")[0].rsplit("<p", 1)[-1]
     )
+
+
+def test_it_tells_a_negotiator_not_answered_yet_on_the_dashboard_and_list(
+    negotiator_client, negotiator_user
+):
+    incident = make_incident(negotiator_user.negotiator.force)
+    make_callout(incident, negotiator_user.negotiator, status="delivered")
+    dashboard = negotiator_client.get(reverse("dashboard")).content.decode()
+    assert "you: Not answered yet" in dashboard
+    listing = negotiator_client.get(reverse("incident_list")).content.decode()
+    assert "Not answered yet" in listing and "Delivered" not in listing

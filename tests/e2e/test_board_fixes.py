@@ -113,6 +113,12 @@ def test_it_tells_a_negotiator_where_they_stand(sized, live_server, negotiator_u
     page.goto(f"{live_server.url}/incidents/{asked.pk}/")
     expect(page.get_by_text("Your answer: Not answered yet")).to_be_visible()
     expect(page.get_by_role("heading", name="Can you come?")).to_be_visible()
+    # The answer is in the part of the page that updates itself: what is typed stays.
+    page.get_by_label("ETA in minutes (optional)").fill("25")
+    page.evaluate(
+        "new Promise(done => document.body.addEventListener('htmx:afterSwap', done, {once: true}))"
+    )
+    expect(page.get_by_label("ETA in minutes (optional)")).to_have_value("25")
     looks_right(page, "negotiator-asked")
     assert_accessible(page, "main")
 
