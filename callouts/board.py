@@ -5,7 +5,7 @@ counts, so that the page, the partial and the JSON API all say the same thing.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from callouts.frozen import FrozenStep
@@ -13,7 +13,7 @@ from callouts.frozen import FrozenStep
 # Display labels, in the words coordinators use on the radio.
 STATE_LABELS = {
     "asked": "Asked",
-    "delivered": "Delivered",
+    "delivered": "SMS delivered",
     "accepted": "Accepted",
     "declined": "Declined",
     "no_answer": "No answer",
@@ -22,6 +22,8 @@ STATE_LABELS = {
     # Not answers: what we know of reaching them while the provider is in trouble.
     "not_reached": "Not reached yet",
     "unknown": "Not known if reached",
+    # Stood down, then called again: no step has asked them again yet.
+    "not_asked_again": "Not asked again yet",
 }
 # Provider statuses that mean the message reached the handset (or the call was picked up).
 REACHED = {"delivered", "in-progress", "completed"}
@@ -63,6 +65,13 @@ class CalloutFacts:
     last_reply: str = ""
     # They sent STOP (now or before this incident): reached by voice only.
     texts_stopped: bool = False
+    last_reply_at: datetime | None = None
+    # When they were last stood down (told they are not needed), whatever happened after.
+    called_off_at: datetime | None = None
+    # When each callout message went to them (created), any round, oldest first.
+    asked_times: tuple[datetime, ...] = ()
+    # Channel → when its latest callout message was created.
+    channel_times: Mapping[str, datetime] = field(default_factory=dict)
 
 
 TEXTS_STOPPED_LABEL = "texts stopped — voice only"
@@ -100,6 +109,12 @@ class Row:
     stood_down_at: datetime | None = None
     last_reply: str = ""
     texts_stopped: bool = False
+    # Stood down, then called again: what they said before the stand-down, no longer current.
+    reasked: bool = False
+    earlier_reply: str = ""
+    called_off_at: datetime | None = None
+    # How the call to them is going, while they have not answered ("call ringing").
+    call: str = ""
 
     @property
     def keyword_label(self) -> str:
@@ -110,6 +125,13 @@ class Row:
     @property
     def texts_stopped_label(self) -> str:
         return TEXTS_STOPPED_LABEL if self.texts_stopped else ""
+
+    @property
+    def answer_label(self) -> str:
+        """Their answer, as they read it on their own page: no delivery news as an answer."""
+        if GROUP_OF_STATE.get(self.state) in ("waiting", "again"):
+            return "Not answered yet"
+        return self.state_label
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,7 @@ class RoleCount:
 # Everyone who is not coming, in the groups a coordinator reads at 3 a.m., in this order.
 GROUPS = (
     ("waiting", "Still to answer"),
+    ("again", "Stood down, to be asked again"),
     ("declined", "Declined"),
     ("unreachable", "Unreachable"),
     ("not_needed", "Not needed"),
@@ -136,6 +159,7 @@ GROUP_OF_STATE = {
     "no_answer": "waiting",
     "not_reached": "waiting",
     "unknown": "waiting",
+    "not_asked_again": "again",
     "declined": "declined",
     "unreachable": "unreachable",
     "stood_down": "not_needed",
@@ -159,6 +183,11 @@ class Board:
     @property
     def filled(self) -> bool:
         return all(r.missing == 0 for r in self.roles)
+
+    @property
+    def short(self) -> tuple[RoleCount, ...]:
+        """The roles with places still open, in the order of the need."""
+        return tuple(r for r in self.roles if r.missing)
 
     @property
     def going(self) -> tuple[Row, ...]:
@@ -236,6 +265,8 @@ def state_of(facts: CalloutFacts) -> str:
     """
     if facts.state != "asked":
         return facts.state
+    if reasked(facts) and not asked_again_times(facts):
+        return "not_asked_again"
     failed = unreachable_channels(facts)
     used = set(facts.channels) or set(failed)
     if used and used <= set(failed):
@@ -269,34 +300,95 @@ def note_for(facts: CalloutFacts, state: str) -> str:
     return ""
 
 
-def state_label(state: str, has_gone: bool) -> str:
+def state_label(state: str, has_gone: bool, channels: Mapping[str, str] | None = None) -> str:
     if state == "stood_down":
         return "Went, stood down" if has_gone else "Stood down, not needed"
+    if state == "delivered" and (channels or {}).get("sms") not in REACHED:
+        return "Picked up the call"
     return STATE_LABELS.get(state, state)
 
 
+# Callout states in which they have not answered (Callout.OPEN_STATES).
+OPEN = {"asked", "delivered", "no_answer", "unreachable"}
+
+
+def reasked(facts: CalloutFacts) -> bool:
+    """Stood down, then asked again (the incident called again, or its needs raised): their
+    callout is open once more after a stand-down."""
+    return facts.state in OPEN and facts.called_off_at is not None
+
+
+def asked_again_times(facts: CalloutFacts) -> tuple[datetime, ...]:
+    return tuple(t for t in facts.asked_times if t > facts.called_off_at)
+
+
+def since_called_off(facts: CalloutFacts) -> CalloutFacts:
+    """For someone asked again, only what happened after their stand-down: the channels of
+    the messages asking them again (none yet: none at all)."""
+    newer = {ch for ch, t in facts.channel_times.items() if t > facts.called_off_at}
+    return replace(
+        facts,
+        channels={ch: s for ch, s in facts.channels.items() if ch in newer},
+        errors={ch: e for ch, e in facts.errors.items() if ch in newer},
+    )
+
+
+# How a call to someone who has not answered is going, by the provider's call status.
+CALL_LABELS = {
+    "pending": "calling",
+    "sending": "calling",
+    "sent": "calling",
+    "ringing": "call ringing",
+    "in-progress": "on the call now",
+    "completed": "call ended, no key pressed",
+    "busy": "line busy",
+    "no-answer": "call not answered",
+    "cancelled": "call cancelled",
+}
+
+
+def call_label(state: str, channels: Mapping[str, str]) -> str:
+    """The call's progress for someone still to answer ("" when there is no call, or it
+    failed: `unreachable_on` says so, or the state already says they picked up)."""
+    status = channels.get("voice")
+    if status is None or GROUP_OF_STATE.get(state) != "waiting":
+        return ""
+    if state == "delivered" and channels.get("sms") not in REACHED and status == "in-progress":
+        return ""
+    return CALL_LABELS.get(status, "")
+
+
 def row_for(facts: CalloutFacts) -> Row:
+    again = reasked(facts)
+    earlier_reply = ""
+    answered, asked_at, last_reply = facts.answered_at, facts.asked_at, facts.last_reply
+    if again:
+        # What came before the stand-down is history: asked when asked again, no answer yet.
+        facts = since_called_off(facts)
+        asked_at = min(asked_again_times(facts), default=None)
+        answered = None
+        if not facts.last_reply_at or facts.last_reply_at <= facts.called_off_at:
+            earlier_reply, last_reply = last_reply, ""
     state = state_of(facts)
-    answered = facts.answered_at
     response = None
-    if answered and facts.asked_at:
-        response = max(answered - facts.asked_at, timedelta(0))
+    if answered and asked_at:
+        response = max(answered - asked_at, timedelta(0))
     has_gone = facts.went
     eta_at = facts.eta_at
     if eta_at is None and has_gone and facts.eta_minutes is not None and answered:
         eta_at = answered + timedelta(minutes=facts.eta_minutes)
-    if facts.arrived_at or not has_gone:
-        # Once they are there (or if they are not going), no ETA is worth showing.
+    if facts.arrived_at or facts.stood_down_at or not has_gone:
+        # Once they are there, stood down, or not going, no ETA is worth showing.
         eta_at = None
     return Row(
         callsign=facts.callsign,
         state=state,
-        state_label=state_label(state, has_gone),
+        state_label=state_label(state, has_gone, facts.channels),
         asked_roles=tuple(facts.asked_roles),
         role=facts.role,
         eta_minutes=facts.eta_minutes,
         eta_at=eta_at,
-        asked_at=facts.asked_at,
+        asked_at=asked_at,
         answered_at=answered,
         arrived_at=facts.arrived_at,
         response_time=response,
@@ -313,7 +405,11 @@ def row_for(facts: CalloutFacts) -> Row:
         went=has_gone,
         accepted_at=facts.accepted_at or (answered if has_gone else None),
         stood_down_at=facts.stood_down_at,
-        last_reply=facts.last_reply,
+        last_reply=last_reply,
+        reasked=again,
+        earlier_reply=earlier_reply,
+        called_off_at=facts.called_off_at,
+        call=call_label(state, facts.channels),
         texts_stopped=facts.texts_stopped,
     )
 

@@ -1,5 +1,6 @@
 """Loading incidents for pages and the API: who may see which, and their boards."""
 
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
@@ -79,9 +80,11 @@ def seen(people) -> Q:
     return shown | Q(negotiator_id=people.me) if people.me is not None else shown
 
 
-def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
-    """Latest outgoing callout message (status, error code) per callout and channel."""
-    latest: dict[int, dict[str, tuple[str, str]]] = {}
+def callout_messages(callout_ids):
+    """The outgoing callout messages of these callouts in one query: the latest (status, error
+    code, created) per callout and channel, and when each went (created), oldest first."""
+    latest: dict[int, dict[str, tuple[str, str, datetime]]] = {}
+    times: dict[int, tuple[datetime, ...]] = {}
     messages = (
         Message.objects.filter(
             callout_id__in=callout_ids,
@@ -89,11 +92,12 @@ def latest_statuses(callout_ids) -> dict[int, dict[str, tuple[str, str]]]:
             purpose=Message.Purpose.CALLOUT,
         )
         .order_by("created_at", "pk")
-        .values_list("callout_id", "channel", "status", "error_code")
+        .values_list("callout_id", "channel", "status", "error_code", "created_at")
     )
-    for callout_id, channel, status, error_code in messages:
-        latest.setdefault(callout_id, {})[channel] = (status, error_code)
-    return latest
+    for callout_id, channel, status, error_code, created_at in messages:
+        latest.setdefault(callout_id, {})[channel] = (status, error_code, created_at)
+        times[callout_id] = (*times.get(callout_id, ()), created_at)
+    return latest, times
 
 
 def deployment_of(callout):
@@ -104,25 +108,45 @@ def deployment_of(callout):
         return None
 
 
-def last_replies(incident) -> dict[int, str]:
-    """What each person last said about the incident, as they said it (negotiator id → text):
-    an SMS reply's words, a keypress, an answer on the web page. One query."""
-    said: dict[int, str] = {}
+@dataclass(frozen=True)
+class Heard:
+    """What a person last said about an incident, and when they were last stood down."""
+
+    said: str = ""
+    said_at: datetime | None = None
+    called_off_at: datetime | None = None
+
+
+def last_replies(incident) -> dict[int, Heard]:
+    """What each person last said about the incident, as they said it (negotiator id →
+    Heard): an SMS reply's words, a keypress, an answer on the web page; and when they were
+    last stood down. One query."""
+    heard: dict[int, Heard] = {}
     lines = (
         Event.objects.filter(
-            incident=incident, kind__in=[Event.Kind.REPLY_RECEIVED, Event.Kind.KEY_PRESSED]
+            incident=incident,
+            kind__in=[
+                Event.Kind.REPLY_RECEIVED,
+                Event.Kind.KEY_PRESSED,
+                Event.Kind.PERSON_STOOD_DOWN,
+            ],
         )
         .exclude(negotiator=None)
         .order_by("at", "pk")
-        .values_list("negotiator_id", "kind", "data")
+        .values_list("negotiator_id", "kind", "data", "at")
     )
-    for negotiator_id, kind, data in lines:
+    for negotiator_id, kind, data, at in lines:
+        was = heard.get(negotiator_id, Heard())
+        if kind == Event.Kind.PERSON_STOOD_DOWN:
+            heard[negotiator_id] = replace(was, called_off_at=at)
+            continue
         data = eventdata.read(kind, data)
         if kind == Event.Kind.KEY_PRESSED:
-            said[negotiator_id] = f"pressed {data.get('key', '?')} on the call"
+            text = f"pressed {data.get('key', '?')} on the call"
         else:
-            said[negotiator_id] = str(data.get("text", ""))
-    return said
+            text = str(data.get("text", ""))
+        heard[negotiator_id] = replace(was, said=text, said_at=at)
+    return heard
 
 
 def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
@@ -134,11 +158,12 @@ def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
     def named(c):
         return names_of is None or c.negotiator.force_id in names_of
 
-    statuses = latest_statuses([c.pk for c in callouts])
+    statuses, times = callout_messages([c.pk for c in callouts])
     facts = []
     for c in callouts:
         deployed = deployment_of(c)
         went = deployed is not None and deployed.went
+        heard = (said or {}).get(c.negotiator_id, Heard())
         facts.append(
             board.CalloutFacts(
                 callsign=c.negotiator.callsign,
@@ -153,8 +178,10 @@ def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
                 late=c.late,
                 sms_unreachable=c.sms_unreachable,
                 voice_unreachable=c.voice_unreachable,
-                channels={ch: s for ch, (s, _) in statuses.get(c.pk, {}).items()},
-                errors={ch: e for ch, (_, e) in statuses.get(c.pk, {}).items()},
+                channels={ch: s for ch, (s, _, _) in statuses.get(c.pk, {}).items()},
+                errors={ch: e for ch, (_, e, _) in statuses.get(c.pk, {}).items()},
+                channel_times={ch: t for ch, (_, _, t) in statuses.get(c.pk, {}).items()},
+                asked_times=times.get(c.pk, ()),
                 full_name=c.negotiator.full_name if named(c) else "",
                 mobile=c.negotiator.mobile if named(c) else "",
                 callout_id=c.pk,
@@ -162,7 +189,9 @@ def facts_for(callouts, names_of=None, said=None) -> list[board.CalloutFacts]:
                 went=went,
                 accepted_at=deployed.accepted_at if went else None,
                 eta_at=deployed.eta_at if went else None,
-                last_reply=(said or {}).get(c.negotiator_id, ""),
+                last_reply=heard.said,
+                last_reply_at=heard.said_at,
+                called_off_at=heard.called_off_at,
                 texts_stopped=c.negotiator.texts_stopped,
             )
         )

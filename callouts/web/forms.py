@@ -105,8 +105,16 @@ class RaiseIncidentForm(NeedsMixin, forms.Form):
 
 
 class RaiseNeedsForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
-    count = forms.IntegerField(min_value=1, max_value=rules.MAX_PER_ROLE, initial=1)
+    # On the part of the board that updates itself: what is typed stays (htmx hx-preserve).
+    role = forms.ChoiceField(
+        choices=Role.choices, widget=forms.Select(attrs={"hx-preserve": "true"})
+    )
+    count = forms.IntegerField(
+        min_value=1,
+        max_value=rules.MAX_PER_ROLE,
+        initial=1,
+        widget=forms.NumberInput(attrs={"hx-preserve": "true"}),
+    )
 
 
 class WebAnswerForm(forms.Form):

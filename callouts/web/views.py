@@ -62,7 +62,7 @@ def board_context(request, incident):
     summary = queries.board_for(incident, user=request.user)
     alerts, alerts_total = queries.board_alerts(incident) if view.manage else ([], 0)
     everyone = request.GET.get("everyone") == "1"
-    return {
+    context = {
         "incident": incident,
         "board": summary,
         "groups": board.shown(summary.groups, None if everyone else board.GROUP_SHOWN),
@@ -83,7 +83,26 @@ def board_context(request, incident):
         "can_call_again": view.manage
         and incident.status in services.CALL_AGAIN_FROM
         and not summary.filled,
+        **answer_context(request, incident),
     }
+    if view.manage:
+        # The role picker starts on the role still short (the scarcest first), else negotiator.
+        short = [need.role for need in summary.short]
+        context["needs_form"] = RaiseNeedsForm(
+            initial={"role": short[0] if short else Role.NEGOTIATOR}
+        )
+    return context
+
+
+def answer_context(request, incident):
+    """Anyone called to it (a coordinator too) can answer on the board instead of by SMS,
+    while it is live and they have not been stood down: in the part that updates itself, so
+    that "Can you come?" goes once the incident no longer needs them."""
+    me = negotiator_for(request.user)
+    mine = queries.board_for(incident, only_negotiator=me).rows if me else ()
+    if mine and incident.status in Incident.LIVE and mine[0].state != "stood_down":
+        return {"my_row": mine[0], "answer_form": WebAnswerForm()}
+    return {}
 
 
 def visible_incident(request, pk):
@@ -93,17 +112,7 @@ def visible_incident(request, pk):
 @login_required
 def incident_board(request, pk):
     incident = visible_incident(request, pk)
-    context = board_context(request, incident)
-    # The role picker starts on the role still short (the scarcest first), else negotiator.
-    short = [need.role for need in context["board"].roles if need.missing]
-    context["needs_form"] = RaiseNeedsForm(initial={"role": short[0] if short else Role.NEGOTIATOR})
-    # Anyone called to it (a coordinator too) can answer here instead of by SMS.
-    me = negotiator_for(request.user)
-    mine = queries.board_for(incident, only_negotiator=me).rows if me else ()
-    if mine and context["is_live"] and mine[0].state != "stood_down":
-        context["my_row"] = mine[0]
-        context["answer_form"] = WebAnswerForm()
-    return render(request, "callouts/board.html", context)
+    return render(request, "callouts/board.html", board_context(request, incident))
 
 
 @login_required
@@ -137,18 +146,16 @@ def incident_raise_needs(request, pk):
     return redirect("incident_board", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def incident_call_again(request, pk):
-    """Exhausted or stood down too soon: call again for what is missing, needs unchanged."""
+    """Exhausted or stood down too soon: call again for what is missing, needs unchanged.
+    Asks first, as ending does: it texts people."""
     incident = managed_incident(request, pk)
-    try:
-        services.call_again(incident, by=request.user)
-    except ValidationError as e:
-        messages.error(request, " ".join(e.messages))
-    else:
-        messages.success(request, f"{incident.reference}: calling again for the places open.")
-    return redirect("incident_board", pk=pk)
+    if incident.status not in services.CALL_AGAIN_FROM:
+        messages.error(request, "Only an exhausted or stood-down incident can be called again.")
+        return redirect("incident_board", pk=pk)
+    return end_incident(request, pk, "call_again")
 
 
 # What ending an incident does, said on the page that asks to confirm it.
@@ -166,6 +173,15 @@ ENDINGS = {
         "done": "closed.",
         "explain": "The incident is over. Anyone still out is stood down by SMS first.",
     },
+    "call_again": {
+        "action": services.call_again,
+        "verb": "Call again",
+        "done": "is being called again for the places open.",
+        "explain": "The escalation starts again from its first step for the places still "
+        "open; the need stays as it is. People stood down who did not decline are asked "
+        "again when a step reaches them: until then the board lists them as not asked again "
+        "yet.",
+    },
 }
 
 
@@ -174,13 +190,23 @@ def end_incident(request, pk, ending):
     incident = managed_incident(request, pk)
     what = ENDINGS[ending]
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        what["action"](incident, by=request.user)
-        messages.success(request, f"{incident.reference} {what['done']}")
+        try:
+            what["action"](incident, by=request.user)
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+        else:
+            messages.success(request, f"{incident.reference} {what['done']}")
         return redirect("incident_board", pk=pk)
     return render(
         request,
         "callouts/confirm_end.html",
-        {"incident": incident, "what": what, "ending": ending},
+        {
+            "incident": incident,
+            "what": what,
+            "ending": ending,
+            "board": queries.board_for(incident),
+            "is_live": incident.status in Incident.LIVE,
+        },
     )
 
 

@@ -31,11 +31,9 @@ def test_it_calls_an_exhausted_incident_again_without_changing_the_need(
     Incident.objects.filter(pk=incident.pk).update(status="exhausted", next_step_at=None)
     asked_before = Message.objects.filter(purpose="callout").count()
     call_again = reverse("incident_call_again", args=[incident.pk])
-    assert f'action="{call_again}"' in board_html(coordinator_client, incident)
+    assert f'href="{call_again}"' in board_html(coordinator_client, incident)
 
-    response = run_tasks(
-        coordinator_client.post, reverse("incident_call_again", args=[incident.pk])
-    )
+    response = run_tasks(coordinator_client.post, call_again, {"confirm": "yes"})
 
     assert response.status_code == 302
     incident.refresh_from_db()
@@ -58,7 +56,11 @@ def test_it_calls_a_stood_down_incident_again_and_counts_only_who_is_out(
     run_tasks(services.stand_down, incident, by=None)
     assert Deployment.objects.get(negotiator=on_call["n1"]).stood_down_at is not None
 
-    run_tasks(coordinator_client.post, reverse("incident_call_again", args=[incident.pk]))
+    run_tasks(
+        coordinator_client.post,
+        reverse("incident_call_again", args=[incident.pk]),
+        {"confirm": "yes"},
+    )
 
     incident.refresh_from_db()
     assert incident.status == "calling" and incident.stood_down_at is None
@@ -72,7 +74,7 @@ def test_it_refuses_call_again_while_calling_or_filled(coordinator_client, force
     for status in ("calling", "filled", "closed"):
         incident = make_incident(force, status=status)
         response = coordinator_client.post(
-            reverse("incident_call_again", args=[incident.pk]), follow=True
+            reverse("incident_call_again", args=[incident.pk]), {"confirm": "yes"}, follow=True
         )
         assert "Only an exhausted or stood-down incident" in response.content.decode()
         incident.refresh_from_db()
@@ -83,7 +85,8 @@ def test_it_refuses_call_again_while_calling_or_filled(coordinator_client, force
 def test_it_refuses_call_again_to_a_negotiator(client, negotiator_user, force):
     incident = make_incident(force, status="exhausted")
     client.force_login(negotiator_user)
-    assert client.post(reverse("incident_call_again", args=[incident.pk])).status_code == 403
+    url = reverse("incident_call_again", args=[incident.pk])
+    assert client.post(url, {"confirm": "yes"}).status_code == 403
     assert Incident.objects.get(pk=incident.pk).status == "exhausted"
     assert not Event.objects.filter(incident=incident, kind=Event.Kind.CALLED_AGAIN).exists()
 

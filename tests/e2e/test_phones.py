@@ -167,7 +167,9 @@ def test_it_asks_before_standing_down_and_closing(sized, live_server, scene):
     expect(page.locator('[data-status="stood_down"]')).to_be_visible()
     looks_right(page, "board-stood-down")
     # Stood down too soon: Call again, needs unchanged.
-    page.get_by_role("button", name="Call again").click()
+    page.get_by_role("link", name="Call again…").click()
+    page.get_by_label(f"Yes, call again {incident.reference}").check()
+    page.get_by_role("button", name=f"Call again {incident.reference}").click()
     expect(page.locator('[data-status="calling"]')).to_be_visible()
     incident.refresh_from_db()
     assert incident.status == "calling"

@@ -70,7 +70,9 @@ def test_it_shows_a_supervisor_who_went_and_prints_the_timeline(
     expect(page.locator('[data-status="stood_down"]')).to_have_text("Stood down")
     negotiators = page.locator('[data-role-line="negotiator"]')
     expect(negotiators).to_contain_text("2 of 2")
-    expect(negotiators.locator('li[data-callsign="NEG-ONE"]')).to_contain_text("ETA")
+    # Stood down: that, not the ETA they gave while on their way.
+    expect(negotiators.locator('li[data-callsign="NEG-ONE"]')).to_contain_text("stood down")
+    expect(negotiators.locator('li[data-callsign="NEG-ONE"]')).not_to_contain_text("ETA")
     expect(page.locator('[data-role-line="coordinator"]')).to_contain_text("COORD-ONE")
     expect(page.locator(".escalation")).to_contain_text("Escalation stopped")
 
