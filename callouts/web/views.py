@@ -15,6 +15,7 @@ from cadre.models import Role
 from cadre.queries import negotiator_for
 from callouts import board, queries, services
 from callouts.models import AccessRecord, Debrief, Incident
+from callouts.web import hands_views
 from callouts.web.forms import (
     IncidentFilterForm,
     RaiseIncidentForm,
@@ -96,6 +97,7 @@ def incident_board(request, pk):
     # The role picker starts on the role still short (the scarcest first), else negotiator.
     short = [need.role for need in context["board"].roles if need.missing]
     context["needs_form"] = RaiseNeedsForm(initial={"role": short[0] if short else Role.NEGOTIATOR})
+    context.update(hands_views.board_context(request, incident))  # by phone, by hand
     # Anyone called to it (a coordinator too) can answer here instead of by SMS.
     me = negotiator_for(request.user)
     mine = queries.board_for(incident, only_negotiator=me).rows if me else ()
