@@ -372,7 +372,7 @@ def _already(key, kind, incident, negotiator) -> Done | None:
     return Done(f"Already done: that form was sent twice ({negotiator.callsign}).", True)
 
 
-def _ask(incident, negotiator, now) -> Callout:
+def _ask(incident, negotiator) -> Callout:
     """A callout for someone not asked yet, for the roles still needed that they hold."""
     needed = [role for role, n in incident.needs.items() if n and negotiator.has_role(role)]
     return Callout.objects.create(
@@ -407,14 +407,26 @@ def _newcomer_problem(incident, negotiator, now) -> str | None:
     return None
 
 
-RECORDED = {
-    "accepted": "recorded as accepted",
-    "late": "accepted, but every place they could fill is taken: told they are not needed",
-    "not_needed": "told they are not needed",
-    "declined": "recorded as declined",
-    "eta": "ETA recorded",
-    "arrived": "recorded as arrived",
-}
+def _recorded(callsign, answer, outcome, minutes, texted) -> str:
+    """What the board says once an answer by phone is recorded."""
+    match outcome:
+        case "accepted":
+            said = f"recorded as accepted, ETA {minutes} min"
+        case "late" | "not_needed":
+            said = "accepted, but every place they could fill is taken: recorded as late"
+        case "arrived":
+            said = "recorded as arrived"
+        case _ if answer == hands.Phoned.WITHDREW:
+            said = "recorded as withdrawn: their place is open again"
+        case _:
+            said = "recorded as declined"
+    if not texted:
+        return f"{callsign} {said}; not texted: they sent STOP."
+    if outcome == "accepted":
+        return f"{callsign} {said}; texted to confirm with the rendezvous."
+    if outcome in ("late", "not_needed"):
+        return f"{callsign} {said}; texted that they are not needed."
+    return f"{callsign} {said}; texted to confirm."
 
 
 @locking.retried
@@ -446,7 +458,7 @@ def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> 
             problem = _newcomer_problem(locked, negotiator, now)
             if problem:
                 raise ValidationError(problem)
-            callout = _ask(locked, negotiator, now)
+            callout = _ask(locked, negotiator)
         BoardAction.objects.create(
             key=key,
             kind=BoardAction.Kind.ANSWER,
@@ -477,13 +489,7 @@ def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> 
                 body=texts.phoned_answer_sms(outcome.text),
             )
         status = Incident.objects.values_list("status", flat=True).get(pk=locked.pk)
-    said = RECORDED.get(outcome.kind, "recorded")
-    if answer == hands.Phoned.WITHDREW:
-        said = "recorded as withdrawn: their place is open again"
-    text = f"{negotiator.callsign} {said}" + (f", ETA {minutes} min" if minutes is not None else "")
-    text += "; texted to confirm" + (" with the rendezvous." if outcome.kind == "accepted" else ".")
-    if not texted:
-        text = text.rsplit(";", 1)[0] + "; not texted: they sent STOP."
+    text = _recorded(negotiator.callsign, answer, outcome.kind, minutes, texted)
     if status == Incident.Status.FILLED and locked.status != Incident.Status.FILLED:
         text += " Every place is filled now: the others are stood down."
     return Done(text)
@@ -532,7 +538,7 @@ def page(incident, negotiator, channel, *, key, by) -> Done:
         )
         was = callout.state if callout else ""
         if callout is None:
-            callout = _ask(locked, negotiator, now)
+            callout = _ask(locked, negotiator)
         elif callout.state not in (Callout.State.ASKED, Callout.State.DELIVERED):
             # Asked again: still to answer, as the board shows it.
             callout.state, callout.stood_down_at = Callout.State.ASKED, None
