@@ -429,3 +429,69 @@ def test_it_shows_where_each_person_stands_in_the_picker(
     assert "Unavailable: cannot be paged" in page
     # Coordinators see names in it.
     assert on_call["n3"].full_name in page
+
+
+def test_it_records_a_late_acceptance_by_phone_and_tells_them_they_are_not_needed(
+    coordinator_client, incident, on_call, run_tasks, client
+):
+    for key, body in (("n1", "Y 10"), ("n2", "Y 12"), ("c1", "Y 8")):
+        sms_reply(client, run_tasks, on_call[key], body, f"SM-{key}")
+    assert Incident.objects.get(pk=incident.pk).status == Incident.Status.FILLED
+    n3 = on_call["n3"]
+    response = phoned(coordinator_client, run_tasks, incident, n3, "accepted", "15")
+
+    assert (
+        "N-THREE accepted, but every place they could fill is taken: recorded as late; "
+        "texted that they are not needed."
+    ) in said(response)
+    (text,) = texts_to(n3)
+    assert "not needed" in text
+    assert not Callout.objects.get(incident=incident, negotiator=n3).deployment.went
+
+
+@pytest.mark.postgres("row locks (select_for_update)")
+@pytest.mark.parametrize("action", ["record", "page"])
+def test_it_acts_once_on_a_form_sent_twice_at_the_same_moment(
+    transactional_db, on_call, force, coordinator_user, action
+):
+    import threading
+
+    from django.db import connections
+
+    incident = raise_incident(force, rendezvous="Car park B")
+    person = on_call["n3"]
+    start = threading.Barrier(2)
+    done = []
+
+    def send():
+        try:
+            start.wait()
+            if action == "record":
+                done.append(
+                    services.record_phoned_answer(
+                        incident, person, "accepted", 20, key="same-form-key", by=coordinator_user
+                    )
+                )
+            else:
+                done.append(
+                    services.page(
+                        incident, person, "both", key="same-form-key", by=coordinator_user
+                    )
+                )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    assert sorted(d.repeated for d in done) == [False, True]
+    callout = Callout.objects.get(incident=incident, negotiator=person)
+    if action == "record":
+        assert callout.responses.count() == 1
+        assert Message.objects.filter(to_number=person.mobile, purpose="reply").count() == 1
+    else:
+        assert Message.objects.filter(callout=callout, purpose="callout").count() == 2
+    assert BoardAction.objects.count() == 1
