@@ -383,6 +383,14 @@ def _ask(incident, negotiator) -> Callout:
     )
 
 
+def _started(incident):
+    """Calling has begun: the first step has fired (within a second or two of raising). Before
+    it, the escalation takes nobody as asked yet, and a callout made by hand would be made
+    again by the step."""
+    if (incident.status, incident.round, incident.step_index) == (Incident.Status.CALLING, 0, -1):
+        raise ValidationError("Calling is just starting: try again in a moment.")
+
+
 def _locked_callout(incident, negotiator) -> Callout | None:
     """Their callout on the locked incident, locked after it (callouts.locking)."""
     return (
@@ -447,6 +455,7 @@ def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> 
         if repeated:
             return repeated
         callout = _locked_callout(locked, negotiator)
+        _started(locked)
         try:
             kind, minutes = hands.phoned_reply(
                 answer, eta, locked.status, callout.state if callout else None
@@ -511,6 +520,7 @@ def page(incident, negotiator, channel, *, key, by) -> Done:
         if repeated:
             return repeated
         callout = _locked_callout(locked, negotiator)
+        _started(locked)
         if callout is None and negotiator.force_id != locked.force_id:
             raise ValidationError(
                 f"{negotiator.callsign} is not of {locked.force.code}: only people of the "

@@ -9,12 +9,25 @@ from django import forms
 
 from callouts.engine.hands import CHANNELS, PHONED_LABELS
 
+STALE = {
+    "required": "This form is out of date: reload the board and try again.",
+    "max_length": "This form is out of date: reload the board and try again.",
+}
+
 
 class _ByHand(forms.Form):
     # One per form shown: sent twice, the form acts once (services, BoardAction).
-    key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    key = forms.CharField(max_length=64, widget=forms.HiddenInput, error_messages=STALE)
+    # Any whole number a form may send; only those the board offers are found.
     person = forms.IntegerField(
-        min_value=1, error_messages={"required": "Choose who.", "invalid": "Choose who."}
+        min_value=1,
+        max_value=2**31 - 1,
+        error_messages={
+            "required": "Choose who.",
+            "invalid": "Choose who.",
+            "min_value": "Choose who.",
+            "max_value": "Choose who.",
+        },
     )
 
 

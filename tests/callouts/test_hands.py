@@ -242,6 +242,32 @@ def test_it_refuses_a_person_of_another_force_and_an_incident_that_is_over(
     assert b"Record an answer given by phone" not in board(coordinator_client, incident).content
 
 
+@pytest.mark.parametrize(
+    ("data", "refusal"),
+    [
+        ({"person": "", "answer": "declined"}, "Choose who."),
+        ({"person": "99999999999", "answer": "declined"}, "Choose who."),
+        ({"person": "-3", "answer": "declined"}, "Choose who."),
+        ({"person": "N-ONE", "answer": "declined"}, "Choose who."),
+        ({"key": "", "answer": "declined"}, "This form is out of date"),
+        ({"key": "x" * 65, "answer": "declined"}, "This form is out of date"),
+        ({"key": "not a key!", "answer": "declined"}, "This form is out of date"),
+        ({"answer": ""}, "Choose what they said."),
+        ({"channel": "fax"}, "Choose SMS, a voice call or both."),
+    ],
+)
+def test_it_refuses_a_form_it_cannot_read_and_changes_nothing(
+    coordinator_client, incident, on_call, data, refusal
+):
+    before = state(incident)
+    form = {"key": "k" * 20, "person": str(on_call["n1"].pk), "eta": "", **data}
+    url = "incident_page_person" if "channel" in data else "incident_record_answer"
+    response = coordinator_client.post(reverse(url, args=[incident.pk]), form, follow=True)
+    assert response.status_code == 200
+    assert refusal in said(response)
+    nothing_changed(incident, before)
+
+
 def test_it_refuses_someone_whose_accreditation_has_lapsed(
     coordinator_client, incident, force, run_tasks
 ):
@@ -447,6 +473,19 @@ def test_it_records_a_late_acceptance_by_phone_and_tells_them_they_are_not_neede
     (text,) = texts_to(n3)
     assert "not needed" in text
     assert not Callout.objects.get(incident=incident, negotiator=n3).deployment.went
+
+
+def test_it_waits_for_calling_to_start_before_acting_by_hand(
+    coordinator_client, force, cadre, run_tasks
+):
+    incident = make_incident(force)  # raised a moment ago: its first step has not fired
+    before = state(incident)
+    for response in (
+        phoned(coordinator_client, run_tasks, incident, cadre["n1"], "accepted", "5"),
+        paged(coordinator_client, run_tasks, incident, cadre["n1"], "sms"),
+    ):
+        assert "Calling is just starting: try again in a moment." in said(response)
+    nothing_changed(incident, before)
 
 
 @pytest.mark.postgres("row locks (select_for_update)")
