@@ -5,7 +5,8 @@ web/        the edges: pages (views, policy_views), the control-room API (api, o
             tokens), forms, the phone simulator, Twilio's webhooks (webhooks, webhook_urls),
             the dashboard panel
 services    every change an edge asks for: raise, raise needs, call again, stand down, close,
-            an answer given on the web page (through engine.answers.record), policies
+            an answer given on the web page or by phone (through engine.answers.record), a
+            page by hand, policies
 queries     reads for pages and the API: who may see which incident, and its board
 board       pure: an incident's callouts as board rows, groups and counts (who went from
             deployments)
@@ -15,7 +16,8 @@ engine/     escalation: policy (frozen steps), escalation (pure decide; what "fi
             answer changes), answers (load it under the incident's lock and save it; fill,
             stand down), intake (take a reply in, or spool it while the database is
             down), inbound (understand a reply or a keypress), reply_target (pure: which
-            callout a reply is about), clock (what is due now)
+            callout a reply is about), clock (what is due now), hands (pure: what a
+            coordinator may record for someone by phone, or page by hand)
 messaging/  the transport: outbox (messages saved before sending), sending (to the gateway,
             side by side), budget (provider requests in flight: one budget per machine),
             gateways/ (Twilio, simulator), status (provider callbacks), texts and voice (what

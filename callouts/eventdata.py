@@ -131,6 +131,22 @@ class Ended(TypedDict, total=False):
     told: int  # people told it is over
 
 
+class AnswerRecorded(TypedDict, total=False):
+    """An answer someone gave by phone, recorded from the board (the actor recorded it)."""
+
+    answer: str  # callouts.engine.hands.Phoned
+    eta: int  # minutes, for accepted
+    new: bool  # they had not been asked: a callout was made for them
+
+
+class Paged(TypedDict, total=False):
+    """A named person paged from the board (the actor asked; the channel is the column:
+    sms, voice or both)."""
+
+    again: bool  # they had been asked before
+    was: str  # their callout's state before, when asked before
+
+
 SHAPES: dict[Event.Kind, type] = {
     K.RAISED: Raised,
     K.STEP_FIRED: StepFired,
@@ -157,6 +173,8 @@ SHAPES: dict[Event.Kind, type] = {
     K.PERSON_STOOD_DOWN: PersonStoodDown,
     K.STOOD_DOWN: Ended,
     K.CLOSED: Ended,
+    K.ANSWER_RECORDED: AnswerRecorded,
+    K.PAGED: Paged,
 }
 
 

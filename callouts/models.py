@@ -360,8 +360,12 @@ class Response(models.Model):
     message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
     )
-    # "web": answered on the incident's page instead of by SMS or keypress.
-    channel = models.CharField(max_length=10, choices=[*Channel.choices[:2], ("web", "Web page")])
+    # "web": answered on the incident's page instead of by SMS or keypress; "phone": said
+    # on the phone and recorded by a coordinator from the board.
+    channel = models.CharField(
+        max_length=10,
+        choices=[*Channel.choices[:2], ("web", "Web page"), ("phone", "By phone")],
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     eta_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     late = models.BooleanField(default=False)
@@ -451,6 +455,8 @@ class Event(models.Model):
         PERSON_STOOD_DOWN = "person_stood_down", "Person stood down"
         STOOD_DOWN = "stood_down", "Incident stood down"
         CLOSED = "closed", "Closed"
+        ANSWER_RECORDED = "answer_recorded", "Answer recorded by phone"
+        PAGED = "paged", "Paged by hand"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -580,3 +586,30 @@ class AccessRecord(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.what}"
+
+
+class BoardAction(models.Model):
+    """A coordinator's action on an incident from its board, by hand: an answer someone gave
+    by phone, recorded, or a page sent to a named person. Its key (one per form shown) makes
+    a form sent twice act once; what was done is in the incident's log."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", "Answer recorded by phone"
+        PAGE = "page", "Page sent by hand"
+
+    key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    negotiator = models.ForeignKey(Negotiator, on_delete=models.PROTECT, related_name="+")
+    # The answer recorded (engine.hands.Phoned) or the channel paged by (sms, voice, both).
+    what = models.CharField(max_length=20)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} {self.what}"

@@ -4,14 +4,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, When, Window
+from django.db.models import Case, Count, F, Max, Q, When, Window
 from django.db.models.functions import RowNumber
 
 from cadre import access
 from cadre.access import Can
+from cadre.models import Negotiator
 from cadre.queries import negotiator_for
 from cadre.rules import local_tz
 from callouts import board, eventdata, timeline
+from callouts.engine import audiences, hands
 from callouts.models import (
     ApiToken,
     Callout,
@@ -22,6 +24,8 @@ from callouts.models import (
     Incident,
     Message,
 )
+from roster import queries as roster_queries
+from roster.models import Unavailability
 
 
 def can_manage(user, force=None) -> bool:
@@ -265,6 +269,132 @@ def unfilled_tellings(incident) -> tuple[board.Telling, ...]:
     ):
         statuses.setdefault(callsign or "", {})[channel] = status
     return board.tellings(events, statuses)
+
+
+def standings(incident, people, now) -> dict[int, hands.Person]:
+    """Where each of `people` (Negotiators) stands for a page now (engine.hands.Person):
+    accredited, unavailable until when, on call in which roles (in their own force), going
+    to another live incident, stood down lately from one they went to. A few statements
+    whatever the number of people."""
+    people = list(people)
+    ids = [p.pk for p in people]
+    accredited = set(
+        Negotiator.objects.filter(pk__in=ids).accredited_at(now).values_list("pk", flat=True)
+    )
+    away: dict[int, datetime] = {}
+    for pk, end in Unavailability.objects.filter(
+        negotiator_id__in=ids, start__lte=now, end__gt=now
+    ).values_list("negotiator_id", "end"):
+        away[pk] = max(end, away.get(pk, end))
+    on_call: dict[int, list[str]] = {}
+    for force in {p.force for p in people}:
+        for role, rostered in roster_queries.on_call(force, now).items():
+            for person in rostered:
+                on_call.setdefault(person.pk, []).append(role)
+    busy = audiences.busy_elsewhere(incident)
+    rested = dict(
+        Deployment.objects.went()
+        .filter(negotiator_id__in=ids, stood_down_at__gte=now - hands.RESTING)
+        .exclude(incident=incident)
+        .values("negotiator_id")
+        .annotate(latest=Max("stood_down_at"))
+        .values_list("negotiator_id", "latest")
+    )
+    return {
+        p.pk: hands.Person(
+            active=p.active,
+            accredited=p.pk in accredited,
+            unavailable_until=away.get(p.pk),
+            on_call_roles=tuple(sorted(on_call.get(p.pk, ()))),
+            busy=p.pk in busy,
+            stood_down_at=rested.get(p.pk),
+        )
+        for p in people
+    }
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Someone in the board's pickers (record an answer given by phone, page someone)."""
+
+    negotiator_id: int
+    callsign: str
+    full_name: str  # "" unless the login sees their name
+    force_code: str
+    standing: str  # engine.hands.Standing
+    label: str  # where they stand now, in words
+    state: str  # their callout's state on this incident; "" when not asked
+    state_label: str
+    may_page: bool
+    sent_stop: bool
+
+
+# The picker lists those who may be paged first: on call, then the rest by standing.
+STANDING_ORDER = [
+    hands.Standing.ON_CALL,
+    hands.Standing.OFF_CALL,
+    hands.Standing.RESTING,
+    hands.Standing.BUSY,
+    hands.Standing.UNAVAILABLE,
+    hands.Standing.LAPSED,
+    hands.Standing.INACTIVE,
+]
+
+
+def offered(incident):
+    """Whom the board's pickers offer: the people of the incident's force, and anyone asked
+    for it (mutual aid). A cadre record from anywhere else is not found."""
+    asked = Callout.objects.filter(incident=incident).values("negotiator_id")
+    return Negotiator.objects.filter(Q(force=incident.force_id) | Q(pk__in=asked))
+
+
+def picker(incident, user, now) -> tuple[list[Pick], list[Pick]]:
+    """(everyone asked, the rest of the force's active people): the board's pickers. Names
+    only of people of forces whose names the login sees."""
+    names_of = access.people(user).names_of
+    callouts = {
+        c.negotiator_id: c
+        for c in Callout.objects.filter(incident=incident).select_related("negotiator__force")
+    }
+    rest = (
+        Negotiator.objects.filter(force=incident.force_id, active=True)
+        .exclude(pk__in=list(callouts))
+        .select_related("force")
+    )
+    people = [c.negotiator for c in callouts.values()] + list(rest)
+    where = standings(incident, people, now)
+    zone = local_tz()
+
+    def clock(moment):
+        local = moment.astimezone(zone)
+        if local.date() == now.astimezone(zone).date():
+            return f"{local:%H:%M}"
+        return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+    picks = []
+    for person in people:
+        callout = callouts.get(person.pk)
+        standing = hands.standing(where[person.pk], now)
+        picks.append(
+            Pick(
+                negotiator_id=person.pk,
+                callsign=person.callsign,
+                full_name=person.full_name if person.force_id in names_of else "",
+                force_code=person.force.code,
+                standing=standing,
+                label=hands.standing_label(where[person.pk], now, clock),
+                state=callout.state if callout else "",
+                state_label=board.STATE_LABELS.get(callout.state, "") if callout else "",
+                may_page=hands.may_page(standing),
+                sent_stop=bool(callout and callout.keyword == "stop"),
+            )
+        )
+    asked = sorted((p for p in picks if p.state), key=lambda p: p.callsign)
+    others = sorted(
+        (p for p in picks if not p.state),
+        key=lambda p: (STANDING_ORDER.index(p.standing), p.callsign),
+    )
+    return asked, others
 
 
 def messages_of(numbers):

@@ -13,23 +13,31 @@ means the system acts (the demo seeding, a management command, the clock); the e
 name no actor.
 """
 
-from django.core.exceptions import ValidationError
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cadre import access
+from cadre.access import Can
 from cadre.models import Role
-from callouts import events, frozen, locking, rules, tasks
-from callouts.engine import answers, escalation
+from callouts import events, frozen, locking, queries, rules, tasks
+from callouts.engine import answers, escalation, hands
 from callouts.engine import policy as policies
-from callouts.messaging import outbox, reference, replies
+from callouts.messaging import outbox, reference, replies, texts
 from callouts.models import (
     AccessRecord,
     ApiToken,
+    BoardAction,
     Callout,
+    Channel,
     Debrief,
     EscalationPolicy,
     EscalationStep,
     Incident,
+    Message,
     default_needs,
 )
 
@@ -354,3 +362,259 @@ def revoke_api_tokens(prefix: str, *, by) -> int:
     return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+# A coordinator's hands on a live incident: an answer given by phone, a page by hand.
+
+PHONE = "phone"
+KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a coordinator's action did, said for the board; `repeated`: the same form came
+    again (sent twice) and nothing more was done."""
+
+    text: str
+    repeated: bool = False
+
+
+def _may_manage(by, incident):
+    """Only those who manage the incident's force act on it (cadre.access), as the board's
+    other buttons."""
+    if not access.may(by, Can.MANAGE_INCIDENTS, incident.force_id):
+        raise PermissionDenied("You do not manage this incident's force.")
+
+
+def _clean_key(key) -> str:
+    if not isinstance(key, str) or not KEY.fullmatch(key):
+        raise ValidationError("This form is out of date: reload the board and try again.")
+    return key
+
+
+def _already(key, kind, incident, negotiator) -> Done | None:
+    """The form with this key was acted on already (read under the incident's lock, so a
+    second sending of it waits for the first and then finds it)."""
+    done = BoardAction.objects.filter(key=key).first()
+    if done is None:
+        return None
+    if (done.kind, done.incident_id, done.negotiator_id) != (kind, incident.pk, negotiator.pk):
+        raise ValidationError("This form is out of date: reload the board and try again.")
+    return Done(f"Already done: that form was sent twice ({negotiator.callsign}).", True)
+
+
+def _ask(incident, negotiator) -> Callout:
+    """A callout for someone not asked yet, for the roles still needed that they hold."""
+    needed = [role for role, n in incident.needs.items() if n and negotiator.has_role(role)]
+    return Callout.objects.create(
+        incident=incident,
+        negotiator=negotiator,
+        asked_roles=needed or list(negotiator.roles),
+        first_step=max(incident.step_index, 0),
+    )
+
+
+def _started(incident):
+    """Calling has begun: the first step has fired (within a second or two of raising). Before
+    it, the escalation takes nobody as asked yet, and a callout made by hand would be made
+    again by the step."""
+    if (incident.status, incident.round, incident.step_index) == (Incident.Status.CALLING, 0, -1):
+        raise ValidationError("Calling is just starting: try again in a moment.")
+
+
+def _locked_callout(incident, negotiator) -> Callout | None:
+    """Their callout on the locked incident, locked after it (callouts.locking)."""
+    return (
+        Callout.objects.select_for_update(no_key=True, of=("self",))
+        .filter(incident=incident, negotiator=negotiator)
+        .first()
+    )
+
+
+def _newcomer_problem(incident, negotiator, now) -> str | None:
+    """Why someone not asked may not be added to the incident by hand (None: they may)."""
+    if negotiator.force_id != incident.force_id:
+        return (
+            f"{negotiator.callsign} is not of {incident.force.code}: only people of the "
+            "incident's force can be added by hand."
+        )
+    person = queries.standings(incident, [negotiator], now)[negotiator.pk]
+    if not person.active:
+        return f"{negotiator.callsign} has left the cadre."
+    if not person.accredited:
+        return f"{negotiator.callsign} has a lapsed accreditation and must not be called out."
+    return None
+
+
+def _recorded(callsign, answer, outcome, minutes, texted) -> str:
+    """What the board says once an answer by phone is recorded."""
+    match outcome:
+        case "accepted":
+            said = f"recorded as accepted, ETA {minutes} min"
+        case "late" | "not_needed":
+            said = "accepted, but every place they could fill is taken: recorded as late"
+        case "arrived":
+            said = "recorded as arrived"
+        case _ if answer == hands.Phoned.WITHDREW:
+            said = "recorded as withdrawn: their place is open again"
+        case _:
+            said = "recorded as declined"
+    if not texted:
+        return f"{callsign} {said}; not texted: they sent STOP."
+    if outcome == "accepted":
+        return f"{callsign} {said}; texted to confirm with the rendezvous."
+    if outcome in ("late", "not_needed"):
+        return f"{callsign} {said}; texted that they are not needed."
+    return f"{callsign} {said}; texted to confirm."
+
+
+@locking.retried
+def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> Done:
+    """Record for `negotiator` what they said on the phone (engine.hands.Phoned: accepted
+    with an ETA, declined, arrived, withdrew), counted exactly as the same reply by SMS
+    (engine.answers.record, on the channel "phone"): the same places, fill and stand-down.
+    Someone not asked yet is asked first (a callout made for them). They are texted the
+    answer an SMS would have had, rendezvous included; the log says who recorded it.
+    Refused with a ValidationError, nothing changed: no ETA to an acceptance, a person of
+    another force not asked, a lapsed accreditation, an incident that is over."""
+    _may_manage(by, incident)
+    key = _clean_key(key)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(incident)
+        repeated = _already(key, BoardAction.Kind.ANSWER, locked, negotiator)
+        if repeated:
+            return repeated
+        callout = _locked_callout(locked, negotiator)
+        _started(locked)
+        try:
+            kind, minutes = hands.phoned_reply(
+                answer, eta, locked.status, callout.state if callout else None
+            )
+        except hands.Refused as refused:
+            raise ValidationError(f"{negotiator.callsign}: {refused}") from None
+        new = callout is None
+        if new:
+            problem = _newcomer_problem(locked, negotiator, now)
+            if problem:
+                raise ValidationError(problem)
+            callout = _ask(locked, negotiator)
+        BoardAction.objects.create(
+            key=key,
+            kind=BoardAction.Kind.ANSWER,
+            incident=locked,
+            negotiator=negotiator,
+            what=answer,
+            by=by,
+        )
+        events.log(
+            locked,
+            events.K.ANSWER_RECORDED,
+            actor=by,
+            negotiator=negotiator,
+            channel=PHONE,
+            answer=answer,
+            eta=minutes,
+            new=new or None,
+        )
+        outcome = answers.record(callout.pk, kind, minutes, PHONE, None, locked.pk)
+        texted = callout.keyword != "stop"
+        if texted:
+            outbox.answer(
+                channel=Channel.SMS,
+                purpose=Message.Purpose.REPLY,
+                negotiator=negotiator,
+                incident=locked,
+                to_number=negotiator.mobile,
+                body=texts.phoned_answer_sms(outcome.text),
+            )
+        status = Incident.objects.values_list("status", flat=True).get(pk=locked.pk)
+    text = _recorded(negotiator.callsign, answer, outcome.kind, minutes, texted)
+    if status == Incident.Status.FILLED and locked.status != Incident.Status.FILLED:
+        text += " Every place is filled now: the others are stood down."
+    return Done(text)
+
+
+@locking.retried
+def page(incident, negotiator, channel, *, key, by) -> Done:
+    """Page `negotiator` now by SMS, voice or both: someone not asked yet (a callout made
+    for them), or someone asked already, again ("call again" for one). Saved through the
+    outbox before anything is sent, once per form (`key`); the log says who asked.
+    Refused with a ValidationError, nothing sent: someone unavailable, lapsed or already
+    coming, a person of another force not asked, an incident filled or over."""
+    _may_manage(by, incident)
+    key = _clean_key(key)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _locked(incident)
+        repeated = _already(key, BoardAction.Kind.PAGE, locked, negotiator)
+        if repeated:
+            return repeated
+        callout = _locked_callout(locked, negotiator)
+        _started(locked)
+        if callout is None and negotiator.force_id != locked.force_id:
+            raise ValidationError(
+                f"{negotiator.callsign} is not of {locked.force.code}: only people of the "
+                "incident's force can be paged by hand."
+            )
+        person = queries.standings(locked, [negotiator], now)[negotiator.pk]
+        sent_stop = callout is not None and callout.keyword == "stop"
+        problem = hands.page_problem(
+            callsign=negotiator.callsign,
+            standing_now=hands.standing(person, now),
+            incident_status=locked.status,
+            state=callout.state if callout else None,
+            channel=channel,
+            sent_stop=sent_stop,
+        )
+        if problem:
+            raise ValidationError(problem)
+        BoardAction.objects.create(
+            key=key,
+            kind=BoardAction.Kind.PAGE,
+            incident=locked,
+            negotiator=negotiator,
+            what=channel,
+            by=by,
+        )
+        was = callout.state if callout else ""
+        if callout is None:
+            callout = _ask(locked, negotiator)
+        elif callout.state not in (Callout.State.ASKED, Callout.State.DELIVERED):
+            # Asked again: still to answer, as the board shows it.
+            callout.state, callout.stood_down_at = Callout.State.ASKED, None
+            callout.save(update_fields=["state", "stood_down_at"])
+        channels = hands.page_channels(channel, sent_stop)
+        bodies = {Channel.SMS: texts.callout_sms(locked), Channel.VOICE: texts.voice_script(locked)}
+        created = outbox.insert(
+            [
+                outbox.new_message(
+                    channel=each,
+                    purpose=Message.Purpose.CALLOUT,
+                    incident=locked,
+                    callout=callout,
+                    negotiator=negotiator,
+                    step=None,  # by hand: no step of the escalation's
+                    round=locked.round,
+                    to_number=negotiator.mobile,
+                    body=bodies[each],
+                )
+                for each in channels
+            ]
+        )
+        outbox.queue(created)
+        used = "both" if len(channels) == 2 else channels[0]
+        events.log(
+            locked,
+            events.K.PAGED,
+            actor=by,
+            negotiator=negotiator,
+            channel=used,
+            again=bool(was) or None,
+            was=was,
+        )
+    how = {"sms": "by SMS", "voice": "by voice call", "both": "by SMS and voice call"}[used]
+    text = f"Paging {negotiator.callsign} {how}" + (" again." if was else ".")
+    if sent_stop and channel == "both":
+        text += " No SMS: they sent STOP."
+    return Done(text)

@@ -204,6 +204,26 @@ def _stood_down(e: EventFacts, d) -> str:
     return f"Incident stood down{_by(e)}{told}"
 
 
+PHONED = {
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "arrived": "Arrived",
+    "withdrew": "Withdrew",
+}
+
+
+def _answer_recorded(e: EventFacts, d) -> str:
+    said = PHONED.get(d.get("answer", ""), d.get("answer", ""))
+    new = " (not asked before)" if d.get("new") else ""
+    by = f"by {e.actor}" if e.actor else "by a coordinator"
+    return f"{said}{_eta(d.get('eta'))}{new}: recorded {by} (by phone)"
+
+
+def _paged(e: EventFacts, d) -> str:
+    again = " again" if d.get("again") else ""
+    return f"Paged{again}{_by(e)} by {CHANNELS.get(e.channel, e.channel)}"
+
+
 # How each kind of event reads (its data read through callouts.eventdata); every Event.Kind
 # has a line here (tests/callouts/test_eventdata.py).
 DESCRIBE: dict[K, Callable[[EventFacts, Mapping], str]] = {
@@ -240,6 +260,8 @@ DESCRIBE: dict[K, Callable[[EventFacts, Mapping], str]] = {
     K.PERSON_STOOD_DOWN: _person_stood_down,
     K.STOOD_DOWN: _stood_down,
     K.CLOSED: lambda e, d: f"Incident closed{_by(e)}",
+    K.ANSWER_RECORDED: _answer_recorded,
+    K.PAGED: _paged,
 }
 
 

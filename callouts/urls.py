@@ -1,6 +1,14 @@
 from django.urls import path
 
-from callouts.web import api, debrief_views, openapi, policy_views, simulator_views, views
+from callouts.web import (
+    api,
+    debrief_views,
+    hands_views,
+    openapi,
+    policy_views,
+    simulator_views,
+    views,
+)
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
@@ -14,6 +22,8 @@ urlpatterns = [
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
     path("incidents/<int:pk>/call-again/", views.incident_call_again, name="incident_call_again"),
     path("incidents/<int:pk>/answer/", views.incident_answer, name="incident_answer"),
+    path("incidents/<int:pk>/phoned/", hands_views.record_answer, name="incident_record_answer"),
+    path("incidents/<int:pk>/page/", hands_views.page_person, name="incident_page_person"),
     path("policies/", policy_views.policy_list, name="policy_list"),
     path("policies/new/", policy_views.policy_edit, name="policy_new"),
     path("policies/<int:pk>/", policy_views.policy_edit, name="policy_edit"),

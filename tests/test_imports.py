@@ -157,6 +157,7 @@ PURE = (
     "reports.rules",
     "callouts.engine.escalation",
     "callouts.engine.answering",
+    "callouts.engine.hands",
     "callouts.engine.reply_target",
     "callouts.engine.opt_out",
     "callouts.frozen",

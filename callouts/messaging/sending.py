@@ -329,13 +329,16 @@ def _taken(message, saved: bool) -> tuple[bool, object]:
     return saved, events.for_message(message, events.K.MESSAGE_SENT) if saved else None
 
 
+# A page sent by hand from the board (no step) goes while places are open: the escalation
+# may have run out of steps (exhausted) and the coordinator is asking someone themselves.
+PAGE_WANTED = (Incident.Status.CALLING, Incident.Status.EXHAUSTED)
+
+
 def _still_wanted(message) -> bool:
     if message.purpose != Message.Purpose.CALLOUT:
         return True
-    return (
-        message.incident.status == Incident.Status.CALLING
-        and message.callout.state in Callout.OPEN_STATES
-    )
+    statuses = PAGE_WANTED if message.step is None else (Incident.Status.CALLING,)
+    return message.incident.status in statuses and message.callout.state in Callout.OPEN_STATES
 
 
 def claim(message_ids, now) -> list[Message]:

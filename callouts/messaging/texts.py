@@ -122,6 +122,12 @@ def not_understood_sms(reference: str, accepted: bool) -> str:
     return f"{reference}: not understood. Are you coming? Reply Y or N (Y 20 = ETA 20 min)."
 
 
+def phoned_answer_sms(answer_text: str) -> str:
+    """To someone whose answer by phone a coordinator recorded: the answer an SMS reply would
+    have had (with the rendezvous when they are going), said to come from their call."""
+    return f"Recorded from your call. {answer_text}"
+
+
 def which_incident_sms(references) -> str:
     refs = ", ".join(references)
     example = references[0].split("-", 1)[-1] if references else "TANGO-27"

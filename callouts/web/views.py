@@ -15,6 +15,7 @@ from cadre.models import Role
 from cadre.queries import negotiator_for
 from callouts import board, queries, services
 from callouts.models import AccessRecord, Incident
+from callouts.web import hands_views
 from callouts.web.forms import (
     IncidentFilterForm,
     RaiseIncidentForm,
@@ -112,7 +113,9 @@ def visible_incident(request, pk):
 @login_required
 def incident_board(request, pk):
     incident = visible_incident(request, pk)
-    return render(request, "callouts/board.html", board_context(request, incident))
+    context = board_context(request, incident)
+    context.update(hands_views.board_context(request, incident))  # by phone, by hand
+    return render(request, "callouts/board.html", context)
 
 
 @login_required
