@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cadre", "0007_failure_count"),
-        ("callouts", "0012_status_callbacks"),
+        ("callouts", "0013_tell_a_human_when_short"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
