@@ -29,7 +29,7 @@ def incident(force, coordinator_user):
     make_negotiator(force, "SPARE-ONE")
     from callouts.engine import steps
 
-    incident = raise_incident(force, raised_by=coordinator_user, rendezvous="North car park")
+    incident = raise_incident(force, by=coordinator_user, rendezvous="North car park")
     steps.fire_and_send(incident.pk, 0)
     return incident
 
