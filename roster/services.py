@@ -304,10 +304,21 @@ def generate(
             create.append(_carry(s, s.negotiator, s.start, window_start, s.source, by))
         if s.end > window_end:
             create.append(_carry(s, s.negotiator, window_end, s.end, s.source, by))
-    create += [
+    create += _rotation_shifts(rota, pattern, negotiators, spans, by)
+    summary = (
+        f"Generated {len(spans)} {pattern.role} shifts from “{pattern.name}” "
+        f"{first_day:%-d %b %Y}–{end_day:%-d %b %Y}"
+        + (f", replacing {len(existing)}" if existing else "")
+    )
+    return apply(rota, Plan("generate", summary, existing, create), reason, by=by)
+
+
+def _rotation_shifts(rota, pattern, people: dict, spans, by) -> list[Shift]:
+    """Unsaved shifts of `pattern` for these spans (roster.rules); `people`: id -> Negotiator."""
+    return [
         Shift(
             rota=rota,
-            negotiator=negotiators[span.negotiator_id],
+            negotiator=people[span.negotiator_id],
             role=span.role,
             start=span.start,
             end=span.end,
@@ -317,12 +328,6 @@ def generate(
         )
         for span in spans
     ]
-    summary = (
-        f"Generated {len(spans)} {pattern.role} shifts from “{pattern.name}” "
-        f"{first_day:%-d %b %Y}–{end_day:%-d %b %Y}"
-        + (f", replacing {len(existing)}" if existing else "")
-    )
-    return apply(rota, Plan("generate", summary, existing, create), reason, by=by)
 
 
 def to_rotation(pattern: RotationPattern) -> rules.Rotation:
@@ -590,19 +595,8 @@ def change_rotation(pattern, values: dict, *, by, confirm=False, reason="") -> R
         for field in ROTATION_FIELDS:
             setattr(pattern, field, values[field])
         pattern.save()
-        create = [
-            Shift(
-                rota=rota,
-                negotiator=people[span.negotiator_id],
-                role=span.role,
-                start=span.start,
-                end=span.end,
-                source=Shift.Source.ROTATION,
-                pattern=pattern,
-                created_by=by,
-            )
-            for span in rules.regenerate(to_rotation(pattern), [queries.span(s) for s in upcoming])
-        ]
+        spans = rules.regenerate(to_rotation(pattern), [queries.span(s) for s in upcoming])
+        create = _rotation_shifts(rota, pattern, people, spans, by)
         changed = [
             f.replace("_", " ")
             for f in ROTATION_FIELDS
