@@ -386,7 +386,7 @@ def picker(incident, user, now) -> tuple[list[Pick], list[Pick]]:
                 state=callout.state if callout else "",
                 state_label=board.STATE_LABELS.get(callout.state, "") if callout else "",
                 may_page=hands.may_page(standing),
-                sent_stop=bool(callout and callout.keyword == "stop"),
+                sent_stop=person.texts_stopped or bool(callout and callout.keyword == "stop"),
             )
         )
     asked = sorted((p for p in picks if p.state), key=lambda p: p.callsign)

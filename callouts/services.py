@@ -414,6 +414,12 @@ def _ask(incident, negotiator) -> Callout:
     )
 
 
+def _texts_stopped(negotiator, callout) -> bool:
+    """They sent STOP: remembered on the person (whenever it was sent), or seen on this
+    incident's callout. Twilio refuses SMS to them (21610) until they send START."""
+    return negotiator.texts_stopped or (callout is not None and callout.keyword == "stop")
+
+
 def _started(incident):
     """Calling has begun: the first step has fired (within a second or two of raising). Before
     it, the escalation takes nobody as asked yet, and a callout made by hand would be made
@@ -518,7 +524,7 @@ def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> 
             new=new or None,
         )
         outcome = answers.record(callout.pk, kind, minutes, PHONE, None, locked.pk)
-        texted = callout.keyword != "stop"
+        texted = not _texts_stopped(negotiator, callout)
         if texted:
             outbox.answer(
                 channel=Channel.SMS,
@@ -558,7 +564,7 @@ def page(incident, negotiator, channel, *, key, by) -> Done:
                 "incident's force can be paged by hand."
             )
         person = queries.standings(locked, [negotiator], now)[negotiator.pk]
-        sent_stop = callout is not None and callout.keyword == "stop"
+        sent_stop = _texts_stopped(negotiator, callout)
         problem = hands.page_problem(
             callsign=negotiator.callsign,
             standing_now=hands.standing(person, now),

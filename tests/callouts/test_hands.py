@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cadre.access import COORDINATOR, NEGOTIATOR
-from cadre.models import Accreditation
+from cadre.models import Accreditation, Negotiator
 from callouts import services
 from callouts.engine import clock
 from callouts.models import BoardAction, Callout, Event, Incident, Message, Response
@@ -534,3 +534,19 @@ def test_it_acts_once_on_a_form_sent_twice_at_the_same_moment(
     else:
         assert Message.objects.filter(callout=callout, purpose="callout").count() == 2
     assert BoardAction.objects.count() == 1
+
+
+def test_it_pages_and_confirms_by_voice_only_someone_whose_texts_stopped_before_the_incident(
+    coordinator_client, incident, on_call, run_tasks, cadre
+):
+    # STOP sent between incidents is remembered on the person, not on any callout of this one.
+    n4 = cadre["n4"]
+    Negotiator.objects.filter(pk=n4.pk).update(texts_stopped_at=timezone.now())
+    response = paged(coordinator_client, run_tasks, incident, n4, "both")
+    assert "Paging N-FOUR by voice call. No SMS: they sent STOP." in said(response)
+    paged_now = Message.objects.filter(to_number=n4.mobile, purpose="callout", step=None)
+    assert list(paged_now.values_list("channel", flat=True)) == ["voice"]
+    refused = paged(coordinator_client, run_tasks, incident, n4, "sms")
+    assert "N-FOUR sent STOP, so SMS cannot reach them: choose a voice call." in said(refused)
+    phoned(coordinator_client, run_tasks, incident, n4, "accepted", "15")
+    assert not texts_to(n4)  # no confirmation SMS that Twilio would refuse
