@@ -45,6 +45,14 @@ def view_state(params):
     return kind, first, last
 
 
+def found(record):
+    """The record a query found, or a 404: not there, or not the login's to see (another
+    force's, or another negotiator's)."""
+    if record is None:
+        raise Http404("Not found.")
+    return record
+
+
 def cadre_of(rota):
     return queries.active_cadre(rota.force_id)
 

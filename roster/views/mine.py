@@ -13,6 +13,7 @@ from cadre.access import Can
 from cadre.queries import negotiator_for
 from roster import queries, services
 from roster.forms import SwapForm, UnavailabilityForm
+from roster.views.board import found
 
 PAST_PAGE = 20  # past shifts a page; the newest first
 SWAPS_SHOWN = 20  # the newest swap requests
@@ -20,13 +21,6 @@ SWAPS_SHOWN = 20  # the newest swap requests
 
 def me(request):
     return negotiator_for(request.user)
-
-
-def found(record):
-    """The record asked for, or a 404 (not theirs, or not there)."""
-    if record is None:
-        raise Http404("Not found.")
-    return record
 
 
 def swap_takers(negotiator, shift):

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +24,7 @@ from roster.views.board import (
     CONFIRM_FIRST,
     cadre_of,
     current_rota,
+    found,
     render_board,
     rota_editor_required,
     rota_reader_required,
@@ -34,13 +34,6 @@ from roster.views.board import (
 )
 
 CHANGES_PER_PAGE = 100
-
-
-def found(record):
-    """The record asked for, or a 404 (another force's, or not there)."""
-    if record is None:
-        raise Http404("Not found.")
-    return record
 
 
 @rota_editor_required
