@@ -414,6 +414,19 @@ def _ask(incident, negotiator) -> Callout:
     )
 
 
+def _open(incident, negotiator, kind, key) -> tuple[Incident, Callout | None, Done | None]:
+    """A board action's start, in the caller's transaction: the incident locked first, then
+    whether this form was acted on already (a Done to return as it is), their callout locked
+    after it (callouts.locking), and calling must have started."""
+    locked = _locked(incident)
+    repeated = _already(key, kind, locked, negotiator)
+    if repeated:
+        return locked, None, repeated
+    callout = _locked_callout(locked, negotiator)
+    _started(locked)
+    return locked, callout, None
+
+
 def _texts_stopped(negotiator, callout) -> bool:
     """They sent STOP: remembered on the person (whenever it was sent), or seen on this
     incident's callout. Twilio refuses SMS to them (21610) until they send START."""
@@ -487,12 +500,9 @@ def record_phoned_answer(incident, negotiator, answer, eta=None, *, key, by) -> 
     key = _clean_key(key)
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked(incident)
-        repeated = _already(key, BoardAction.Kind.ANSWER, locked, negotiator)
+        locked, callout, repeated = _open(incident, negotiator, BoardAction.Kind.ANSWER, key)
         if repeated:
             return repeated
-        callout = _locked_callout(locked, negotiator)
-        _started(locked)
         try:
             kind, minutes = hands.phoned_reply(
                 answer, eta, locked.status, callout.state if callout else None
@@ -552,12 +562,9 @@ def page(incident, negotiator, channel, *, key, by) -> Done:
     key = _clean_key(key)
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked(incident)
-        repeated = _already(key, BoardAction.Kind.PAGE, locked, negotiator)
+        locked, callout, repeated = _open(incident, negotiator, BoardAction.Kind.PAGE, key)
         if repeated:
             return repeated
-        callout = _locked_callout(locked, negotiator)
-        _started(locked)
         if callout is None and negotiator.force_id != locked.force_id:
             raise ValidationError(
                 f"{negotiator.callsign} is not of {locked.force.code}: only people of the "
