@@ -23,9 +23,9 @@ from django.utils import timezone
 from cadre.models import LoginRole, Negotiator, Role
 from cadre.queries import negotiator_for, users_with_roles
 from callouts import eventdata, events, locking
-from callouts.engine import escalation
+from callouts.engine import answers, escalation
 from callouts.messaging import outbox, texts
-from callouts.models import Callout, Channel, Event, Incident, Message
+from callouts.models import Channel, Event, Incident, Message
 from roster import queries as roster
 
 log = logging.getLogger(__name__)
@@ -70,26 +70,13 @@ def told_reasons(incident) -> set[str]:
     return reasons
 
 
-def missing_places(incident) -> dict[str, int]:
-    """Places still open per role (escalation.missing_roles over the acceptances)."""
-    accepted = (
-        Callout.objects.filter(incident=incident, state=Callout.State.ACCEPTED)
-        .exclude(role="")
-        .values_list("role", flat=True)
-    )
-    return escalation.missing_roles(
-        incident.needs,
-        [escalation.Asked(0, frozenset(), state=escalation.ACCEPTED, role=r) for r in accepted],
-    )
-
-
 def tell(incident, now, missing=None) -> list[Message]:
     """Tell a human if there is something new to tell; the caller holds the incident's lock.
 
     Returns the messages saved (pending): the caller sends them once its transaction commits.
     """
     if missing is None:
-        missing = missing_places(incident)
+        missing = answers.missing(incident)
     told = told_reasons(incident)
     deadline = incident.tell_if_short_at
     reasons = escalation.tell_human(
